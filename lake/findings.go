@@ -1,0 +1,152 @@
+package lake
+
+import "time"
+
+// The run directory is the contract between the hunt runner (writer) and the report/ASFF
+// writers (readers): RUNDIR/run.json holds a Run, RUNDIR/findings.jsonl one Finding per line.
+const (
+	RunFile      = "run.json"
+	FindingsFile = "findings.jsonl"
+)
+
+// Severity labels are ASFF's.
+const (
+	SeverityInformational = "INFORMATIONAL"
+	SeverityLow           = "LOW"
+	SeverityMedium        = "MEDIUM"
+	SeverityHigh          = "HIGH"
+	SeverityCritical      = "CRITICAL"
+)
+
+// SeverityRank orders labels; unknown labels rank lowest.
+func SeverityRank(label string) int {
+	switch label {
+	case SeverityCritical:
+		return 4
+	case SeverityHigh:
+		return 3
+	case SeverityMedium:
+		return 2
+	case SeverityLow:
+		return 1
+	}
+	return 0
+}
+
+// Finding is one thing a hunt found, about one entity, over one window.
+// ID is deterministic: hash(hunt id, entity key, window) — not the hunt version — so a re-run of the
+// same window, or late data for it, updates the same finding.
+type Finding struct {
+	ID           string         `json:"id"`
+	HuntID       string         `json:"hunt_id"`
+	HuntVersion  int            `json:"hunt_version"`
+	HuntTitle    string         `json:"hunt_title"`
+	SQLHash      string         `json:"sql_hash"`
+	Severity     string         `json:"severity"`
+	Title        string         `json:"title"`
+	Description  string         `json:"description,omitempty"`
+	Entity       Entity         `json:"entity"`
+	AccountID    string         `json:"account_id,omitempty"`
+	Region       string         `json:"region,omitempty"`
+	FirstSeen    time.Time      `json:"first_seen"`
+	LastSeen     time.Time      `json:"last_seen"`
+	Count        int64          `json:"count"`
+	WindowStart  time.Time      `json:"window_start"`
+	WindowEnd    time.Time      `json:"window_end"`
+	Tactics      []string       `json:"tactics,omitempty"`
+	Techniques   []string       `json:"techniques,omitempty"`
+	Types        []string       `json:"types,omitempty"`     // ASFF finding types (namespace/category/classifier)
+	Resources    []Resource     `json:"resources,omitempty"` // what the finding is about, for ASFF Resources
+	Fields       map[string]any `json:"fields,omitempty"`    // the hunt's result row (evidence columns)
+	Evidence     []Evidence     `json:"evidence,omitempty"`
+	EvidenceNote string         `json:"evidence_note,omitempty"` // e.g. "showing 20 of 3120 rows"
+	CreatedAt    time.Time      `json:"created_at"`
+}
+
+// Entity is what a finding is about, e.g. {Type: "principal", Key: "arn:aws:iam::1:role/x"}.
+type Entity struct {
+	Type string `json:"type"`
+	Key  string `json:"key"`
+}
+
+// Resource is an ASFF resource reference: Type is an ASFF resource type such as
+// AwsEc2Instance, AwsIamRole, AwsIamAccessKey, AwsIamUser, AwsAccount, Other.
+type Resource struct {
+	Type   string            `json:"type"`
+	ID     string            `json:"id"`
+	Region string            `json:"region,omitempty"`
+	Detail map[string]string `json:"detail,omitempty"`
+}
+
+// Evidence is one row behind a finding, with lineage to the raw object it was parsed from.
+type Evidence struct {
+	Time       time.Time      `json:"time"`
+	Table      string         `json:"table,omitempty"`
+	SourceKey  string         `json:"source_key,omitempty"`
+	SourceLine int64          `json:"source_line,omitempty"`
+	Row        map[string]any `json:"row"`
+}
+
+// Run is what one `hunt run` did: what ran, over which data, how long, what failed.
+type Run struct {
+	ID            string      `json:"id"`
+	StartedAt     time.Time   `json:"started_at"`
+	FinishedAt    time.Time   `json:"finished_at"`
+	Trigger       string      `json:"trigger"` // e.g. "cli user@host", "schedule"
+	ToolVersion   string      `json:"tool_version"`
+	GitRevision   string      `json:"git_revision,omitempty"`
+	Lake          string      `json:"lake"`
+	LakeVersion   int64       `json:"lake_version"` // commit-log version the run read
+	WindowStart   time.Time   `json:"window_start"`
+	WindowEnd     time.Time   `json:"window_end"`
+	Hunts         []HuntRun   `json:"hunts"`
+	Coverage      []Coverage  `json:"coverage,omitempty"`
+	FindingCount  int         `json:"finding_count"`
+	FailedCount   int         `json:"failed_count"`
+}
+
+// HuntRun is one hunt's part of a run.
+type HuntRun struct {
+	ID             string    `json:"id"`
+	Version        int       `json:"version"`
+	Title          string    `json:"title"`
+	Status         string    `json:"status"` // ok | failed | skipped
+	Error          string    `json:"error,omitempty"`
+	SkipReason     string    `json:"skip_reason,omitempty"`
+	SQLHash        string    `json:"sql_hash"`
+	Tables         []string  `json:"tables"`
+	WindowStart    time.Time `json:"window_start"`
+	WindowEnd      time.Time `json:"window_end"`
+	BaselineStart  time.Time `json:"baseline_start,omitzero"`
+	RowsReturned   int64     `json:"rows_returned"`
+	Findings       int       `json:"findings"`
+	Suppressed     int       `json:"suppressed"`
+	DurationMillis int64     `json:"duration_ms"`
+	Severity       string    `json:"severity,omitempty"`
+	Tactics        []string  `json:"tactics,omitempty"`
+	Techniques     []string  `json:"techniques,omitempty"`
+	FalsePositives []string  `json:"false_positives,omitempty"`
+	Triage         string    `json:"triage,omitempty"`
+	References     []string  `json:"references,omitempty"`
+	Description    string    `json:"description,omitempty"`
+}
+
+// Coverage says what data a table offered the run: an auditor must see when a hunt was blind.
+type Coverage struct {
+	Table      string   `json:"table"`
+	Accounts   []string `json:"accounts"`
+	Regions    []string `json:"regions"`
+	Partitions int      `json:"partitions"`
+	Files      int      `json:"files"`
+	Rows       int64    `json:"rows"`
+	Gaps       []Gap    `json:"gaps,omitempty"`
+}
+
+// Gap is a stretch of the window with no data where the table normally has some.
+type Gap struct {
+	AccountID string    `json:"account_id"`
+	Region    string    `json:"region"`
+	Start     time.Time `json:"start"`
+	End       time.Time `json:"end"`
+	Reason    string    `json:"reason"`
+}

@@ -1,0 +1,385 @@
+package lake
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// The lake's own bookkeeping lives under MetaPrefix, next to the table folders:
+//
+//	_lakehunt/log/00000000000000000042.json         commit 42 (created with If-None-Match: the version number is the lock)
+//	_lakehunt/checkpoint/00000000000000000040.json.gz the whole state as of commit 40
+//
+// Data files are immutable and uniquely named; a file is live only once a commit adds it. A crash before the
+// commit leaves an orphan that no reader sees and Vacuum deletes; a crash after it leaves a complete commit.
+const (
+	MetaPrefix       = "_lakehunt/"
+	logPrefix        = MetaPrefix + "log/"
+	checkpointPrefix = MetaPrefix + "checkpoint/"
+	checkpointEvery  = 25
+)
+
+// Options configures Open.
+type Options struct {
+	Store StoreOptions
+	// CacheDir holds local copies of an S3 lake's files (default: the user cache dir + /lakehunt).
+	CacheDir string
+}
+
+// Lake is a table store with an append-only commit log.
+type Lake struct {
+	store    Store
+	cacheDir string
+}
+
+// Open opens (or starts) a lake at a local directory or s3://bucket/prefix.
+func Open(ctx context.Context, url string, opts Options) (*Lake, error) {
+	st, err := OpenStore(ctx, url, opts.Store)
+	if err != nil {
+		return nil, err
+	}
+	cache := opts.CacheDir
+	if cache == "" {
+		if d, err := os.UserCacheDir(); err == nil {
+			cache = filepath.Join(d, "lakehunt")
+		} else {
+			cache = filepath.Join(os.TempDir(), "lakehunt-cache")
+		}
+	}
+	return &Lake{store: st, cacheDir: cache}, nil
+}
+
+// OpenWithStore wraps an already opened store.
+func OpenWithStore(st Store, cacheDir string) *Lake { return &Lake{store: st, cacheDir: cacheDir} }
+
+// Store is the object store under the lake.
+func (l *Lake) Store() Store { return l.store }
+
+// URL is where the lake lives.
+func (l *Lake) URL() string { return l.store.URL() }
+
+// IsLocal reports whether the lake is a local directory (DuckDB reads its files in place).
+func (l *Lake) IsLocal() bool { _, ok := l.store.(*localStore); return ok }
+
+// FileEntry is one live Parquet file of a table.
+type FileEntry struct {
+	Table       string    `json:"table"`
+	Key         string    `json:"key"`
+	AccountID   string    `json:"account_id"`
+	Region      string    `json:"region"`
+	Day         string    `json:"day"` // YYYY-MM-DD, event time
+	Rows        int64     `json:"rows"`
+	Size        int64     `json:"size"`
+	MinTime     time.Time `json:"min_time"`
+	MaxTime     time.Time `json:"max_time"`
+	MinIngested time.Time `json:"min_ingested"`
+	MaxIngested time.Time `json:"max_ingested"`
+	SHA256      string    `json:"sha256"`
+}
+
+// Partition is the Hive folder of the file: TABLE/account_id=A/region=R/dt=D.
+func (f FileEntry) Partition() string { return path.Dir(f.Key) }
+
+// PartitionPath is the Hive folder for a table partition.
+func PartitionPath(table, account, region, day string) string {
+	return fmt.Sprintf("%s/account_id=%s/region=%s/dt=%s", table, hiveEscape(account), hiveEscape(region), day)
+}
+
+func hiveEscape(s string) string {
+	if s == "" {
+		return "__HIVE_DEFAULT_PARTITION__"
+	}
+	r := strings.NewReplacer("/", "%2F", "=", "%3D", "%", "%25", " ", "%20", ":", "%3A")
+	return r.Replace(s)
+}
+
+// SourceObject is a raw object a commit consumed. Once recorded, the object is never read again.
+type SourceObject struct {
+	Key     string `json:"key"`
+	Size    int64  `json:"size"`
+	ETag    string `json:"etag,omitempty"`
+	Source  string `json:"source"`           // table it fed, or "" for skipped objects
+	Status  string `json:"status"`           // ok | quarantined | skipped
+	Records int64  `json:"records"`          // rows written from it
+	Reason  string `json:"reason,omitempty"` // why quarantined or skipped
+}
+
+// Quarantined is a bad record or object, kept with its reason so it can be listed and fixed.
+type Quarantined struct {
+	Time      time.Time `json:"time"`
+	Source    string    `json:"source"`
+	SourceKey string    `json:"source_key"`
+	Record    int64     `json:"record,omitempty"` // 0 for a whole object
+	Reason    string    `json:"reason"`
+	Sample    string    `json:"sample,omitempty"` // first bytes of the bad input
+}
+
+// Commit is one atomic change to the lake.
+type Commit struct {
+	Version    int64             `json:"version"`
+	Time       time.Time         `json:"time"`
+	Operation  string            `json:"operation"`
+	Add        []FileEntry       `json:"add,omitempty"`
+	Remove     []string          `json:"remove,omitempty"`
+	Sources    []SourceObject    `json:"sources,omitempty"`
+	Quarantine []Quarantined     `json:"quarantine,omitempty"`
+	Meta       map[string]string `json:"meta,omitempty"`
+}
+
+// Snapshot is the lake's committed state at one version.
+type Snapshot struct {
+	Version    int64                   `json:"version"`
+	Files      []FileEntry             `json:"files"`
+	Sources    map[string]SourceObject `json:"sources"`
+	Quarantine []Quarantined           `json:"quarantine"`
+}
+
+// FilesFor returns a table's files whose event-time range overlaps [from, to). Zero times mean unbounded.
+func (s *Snapshot) FilesFor(table string, from, to time.Time) []FileEntry {
+	var out []FileEntry
+	for _, f := range s.Files {
+		if f.Table != table {
+			continue
+		}
+		if !to.IsZero() && !f.MinTime.Before(to) {
+			continue
+		}
+		if !from.IsZero() && f.MaxTime.Before(from) {
+			continue
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+// Live reports whether a file key is part of the snapshot.
+func (s *Snapshot) Live(key string) bool {
+	for _, f := range s.Files {
+		if f.Key == key {
+			return true
+		}
+	}
+	return false
+}
+
+func logKey(v int64) string        { return fmt.Sprintf("%s%020d.json", logPrefix, v) }
+func checkpointKey(v int64) string { return fmt.Sprintf("%s%020d.json.gz", checkpointPrefix, v) }
+
+func parseVersion(key, prefix, suffix string) (int64, bool) {
+	s := strings.TrimSuffix(strings.TrimPrefix(key, prefix), suffix)
+	v, err := strconv.ParseInt(s, 10, 64)
+	return v, err == nil
+}
+
+// Snapshot reads the latest committed state: the newest checkpoint plus the commits after it.
+func (l *Lake) Snapshot(ctx context.Context) (*Snapshot, error) {
+	snap := &Snapshot{Sources: map[string]SourceObject{}}
+	var cps []int64
+	err := l.store.List(ctx, checkpointPrefix, func(o ObjectInfo) error {
+		if v, ok := parseVersion(o.Key, checkpointPrefix, ".json.gz"); ok {
+			cps = append(cps, v)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read lake state at %s: %w", l.URL(), err)
+	}
+	sort.Slice(cps, func(i, j int) bool { return cps[i] > cps[j] })
+	if len(cps) > 0 {
+		if err := l.readCheckpoint(ctx, cps[0], snap); err != nil {
+			return nil, err
+		}
+	}
+	var versions []int64
+	err = l.store.List(ctx, logPrefix, func(o ObjectInfo) error {
+		if v, ok := parseVersion(o.Key, logPrefix, ".json"); ok && v > snap.Version {
+			versions = append(versions, v)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read lake log at %s: %w", l.URL(), err)
+	}
+	sort.Slice(versions, func(i, j int) bool { return versions[i] < versions[j] })
+	files := map[string]FileEntry{}
+	for _, f := range snap.Files {
+		files[f.Key] = f
+	}
+	for _, v := range versions {
+		if v != snap.Version+1 {
+			return nil, fmt.Errorf("lake log at %s has a gap: commit %d follows %d; the lake is damaged, restore %s from a backup", l.URL(), v, snap.Version, logKey(snap.Version+1))
+		}
+		b, err := ReadAll(ctx, l.store, logKey(v))
+		if err != nil {
+			return nil, fmt.Errorf("read commit %d: %w", v, err)
+		}
+		var c Commit
+		if err := json.Unmarshal(b, &c); err != nil {
+			return nil, fmt.Errorf("commit %s is not valid JSON (%v); the lake is damaged", logKey(v), err)
+		}
+		apply(snap, files, &c)
+	}
+	snap.Files = snap.Files[:0]
+	for _, f := range files {
+		snap.Files = append(snap.Files, f)
+	}
+	sort.Slice(snap.Files, func(i, j int) bool { return snap.Files[i].Key < snap.Files[j].Key })
+	return snap, nil
+}
+
+func apply(snap *Snapshot, files map[string]FileEntry, c *Commit) {
+	for _, k := range c.Remove {
+		delete(files, k)
+	}
+	for _, f := range c.Add {
+		files[f.Key] = f
+	}
+	for _, s := range c.Sources {
+		snap.Sources[s.Key] = s
+	}
+	snap.Quarantine = append(snap.Quarantine, c.Quarantine...)
+	snap.Version = c.Version
+}
+
+func (l *Lake) readCheckpoint(ctx context.Context, v int64, snap *Snapshot) error {
+	rc, err := l.store.Open(ctx, checkpointKey(v))
+	if err != nil {
+		return fmt.Errorf("read checkpoint %d: %w", v, err)
+	}
+	defer rc.Close()
+	zr, err := gzip.NewReader(rc)
+	if err != nil {
+		return fmt.Errorf("checkpoint %s is damaged (%v); delete it and the lake state is rebuilt from the log", checkpointKey(v), err)
+	}
+	if err := json.NewDecoder(zr).Decode(snap); err != nil {
+		return fmt.Errorf("checkpoint %s is damaged (%v); delete it and the lake state is rebuilt from the log", checkpointKey(v), err)
+	}
+	if snap.Sources == nil {
+		snap.Sources = map[string]SourceObject{}
+	}
+	return nil
+}
+
+// ErrConflict means another writer committed first and the change no longer applies.
+var ErrConflict = errors.New("concurrent commit conflict")
+
+// Commit appends c to the log on top of base. If another writer committed in between, the commit is
+// retried on the new state as long as the files it removes are still live and the raw objects it
+// consumes are still unconsumed; otherwise ErrConflict (nothing of c is visible).
+// It returns the new snapshot.
+func (l *Lake) Commit(ctx context.Context, base *Snapshot, c Commit) (*Snapshot, error) {
+	for attempt := 0; attempt < 20; attempt++ {
+		if attempt > 0 {
+			var err error
+			if base, err = l.Snapshot(ctx); err != nil {
+				return nil, err
+			}
+			for _, k := range c.Remove {
+				if !base.Live(k) {
+					return nil, fmt.Errorf("%w: file %s was removed by another writer", ErrConflict, k)
+				}
+			}
+			for _, s := range c.Sources {
+				if _, done := base.Sources[s.Key]; done {
+					return nil, fmt.Errorf("%w: raw object %s was consumed by another writer", ErrConflict, s.Key)
+				}
+			}
+		}
+		c.Version = base.Version + 1
+		if c.Time.IsZero() {
+			c.Time = time.Now().UTC()
+		}
+		b, err := json.Marshal(c)
+		if err != nil {
+			return nil, err
+		}
+		err = l.store.Create(ctx, logKey(c.Version), b)
+		if errors.Is(err, ErrExists) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("commit to %s: %w", l.URL(), err)
+		}
+		next := &Snapshot{Version: base.Version, Sources: base.Sources, Quarantine: base.Quarantine}
+		files := make(map[string]FileEntry, len(base.Files))
+		for _, f := range base.Files {
+			files[f.Key] = f
+		}
+		// Copy the source map so the caller's base stays unchanged.
+		next.Sources = make(map[string]SourceObject, len(base.Sources)+len(c.Sources))
+		for k, v := range base.Sources {
+			next.Sources[k] = v
+		}
+		apply(next, files, &c)
+		for _, f := range files {
+			next.Files = append(next.Files, f)
+		}
+		sort.Slice(next.Files, func(i, j int) bool { return next.Files[i].Key < next.Files[j].Key })
+		if c.Version%checkpointEvery == 0 {
+			// A failed checkpoint only costs replay time on the next read.
+			_ = l.writeCheckpoint(ctx, next)
+		}
+		return next, nil
+	}
+	return nil, fmt.Errorf("%w: gave up after 20 attempts; is another compactor running against %s?", ErrConflict, l.URL())
+}
+
+func (l *Lake) writeCheckpoint(ctx context.Context, s *Snapshot) error {
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	if err := json.NewEncoder(zw).Encode(s); err != nil {
+		return err
+	}
+	if err := zw.Close(); err != nil {
+		return err
+	}
+	return PutBytes(ctx, l.store, checkpointKey(s.Version), buf.Bytes())
+}
+
+// Vacuum deletes table files that no commit references and that are older than minAge
+// (orphans of crashed writers, files merged away). minAge protects readers still using an older snapshot.
+func (l *Lake) Vacuum(ctx context.Context, minAge time.Duration) (deleted int, err error) {
+	snap, err := l.Snapshot(ctx)
+	if err != nil {
+		return 0, err
+	}
+	live := make(map[string]bool, len(snap.Files))
+	for _, f := range snap.Files {
+		live[f.Key] = true
+	}
+	cutoff := time.Now().Add(-minAge)
+	var doomed []string
+	for _, t := range Tables() {
+		err := l.store.List(ctx, t.Name+"/", func(o ObjectInfo) error {
+			if strings.HasSuffix(o.Key, ".parquet") && !live[o.Key] && o.Modified.Before(cutoff) {
+				doomed = append(doomed, o.Key)
+			}
+			return nil
+		})
+		if err != nil {
+			return deleted, err
+		}
+	}
+	for _, k := range doomed {
+		if err := l.store.Delete(ctx, k); err != nil {
+			return deleted, err
+		}
+		deleted++
+	}
+	return deleted, nil
+}
+
+// OpenFile reads one lake object (a data file or metadata).
+func (l *Lake) OpenFile(ctx context.Context, key string) (io.ReadCloser, error) { return l.store.Open(ctx, key) }

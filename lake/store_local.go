@@ -1,0 +1,191 @@
+package lake
+
+import (
+	"context"
+	"crypto/md5"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+)
+
+// localStore keeps objects as files under a root directory. Writes go to a temp file in the same
+// directory and are renamed (Put) or hard-linked (Create) into place, so a reader never sees half an object.
+type localStore struct {
+	root string
+	mu   sync.Mutex // serialises ReplaceIf within this process; cross-process callers rely on leases
+}
+
+func openLocal(dir string) (*localStore, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(abs, 0o755); err != nil {
+		return nil, fmt.Errorf("create directory %s: %w", abs, err)
+	}
+	return &localStore{root: abs}, nil
+}
+
+func (s *localStore) URL() string { return s.root }
+
+// Path is the local file path of key (local stores only): DuckDB reads lake files in place.
+func (s *localStore) Path(key string) string { return filepath.Join(s.root, filepath.FromSlash(key)) }
+
+func (s *localStore) List(ctx context.Context, prefix string, fn func(ObjectInfo) error) error {
+	// Walk from the deepest directory the prefix names, then filter by the full prefix.
+	dir := prefix
+	if i := strings.LastIndexByte(dir, '/'); i >= 0 {
+		dir = dir[:i]
+	} else {
+		dir = ""
+	}
+	start := s.Path(dir)
+	var infos []ObjectInfo
+	err := filepath.WalkDir(start, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil
+			}
+			return err
+		}
+		if d.IsDir() || strings.HasPrefix(d.Name(), ".tmp-") {
+			return nil
+		}
+		rel, err := filepath.Rel(s.root, p)
+		if err != nil {
+			return err
+		}
+		key := filepath.ToSlash(rel)
+		if !strings.HasPrefix(key, prefix) {
+			return nil
+		}
+		fi, err := d.Info()
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil
+			}
+			return err
+		}
+		infos = append(infos, ObjectInfo{Key: key, Size: fi.Size(), Modified: fi.ModTime().UTC()})
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	sort.Slice(infos, func(i, j int) bool { return infos[i].Key < infos[j].Key })
+	for _, in := range infos {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := fn(in); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *localStore) Open(ctx context.Context, key string) (io.ReadCloser, error) {
+	f, err := os.Open(s.Path(key))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%s: %w", key, ErrNotFound)
+	}
+	return f, err
+}
+
+func (s *localStore) Stat(ctx context.Context, key string) (ObjectInfo, error) {
+	fi, err := os.Stat(s.Path(key))
+	if errors.Is(err, fs.ErrNotExist) {
+		return ObjectInfo{}, fmt.Errorf("%s: %w", key, ErrNotFound)
+	}
+	if err != nil {
+		return ObjectInfo{}, err
+	}
+	b, err := os.ReadFile(s.Path(key))
+	if err != nil {
+		return ObjectInfo{}, err
+	}
+	sum := md5.Sum(b)
+	return ObjectInfo{Key: key, Size: fi.Size(), Modified: fi.ModTime().UTC(), ETag: hex.EncodeToString(sum[:])}, nil
+}
+
+func (s *localStore) writeTemp(key string, body io.Reader) (string, error) {
+	dst := s.Path(key)
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return "", err
+	}
+	f, err := os.CreateTemp(filepath.Dir(dst), ".tmp-")
+	if err != nil {
+		return "", err
+	}
+	if _, err := io.Copy(f, body); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return "", err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return "", err
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(f.Name())
+		return "", err
+	}
+	return f.Name(), nil
+}
+
+func (s *localStore) Put(ctx context.Context, key string, body io.Reader, size int64) error {
+	tmp, err := s.writeTemp(key, body)
+	if err != nil {
+		return fmt.Errorf("write %s: %w", key, err)
+	}
+	if err := os.Rename(tmp, s.Path(key)); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("write %s: %w", key, err)
+	}
+	return nil
+}
+
+func (s *localStore) Create(ctx context.Context, key string, body []byte) error {
+	tmp, err := s.writeTemp(key, strings.NewReader(string(body)))
+	if err != nil {
+		return fmt.Errorf("write %s: %w", key, err)
+	}
+	defer os.Remove(tmp)
+	// link(2) fails if the target exists: an atomic create-if-absent of a complete file.
+	if err := os.Link(tmp, s.Path(key)); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return fmt.Errorf("%s: %w", key, ErrExists)
+		}
+		return fmt.Errorf("write %s: %w", key, err)
+	}
+	return nil
+}
+
+func (s *localStore) ReplaceIf(ctx context.Context, key string, body []byte, etag string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cur, err := s.Stat(ctx, key)
+	if err != nil {
+		return err
+	}
+	if cur.ETag != etag {
+		return fmt.Errorf("%s: %w", key, ErrExists)
+	}
+	return s.Put(ctx, key, strings.NewReader(string(body)), int64(len(body)))
+}
+
+func (s *localStore) Delete(ctx context.Context, key string) error {
+	err := os.Remove(s.Path(key))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
+}
