@@ -147,7 +147,11 @@ type Snapshot struct {
 }
 
 // FilesFor returns a table's files whose event-time range overlaps [from, to). Zero times mean unbounded.
+// Tables without event_time (ti_indicators) are never pruned by time: a hunt sees all of their rows.
 func (s *Snapshot) FilesFor(table string, from, to time.Time) []FileEntry {
+	if t, err := LookupTable(table); err == nil && !t.HasColumn("event_time") {
+		from, to = time.Time{}, time.Time{}
+	}
 	var out []FileEntry
 	for _, f := range s.Files {
 		if f.Table != table {
@@ -382,4 +386,6 @@ func (l *Lake) Vacuum(ctx context.Context, minAge time.Duration) (deleted int, e
 }
 
 // OpenFile reads one lake object (a data file or metadata).
-func (l *Lake) OpenFile(ctx context.Context, key string) (io.ReadCloser, error) { return l.store.Open(ctx, key) }
+func (l *Lake) OpenFile(ctx context.Context, key string) (io.ReadCloser, error) {
+	return l.store.Open(ctx, key)
+}

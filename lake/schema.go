@@ -121,27 +121,50 @@ type VPCFlowRecord struct {
 
 // Route53ResolverQuery is one row of the route53_resolver table.
 type Route53ResolverQuery struct {
-	EventTime              time.Time `parquet:"event_time,timestamp(microsecond:local),zstd" doc:"query_timestamp (UTC)"`
-	AccountID              string    `parquet:"account_id,dict,zstd"`
-	Region                 string    `parquet:"region,dict,zstd"`
-	Version                string    `parquet:"version,optional,dict,zstd"`
-	VPCID                  string    `parquet:"vpc_id,optional,dict,zstd"`
-	QueryName              string    `parquet:"query_name,optional,zstd" doc:"as logged, with the trailing dot"`
-	QueryType              string    `parquet:"query_type,optional,dict,zstd"`
-	QueryClass             string    `parquet:"query_class,optional,dict,zstd"`
-	Rcode                  string    `parquet:"rcode,optional,dict,zstd"`
-	Answers                string    `parquet:"answers,optional,json,zstd" doc:"answers[] as JSON text ([{Rdata,Type,Class}])"`
-	SrcAddr                string    `parquet:"srcaddr,optional,dict,zstd"`
-	SrcPort                *int32    `parquet:"srcport,optional,zstd"`
-	Transport              string    `parquet:"transport,optional,dict,zstd"`
-	SrcIDs                 string    `parquet:"srcids,optional,json,zstd" doc:"srcids as JSON text"`
-	SrcInstanceID          string    `parquet:"srcids_instance,optional,dict,zstd" doc:"srcids.instance"`
-	SrcResolverEndpoint    string    `parquet:"srcids_resolver_endpoint,optional,dict,zstd" doc:"srcids.resolver_endpoint"`
-	SrcResolverNetworkIface string   `parquet:"srcids_resolver_network_interface,optional,dict,zstd"`
-	FirewallRuleAction     string    `parquet:"firewall_rule_action,optional,dict,zstd"`
-	FirewallRuleGroupID    string    `parquet:"firewall_rule_group_id,optional,dict,zstd"`
-	FirewallDomainListID   string    `parquet:"firewall_domain_list_id,optional,dict,zstd"`
+	EventTime               time.Time `parquet:"event_time,timestamp(microsecond:local),zstd" doc:"query_timestamp (UTC)"`
+	AccountID               string    `parquet:"account_id,dict,zstd"`
+	Region                  string    `parquet:"region,dict,zstd"`
+	Version                 string    `parquet:"version,optional,dict,zstd"`
+	VPCID                   string    `parquet:"vpc_id,optional,dict,zstd"`
+	QueryName               string    `parquet:"query_name,optional,zstd" doc:"as logged, with the trailing dot"`
+	QueryType               string    `parquet:"query_type,optional,dict,zstd"`
+	QueryClass              string    `parquet:"query_class,optional,dict,zstd"`
+	Rcode                   string    `parquet:"rcode,optional,dict,zstd"`
+	Answers                 string    `parquet:"answers,optional,json,zstd" doc:"answers[] as JSON text ([{Rdata,Type,Class}])"`
+	SrcAddr                 string    `parquet:"srcaddr,optional,dict,zstd"`
+	SrcPort                 *int32    `parquet:"srcport,optional,zstd"`
+	Transport               string    `parquet:"transport,optional,dict,zstd"`
+	SrcIDs                  string    `parquet:"srcids,optional,json,zstd" doc:"srcids as JSON text"`
+	SrcInstanceID           string    `parquet:"srcids_instance,optional,dict,zstd" doc:"srcids.instance"`
+	SrcResolverEndpoint     string    `parquet:"srcids_resolver_endpoint,optional,dict,zstd" doc:"srcids.resolver_endpoint"`
+	SrcResolverNetworkIface string    `parquet:"srcids_resolver_network_interface,optional,dict,zstd"`
+	FirewallRuleAction      string    `parquet:"firewall_rule_action,optional,dict,zstd"`
+	FirewallRuleGroupID     string    `parquet:"firewall_rule_group_id,optional,dict,zstd"`
+	FirewallDomainListID    string    `parquet:"firewall_domain_list_id,optional,dict,zstd"`
 	Lineage
+}
+
+// TIIndicator is one row of the ti_indicators table: one indicator of one feed, with the time it became
+// known (valid_from) and the time it stopped being listed (valid_to, NULL while listed). The table is not
+// partitioned by event time: hunts read all of it.
+type TIIndicator struct {
+	Feed          string     `parquet:"feed,dict,zstd" doc:"feed name given at import"`
+	Indicator     string     `parquet:"indicator,zstd" doc:"the indicator as the feed wrote it (normalised: lower-case domains, canonical IPs/CIDRs)"`
+	Type          string     `parquet:"type,dict,zstd" doc:"ipv4 | ipv6 | cidr4 | cidr6 | domain | url | md5 | sha1 | sha256"`
+	StartV4       *int64     `parquet:"start_v4,optional,zstd" doc:"first IPv4 address of the indicator as a number (ipv4/cidr4)"`
+	EndV4         *int64     `parquet:"end_v4,optional,zstd" doc:"last IPv4 address of the indicator as a number (ipv4/cidr4)"`
+	StartV6       string     `parquet:"start_v6,optional,zstd" doc:"first IPv6 address as 32 hex digits (ipv6/cidr6); compares like the address"`
+	EndV6         string     `parquet:"end_v6,optional,zstd" doc:"last IPv6 address as 32 hex digits (ipv6/cidr6)"`
+	Confidence    *int32     `parquet:"confidence,optional,zstd" doc:"0-100 where the feed gives one"`
+	Tags          string     `parquet:"tags,optional,zstd" doc:"comma-separated tags/labels from the feed"`
+	MalwareFamily string     `parquet:"malware_family,optional,dict,zstd"`
+	Description   string     `parquet:"description,optional,zstd"`
+	FeedFirstSeen *time.Time `parquet:"feed_first_seen,timestamp(microsecond:local),optional,zstd" doc:"first-seen date the feed itself states"`
+	ValidFrom     time.Time  `parquet:"valid_from,timestamp(microsecond:local),zstd" doc:"when lakehunt first imported the indicator (intel known from then on)"`
+	ValidTo       *time.Time `parquet:"valid_to,timestamp(microsecond:local),optional,zstd" doc:"first import without the indicator (NULL while listed)"`
+	ImportedAt    time.Time  `parquet:"imported_at,timestamp(microsecond:local),zstd" doc:"last import that touched the row"`
+	SourceFile    string     `parquet:"source_file,optional,dict,zstd" doc:"feed file or URL the indicator came from"`
+	SourceLine    int64      `parquet:"source_line,optional,zstd" doc:"line (or object index) in the feed file"`
 }
 
 // Column describes one column as DuckDB sees it.
@@ -172,6 +195,7 @@ func init() {
 	RegisterTable(TableCloudTrail, "CloudTrail management and data events, one row per eventID", CloudTrailEvent{})
 	RegisterTable(TableVPCFlow, "VPC Flow Logs records (versions 2-8, any field order)", VPCFlowRecord{})
 	RegisterTable(TableRoute53Resolver, "Route 53 Resolver query logs", Route53ResolverQuery{})
+	RegisterTable(TableTIIndicators, "threat-intel indicators imported with 'lakehunt ti import' (not time-partitioned)", TIIndicator{})
 }
 
 // Tables lists registered tables by name.

@@ -1,0 +1,45 @@
+# lakehunt — see README.md.
+GO        ?= go
+BIN       := bin/lakehunt
+CACHE     := $(or $(XDG_CACHE_HOME),$(HOME)/.cache)
+TOOLS     := $(CACHE)/lakehunt-tools/bin
+VERSITYGW := $(TOOLS)/versitygw
+VERSITYGW_VERSION := v1.8.0
+DEMO      ?= demo
+GIT_REV   := $(shell git rev-parse --short HEAD 2>/dev/null)
+LDFLAGS   := -X main.version=0.1.0 -X main.gitRevision=$(GIT_REV)
+
+.PHONY: all build tools test demo bench lint clean
+
+all: build
+
+build:
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/lakehunt
+
+# The S3-compatible server the tests run on loopback, built once from the Go module proxy into a cache.
+tools: $(VERSITYGW)
+$(VERSITYGW):
+	GOBIN=$(TOOLS) $(GO) install github.com/versity/versitygw/cmd/versitygw@$(VERSITYGW_VERSION)
+
+test: tools build
+	$(GO) vet ./...
+	LAKEHUNT_VERSITYGW=$(VERSITYGW) $(GO) test -count=1 -timeout 30m ./...
+	$(BIN) hunt lint
+	$(BIN) hunt test
+
+# The whole pipeline on generated data: no AWS account, a local lake under ./demo.
+demo: build
+	rm -rf $(DEMO)
+	$(BIN) gen --out $(DEMO)/raw --scale small --seed 1
+	$(BIN) compact --from $(DEMO)/raw --lake $(DEMO)/lake
+	$(BIN) query --lake $(DEMO)/lake "SELECT event_name, count(*) AS events FROM cloudtrail GROUP BY 1 ORDER BY 2 DESC LIMIT 10"
+	$(BIN) query --lake $(DEMO)/lake "SELECT action, flow_direction, count(*) AS flows, sum(bytes) AS bytes FROM vpc_flow GROUP BY ALL ORDER BY 3 DESC"
+	$(BIN) query --lake $(DEMO)/lake "SELECT rtrim(query_name, '.') AS name, count(*) AS queries FROM route53_resolver GROUP BY 1 ORDER BY 2 DESC LIMIT 10"
+	$(BIN) hunt run --lake $(DEMO)/lake --last 168h --out $(DEMO)/run --allow-failures
+	@echo "report: $(abspath $(DEMO)/run/report.html)"
+
+bench: build
+	./scripts/bench.sh
+
+clean:
+	rm -rf bin $(DEMO)

@@ -1,0 +1,59 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"os"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/lakehunt/lakehunt/lake"
+)
+
+// s3Flags are the flags of every command that may touch S3.
+type s3Flags struct {
+	endpoint string
+	region   string
+	cacheDir string
+}
+
+func (f *s3Flags) register(c *cobra.Command) {
+	c.Flags().StringVar(&f.endpoint, "s3-endpoint", "", "S3-compatible endpoint URL, path-style (default: $AWS_ENDPOINT_URL_S3, else AWS)")
+	c.Flags().StringVar(&f.region, "s3-region", "", "region for the S3 client (default: from the AWS environment, else us-east-1)")
+	c.Flags().StringVar(&f.cacheDir, "cache-dir", "", "local cache for an S3 lake's files (default: the user cache dir + /lakehunt)")
+}
+
+func (f *s3Flags) storeOptions() lake.StoreOptions {
+	return lake.StoreOptions{S3Endpoint: f.endpoint, S3Region: f.region}
+}
+
+func (f *s3Flags) openLake(ctx context.Context, url string) (*lake.Lake, error) {
+	return lake.Open(ctx, url, lake.Options{Store: f.storeOptions(), CacheDir: f.cacheDir})
+}
+
+// isTerminal reports whether w is a terminal (progress lines are only drawn there).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// logger is structured JSON on stderr when stderr is not a terminal (scheduled runs), text otherwise.
+func logger(verbose bool) *slog.Logger {
+	level := slog.LevelWarn
+	if verbose {
+		level = slog.LevelInfo
+	}
+	if isTerminal(os.Stderr) {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	}
+	return slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+}
+
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}

@@ -1,0 +1,442 @@
+package compact
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/klauspost/compress/gzip"
+
+	"github.com/lakehunt/lakehunt/lake"
+	"github.com/lakehunt/lakehunt/lake/s3test"
+)
+
+var datasets = filepath.Join("..", "..", "shared", "datasets")
+
+func gz(t testing.TB, b []byte) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	if _, err := zw.Write(b); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// docRecords reads the CloudTrail examples from the AWS documentation.
+func docRecords(t testing.TB) []json.RawMessage {
+	t.Helper()
+	f, err := os.Open(filepath.Join(datasets, "awsdocs", "cloudtrail", "cloudtrail_doc_examples.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out []json.RawMessage
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		var line struct {
+			Record json.RawMessage `json:"record"`
+		}
+		if err := json.Unmarshal(sc.Bytes(), &line); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, line.Record)
+	}
+	return out
+}
+
+func recordsFile(recs []json.RawMessage) []byte {
+	var b bytes.Buffer
+	b.WriteString(`{"Records":[`)
+	for i, r := range recs {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.Write(r)
+	}
+	b.WriteString("]}")
+	return b.Bytes()
+}
+
+const (
+	acct    = "111122223333"
+	ctDir   = "AWSLogs/" + acct + "/CloudTrail/us-east-1/2022/11/10/"
+	flowDir = "AWSLogs/" + acct + "/vpcflowlogs/us-east-1/2022/11/10/"
+	dnsDir  = "AWSLogs/" + acct + "/vpcdnsquerylogs/vpc-abc123/2022/11/10/"
+)
+
+// corpus is a raw tree in AWS's layout with known content: good objects, duplicates, digests, bad input.
+type corpus struct {
+	objects        map[string][]byte
+	wantEventIDs   map[string]bool // distinct CloudTrail eventIDs that must end up in the lake
+	wantFlows      int             // good flow records
+	wantDNS        int             // good DNS queries
+	badObjects     int             // objects that must be quarantined whole
+	badRecords     int             // records that must be quarantined
+	skippedObjects int             // digest/insight files
+}
+
+func goodCorpus(t testing.TB) *corpus {
+	c := &corpus{objects: map[string][]byte{}, wantEventIDs: map[string]bool{}}
+	recs := docRecords(t)
+	for _, r := range recs {
+		var e struct{ EventID string }
+		if err := json.Unmarshal(r, &e); err != nil {
+			t.Fatal(err)
+		}
+		if e.EventID != "" {
+			c.wantEventIDs[e.EventID] = true
+		}
+	}
+	half := len(recs) / 2
+	c.objects[ctDir+acct+"_CloudTrail_us-east-1_20221110T1625Z_a1.json.gz"] = gz(t, recordsFile(recs[:half]))
+	c.objects[ctDir+acct+"_CloudTrail_us-east-1_20221110T1630Z_b2.json.gz"] = gz(t, recordsFile(recs[half:]))
+	// The same events delivered again by an organization trail: all duplicates.
+	c.objects["AWSLogs/o-exampleorgid/"+acct+"/CloudTrail/us-east-1/2022/11/10/"+acct+"_CloudTrail_us-east-1_20221110T1625Z_dup.json.gz"] = gz(t, recordsFile(recs[:half]))
+	c.objects["AWSLogs/"+acct+"/CloudTrail-Digest/us-east-1/2022/11/10/"+acct+"_CloudTrail-Digest_us-east-1_trail_us-east-1_20221110T170000Z.json.gz"] =
+		gz(t, []byte(`{"awsAccountId":"`+acct+`","digestStartTime":"2022-11-10T16:00:00Z","digestEndTime":"2022-11-10T17:00:00Z","logFiles":[]}`))
+	c.skippedObjects = 1
+
+	for _, name := range []string{"v2_default.log", "v3_tcp_flag_sequence.log", "v5_service_trafficpath_direction.log", "v3_transit_gateway.log"} {
+		b, err := os.ReadFile(filepath.Join(datasets, "awsdocs", "vpcflow", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+		c.wantFlows += len(lines) - 1
+		c.objects[flowDir+acct+"_vpcflowlogs_us-east-1_fl-1234abcd_20221110T1630Z_"+strings.TrimSuffix(name, ".log")+".log.gz"] = gz(t, b)
+	}
+	var dns bytes.Buffer
+	for i := 0; i < 5; i++ {
+		fmt.Fprintf(&dns, `{"version":"1.100000","account_id":"%s","region":"us-east-1","vpc_id":"vpc-abc123","query_timestamp":"2022-11-10T16:2%d:00Z","query_name":"example%d.com.","query_type":"A","query_class":"IN","rcode":"NOERROR","answers":[{"Rdata":"192.0.2.%d","Type":"A","Class":"IN"}],"srcaddr":"10.0.0.5","srcport":"5353","transport":"UDP","srcids":{"instance":"i-0abc234"}}`+"\n", acct, i, i, i)
+	}
+	c.wantDNS = 5
+	c.objects[dnsDir+acct+"_vpcdnsquerylogs_vpc-abc123_20221110T1630Z_q1.log.gz"] = gz(t, dns.Bytes())
+	return c
+}
+
+// withBadInput adds every kind of bad input the compactor must quarantine without losing the rest.
+func (c *corpus) withBadInput(t testing.TB) *corpus {
+	good := c.objects[ctDir+acct+"_CloudTrail_us-east-1_20221110T1625Z_a1.json.gz"]
+	bad := map[string][]byte{
+		"corrupt.json.gz":   append([]byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff}, []byte("this is not deflate data at all")...),
+		"truncated.json.gz": gz(t, []byte(`{"Records":[{"eventVersion":"1.08","eventID":"x1","eventTime":"2022-11-10T16:00:00Z"`)),
+		"cut-gzip.json.gz":  good[:len(good)/2],
+		"empty.json.gz":     {},
+		"flowlog.json.gz":   gz(t, []byte("version account-id interface-id srcaddr\n2 1 eni-1 10.0.0.1\n")),
+	}
+	for name, b := range bad {
+		c.objects[ctDir+acct+"_CloudTrail_us-east-1_20221110T1700Z_"+name] = b
+		c.badObjects++
+	}
+	// A flow-log file with one line that does not match its header, and a DNS file with a 50 MB line.
+	c.objects[flowDir+acct+"_vpcflowlogs_us-east-1_fl-1234abcd_20221110T1700Z_badline.log.gz"] = gz(t, []byte(
+		"version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n"+
+			"2 "+acct+" eni-1 10.0.0.1 10.0.0.2 443 49152 6 10 840 1668096000 1668096060 ACCEPT OK\n"+
+			"2 "+acct+" eni-1 10.0.0.1 10.0.0.2 443\n"))
+	c.wantFlows++
+	c.badRecords++
+	huge := `{"version":"1.100000","account_id":"` + acct + `","region":"us-east-1","vpc_id":"vpc-abc123","query_timestamp":"2022-11-10T16:40:00Z","query_name":"` +
+		strings.Repeat("a", 50<<20) + `.com.","query_type":"A"}` + "\n" +
+		`{"version":"1.100000","account_id":"` + acct + `","region":"us-east-1","vpc_id":"vpc-abc123","query_timestamp":"2022-11-10T16:41:00Z","query_name":"after-huge.example.","query_type":"A","rcode":"NOERROR","srcaddr":"10.0.0.5","srcids":{"instance":"i-0abc234"}}` + "\n"
+	c.objects[dnsDir+acct+"_vpcdnsquerylogs_vpc-abc123_20221110T1700Z_huge.log.gz"] = gz(t, []byte(huge))
+	c.wantDNS++
+	c.badRecords++
+	return c
+}
+
+func (c *corpus) writeTo(t testing.TB, st lake.Store) {
+	t.Helper()
+	keys := make([]string, 0, len(c.objects))
+	for k := range c.objects {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if err := lake.PutBytes(context.Background(), st, k, c.objects[k]); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// lakeContents reads every live row of the lake back.
+type contents struct {
+	eventIDs map[string]int
+	flows    int
+	dns      int
+	files    int
+	version  int64
+	rowsHash map[string]int // table-specific fingerprint of each row, for backend comparisons
+}
+
+func readLake(t testing.TB, lk *lake.Lake) contents {
+	t.Helper()
+	ctx := context.Background()
+	snap, err := lk.Snapshot(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := contents{eventIDs: map[string]int{}, files: len(snap.Files), version: snap.Version, rowsHash: map[string]int{}}
+	for _, f := range snap.Files {
+		paths, err := lk.LocalPaths(ctx, []lake.FileEntry{f})
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch f.Table {
+		case lake.TableCloudTrail:
+			rows, err := readRows[lake.CloudTrailEvent](paths[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range rows {
+				c.eventIDs[r.EventID]++
+				c.rowsHash[fmt.Sprint(r.EventID, r.EventName, r.PrincipalARN, r.SourceKey, r.RequestParameters)]++
+			}
+		case lake.TableVPCFlow:
+			rows, err := readRows[lake.VPCFlowRecord](paths[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.flows += len(rows)
+			for _, r := range rows {
+				c.rowsHash[fmt.Sprint(r.SrcAddr, r.DstAddr, r.EventTime, r.SourceKey, r.SourceLine)]++
+			}
+		case lake.TableRoute53Resolver:
+			rows, err := readRows[lake.Route53ResolverQuery](paths[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.dns += len(rows)
+			for _, r := range rows {
+				c.rowsHash[fmt.Sprint(r.QueryName, r.EventTime, r.Answers, r.SourceKey)]++
+			}
+		}
+	}
+	return c
+}
+
+func (c *corpus) check(t *testing.T, got contents) {
+	t.Helper()
+	for id := range c.wantEventIDs {
+		if got.eventIDs[id] != 1 {
+			t.Errorf("event %s is in the lake %d times, want exactly once", id, got.eventIDs[id])
+		}
+	}
+	for id, n := range got.eventIDs {
+		if !c.wantEventIDs[id] {
+			t.Errorf("unexpected event %s (x%d) in the lake", id, n)
+		}
+	}
+	if got.flows != c.wantFlows {
+		t.Errorf("vpc_flow rows = %d, want %d", got.flows, c.wantFlows)
+	}
+	if got.dns != c.wantDNS {
+		t.Errorf("route53_resolver rows = %d, want %d", got.dns, c.wantDNS)
+	}
+}
+
+func TestCompactDiskAndS3GiveTheSameLake(t *testing.T) {
+	ctx := context.Background()
+	srv := s3test.Start(t)
+	c := goodCorpus(t).withBadInput(t)
+	backends := map[string]struct{ raw, lake string }{
+		"disk-to-disk": {t.TempDir(), t.TempDir()},
+		"s3-to-s3":     {srv.Bucket(t, "org-trail-bucket") + "logs/", srv.Bucket(t, "sec-lake") + "lake/"},
+	}
+	results := map[string]contents{}
+	for name, b := range backends {
+		t.Run(name, func(t *testing.T) {
+			raw, err := lake.OpenStore(ctx, b.raw, lake.StoreOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.writeTo(t, raw)
+			lk, err := lake.Open(ctx, b.lake, lake.Options{CacheDir: t.TempDir()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			sum, err := Run(ctx, Options{From: raw, Lake: lk})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sum.ObjectsQuarantined != c.badObjects || sum.RecordsQuarantined != int64(c.badRecords) {
+				t.Errorf("quarantined %d objects and %d records, want %d and %d: %+v", sum.ObjectsQuarantined, sum.RecordsQuarantined, c.badObjects, c.badRecords, sum.Quarantine)
+			}
+			if sum.ObjectsSkipped != c.skippedObjects {
+				t.Errorf("skipped %d objects, want %d (the digest)", sum.ObjectsSkipped, c.skippedObjects)
+			}
+			if want := int64(len(docRecords(t)) / 2); sum.DuplicatesDropped != want {
+				t.Errorf("duplicates dropped = %d, want %d (the org trail's copy)", sum.DuplicatesDropped, want)
+			}
+			got := readLake(t, lk)
+			c.check(t, got)
+			snap, _ := lk.Snapshot(ctx)
+			reasons := map[string]string{}
+			for _, q := range snap.Quarantine {
+				reasons[filepath.Base(q.SourceKey)] = q.Reason
+			}
+			for file, want := range map[string]string{"corrupt.json.gz": "gzip", "empty.json.gz": "empty", "cut-gzip.json.gz": "gzip"} {
+				for k, r := range reasons {
+					if strings.HasSuffix(k, file) && !strings.Contains(strings.ToLower(r), want) {
+						t.Errorf("%s quarantined with reason %q, want it to mention %q", file, r, want)
+					}
+				}
+			}
+
+			// Re-running on the same input writes nothing and quarantines nothing again.
+			again, err := Run(ctx, Options{From: raw, Lake: lk})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if again.FilesWritten != 0 || again.Commits != 0 || again.ObjectsAlreadyDone != len(c.objects) || again.Quarantined() {
+				t.Errorf("second run changed something: %+v", again)
+			}
+			if v := readLake(t, lk).version; v != got.version {
+				t.Errorf("lake version moved from %d to %d on a no-op run", got.version, v)
+			}
+			results[name] = got
+		})
+	}
+	a, b := results["disk-to-disk"], results["s3-to-s3"]
+	if len(a.rowsHash) == 0 || fmt.Sprint(a.rowsHash) != fmt.Sprint(b.rowsHash) {
+		t.Errorf("disk and S3 lakes differ:\n disk %d rows\n s3   %d rows", len(a.rowsHash), len(b.rowsHash))
+	}
+}
+
+func TestIncrementalRunsPickUpNewObjectsAndMergeSmallFiles(t *testing.T) {
+	ctx := context.Background()
+	rawDir, lakeDir := t.TempDir(), t.TempDir()
+	raw, _ := lake.OpenStore(ctx, rawDir, lake.StoreOptions{})
+	lk, _ := lake.Open(ctx, lakeDir, lake.Options{})
+	// Ten runs, each with one new small CloudTrail file for the same partition, plus a re-delivery of the previous one.
+	var prev []byte
+	total := 0
+	for run := 0; run < 10; run++ {
+		var recs []json.RawMessage
+		for i := 0; i < 20; i++ {
+			recs = append(recs, json.RawMessage(fmt.Sprintf(`{"eventVersion":"1.08","eventID":"run%d-%d","eventTime":"2022-11-10T%02d:%02d:00Z","eventSource":"s3.amazonaws.com","eventName":"GetObject","awsRegion":"us-east-1","recipientAccountId":"%s","userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::%s:user/u"}}`, run, i, run, i, acct, acct)))
+		}
+		total += len(recs)
+		body := gz(t, recordsFile(recs))
+		lake.PutBytes(ctx, raw, fmt.Sprintf("%s%s_CloudTrail_us-east-1_20221110T%02d00Z_r%d.json.gz", ctDir, acct, run, run), body)
+		if prev != nil {
+			lake.PutBytes(ctx, raw, fmt.Sprintf("%s%s_CloudTrail_us-east-1_20221110T%02d00Z_retry%d.json.gz", ctDir, acct, run, run), prev)
+		}
+		prev = body
+		sum, err := Run(ctx, Options{From: raw, Lake: lk, MergeMinFiles: 4})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sum.RecordsWritten != 20 {
+			t.Fatalf("run %d wrote %d records, want the 20 new ones", run, sum.RecordsWritten)
+		}
+	}
+	got := readLake(t, lk)
+	if len(got.eventIDs) != total {
+		t.Fatalf("%d distinct events, want %d", len(got.eventIDs), total)
+	}
+	for id, n := range got.eventIDs {
+		if n != 1 {
+			t.Fatalf("event %s present %d times", id, n)
+		}
+	}
+	if got.files >= 4 {
+		t.Errorf("%d files in the one partition after 10 runs: small files were not merged", got.files)
+	}
+}
+
+// TestKilledCompactorLeavesEveryEventExactlyOnce kills a compactor process at random moments,
+// then lets a final run finish, and checks that every input event is in the lake exactly once.
+func TestKilledCompactorLeavesEveryEventExactlyOnce(t *testing.T) {
+	if os.Getenv("LAKEHUNT_COMPACT_CHILD") != "" {
+		t.Skip("child process")
+	}
+	ctx := context.Background()
+	rawDir, lakeDir := t.TempDir(), t.TempDir()
+	raw, _ := lake.OpenStore(ctx, rawDir, lake.StoreOptions{})
+	want := map[string]bool{}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for f := 0; f < 60; f++ {
+		var recs []json.RawMessage
+		for i := 0; i < 400; i++ {
+			// Every 7th file re-delivers events of an earlier file (duplicates across files and commits).
+			n := f*400 + i
+			if f%7 == 6 {
+				n = rng.IntN(f*400 - 1)
+			}
+			id := fmt.Sprintf("evt-%06d", n)
+			want[id] = true
+			recs = append(recs, json.RawMessage(fmt.Sprintf(`{"eventVersion":"1.08","eventID":"%s","eventTime":"2022-11-%02dT%02d:%02d:%02dZ","eventSource":"ec2.amazonaws.com","eventName":"DescribeInstances","awsRegion":"us-east-1","recipientAccountId":"%s","userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::%s:user/u"}}`,
+				id, 10+n%3, n%24, n%60, n%59, acct, acct)))
+		}
+		lake.PutBytes(ctx, raw, fmt.Sprintf("%s%s_CloudTrail_us-east-1_20221110T%04dZ_k%d.json.gz", ctDir, acct, f, f), gz(t, recordsFile(recs)))
+	}
+	kills := 0
+	for attempt := 0; attempt < 40 && kills < 12; attempt++ {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestCompactChild$")
+		cmd.Env = append(os.Environ(), "LAKEHUNT_COMPACT_CHILD=1", "CHILD_RAW="+rawDir, "CHILD_LAKE="+lakeDir)
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		delay := time.Duration(50+rng.IntN(400)) * time.Millisecond
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("child failed on its own: %v\n%s", err, out.String())
+			}
+		case <-time.After(delay):
+			_ = cmd.Process.Kill()
+			<-done
+			kills++
+		}
+	}
+	if kills < 10 {
+		t.Fatalf("only %d kills happened; make the corpus bigger", kills)
+	}
+	lk, _ := lake.Open(ctx, lakeDir, lake.Options{})
+	if _, err := Run(ctx, Options{From: raw, Lake: lk}); err != nil {
+		t.Fatalf("final run after %d kills: %v", kills, err)
+	}
+	got := readLake(t, lk)
+	if len(got.eventIDs) != len(want) {
+		t.Errorf("after %d kills: %d distinct events in the lake, want %d", kills, len(got.eventIDs), len(want))
+	}
+	for id, n := range got.eventIDs {
+		if n != 1 || !want[id] {
+			t.Fatalf("after %d kills: event %s present %d times (expected: %v)", kills, id, n, want[id])
+		}
+	}
+	t.Logf("%d kills, %d events exactly once, lake version %d, %d files", kills, len(want), got.version, got.files)
+}
+
+// TestCompactChild is the process the kill test kills; it does nothing in a normal test run.
+func TestCompactChild(t *testing.T) {
+	if os.Getenv("LAKEHUNT_COMPACT_CHILD") == "" {
+		t.Skip("run by TestKilledCompactorLeavesEveryEventExactlyOnce")
+	}
+	ctx := context.Background()
+	raw, _ := lake.OpenStore(ctx, os.Getenv("CHILD_RAW"), lake.StoreOptions{})
+	lk, _ := lake.Open(ctx, os.Getenv("CHILD_LAKE"), lake.Options{})
+	// Small batches: many commits, so kills land between, during and after them.
+	if _, err := Run(ctx, Options{From: raw, Lake: lk, BatchRows: 1500, Workers: 1}); err != nil {
+		t.Fatal(err)
+	}
+}

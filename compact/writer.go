@@ -1,0 +1,422 @@
+package compact
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"time"
+
+	"github.com/parquet-go/parquet-go"
+	"github.com/zeebo/xxh3"
+
+	"github.com/lakehunt/lakehunt/lake"
+)
+
+// rowsPerRowGroup keeps row groups in the tens of MB that DuckDB reads best.
+const rowsPerRowGroup = 256 * 1024
+
+type partKey struct{ account, region, day string }
+
+// tableBuf buffers one table's rows per partition until the batch is flushed.
+type tableBuf[T any] struct {
+	name    string
+	at      func(*T) time.Time
+	part    func(*T) (account, region string)
+	id      func(*T) string // dedup key; nil when the source has none
+	lineage func(*T) *lake.Lineage
+	parts   map[partKey][]T
+	seen    map[partKey]map[xxh3.Uint128]struct{}
+}
+
+type flusher interface {
+	buffered() int
+	flush(w *writer, ingestedAt time.Time) ([]lake.FileEntry, error)
+	merge(w *writer) error
+}
+
+func newTableBuf[T any](name string, at func(*T) time.Time, part func(*T) (string, string), id func(*T) string, lin func(*T) *lake.Lineage) *tableBuf[T] {
+	return &tableBuf[T]{name: name, at: at, part: part, id: id, lineage: lin, parts: map[partKey][]T{}, seen: map[partKey]map[xxh3.Uint128]struct{}{}}
+}
+
+func (b *tableBuf[T]) add(rows []T) {
+	for i := range rows {
+		r := &rows[i]
+		acct, region := b.part(r)
+		k := partKey{acct, region, b.at(r).UTC().Format("2006-01-02")}
+		b.parts[k] = append(b.parts[k], *r)
+	}
+}
+
+func (b *tableBuf[T]) buffered() int {
+	n := 0
+	for _, rows := range b.parts {
+		n += len(rows)
+	}
+	return n
+}
+
+// seenIDs returns the dedup set of a partition, loading the ids already committed in it on first use.
+// A duplicate event has the same event time, account and region, so the partition is the whole scope.
+func (b *tableBuf[T]) seenIDs(w *writer, k partKey) (map[xxh3.Uint128]struct{}, error) {
+	if s, ok := b.seen[k]; ok {
+		return s, nil
+	}
+	s := map[xxh3.Uint128]struct{}{}
+	prefix := lake.PartitionPath(b.name, k.account, k.region, k.day) + "/"
+	var files []lake.FileEntry
+	for _, f := range w.snap.FilesFor(b.name, time.Time{}, time.Time{}) {
+		if f.Partition()+"/" == prefix {
+			files = append(files, f)
+		}
+	}
+	if len(files) > 0 {
+		paths, err := w.opts.Lake.LocalPaths(w.ctx, files)
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range paths {
+			if err := readIDs(p, func(id string) { s[xxh3.HashString128(id)] = struct{}{} }); err != nil {
+				return nil, fmt.Errorf("read event ids of %s for deduplication: %w", p, err)
+			}
+		}
+	}
+	b.seen[k] = s
+	return s, nil
+}
+
+type idRow struct {
+	EventID string `parquet:"event_id"`
+}
+
+func readIDs(path string, fn func(string)) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	r := parquet.NewGenericReader[idRow](f)
+	defer r.Close()
+	buf := make([]idRow, 4096)
+	for {
+		n, err := r.Read(buf)
+		for i := 0; i < n; i++ {
+			fn(buf[i].EventID)
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+func (b *tableBuf[T]) flush(w *writer, ingestedAt time.Time) ([]lake.FileEntry, error) {
+	keys := make([]partKey, 0, len(b.parts))
+	for k := range b.parts {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		a, c := keys[i], keys[j]
+		return a.account+a.region+a.day < c.account+c.region+c.day
+	})
+	var out []lake.FileEntry
+	for _, k := range keys {
+		rows := b.parts[k]
+		if b.id != nil {
+			seen, err := b.seenIDs(w, k)
+			if err != nil {
+				return nil, err
+			}
+			kept := rows[:0]
+			for i := range rows {
+				h := xxh3.HashString128(b.id(&rows[i]))
+				if _, dup := seen[h]; dup {
+					w.sum.DuplicatesDropped++
+					continue
+				}
+				seen[h] = struct{}{}
+				kept = append(kept, rows[i])
+			}
+			rows = kept
+		}
+		if len(rows) == 0 {
+			continue
+		}
+		for i := range rows {
+			b.lineage(&rows[i]).IngestedAt = ingestedAt
+		}
+		fe, err := b.write(w, k, rows)
+		if err != nil {
+			return nil, err
+		}
+		w.sum.RecordsWritten += fe.Rows
+		w.sum.PerTable[b.name] += fe.Rows
+		w.touched[fe.Partition()] = true
+		out = append(out, fe)
+	}
+	b.parts = map[partKey][]T{}
+	return out, nil
+}
+
+// write sorts rows by event time and stores them as one new, uniquely named Parquet file.
+func (b *tableBuf[T]) write(w *writer, k partKey, rows []T) (lake.FileEntry, error) {
+	sort.SliceStable(rows, func(i, j int) bool { return b.at(&rows[i]).Before(b.at(&rows[j])) })
+	var buf bytes.Buffer
+	pw := parquet.NewGenericWriter[T](&buf,
+		parquet.Compression(&parquet.Zstd),
+		parquet.MaxRowsPerRowGroup(rowsPerRowGroup),
+		parquet.DataPageStatistics(true),
+		parquet.CreatedBy("lakehunt", "1", ""))
+	if _, err := pw.Write(rows); err != nil {
+		return lake.FileEntry{}, fmt.Errorf("write %s rows: %w", b.name, err)
+	}
+	if err := pw.Close(); err != nil {
+		return lake.FileEntry{}, fmt.Errorf("write %s rows: %w", b.name, err)
+	}
+	var rnd [6]byte
+	_, _ = rand.Read(rnd[:])
+	key := fmt.Sprintf("%s/part-%s-%s.parquet", lake.PartitionPath(b.name, k.account, k.region, k.day),
+		w.opts.Now().UTC().Format("20060102T150405Z"), hex.EncodeToString(rnd[:]))
+	sum := sha256.Sum256(buf.Bytes())
+	fe := lake.FileEntry{Table: b.name, Key: key, AccountID: k.account, Region: k.region, Day: k.day,
+		Rows: int64(len(rows)), Size: int64(buf.Len()), SHA256: hex.EncodeToString(sum[:]),
+		MinTime: b.at(&rows[0]).UTC(), MaxTime: b.at(&rows[len(rows)-1]).UTC()}
+	fe.MinIngested, fe.MaxIngested = b.lineage(&rows[0]).IngestedAt, b.lineage(&rows[0]).IngestedAt
+	for i := range rows {
+		t := b.lineage(&rows[i]).IngestedAt
+		if t.Before(fe.MinIngested) {
+			fe.MinIngested = t
+		}
+		if t.After(fe.MaxIngested) {
+			fe.MaxIngested = t
+		}
+	}
+	if err := w.opts.Lake.Store().Put(w.ctx, key, bytes.NewReader(buf.Bytes()), int64(buf.Len())); err != nil {
+		return lake.FileEntry{}, err
+	}
+	w.sum.FilesWritten++
+	w.sum.BytesOut += fe.Size
+	return fe, nil
+}
+
+// merge rewrites groups of small files of the partitions this run touched into larger ones,
+// so frequent runs do not leave thousands of tiny files. Each group is one commit that adds the
+// merged file and removes its inputs; rows and their lineage are unchanged.
+func (b *tableBuf[T]) merge(w *writer) error {
+	byPart := map[string][]lake.FileEntry{}
+	for _, f := range w.snap.FilesFor(b.name, time.Time{}, time.Time{}) {
+		if w.touched[f.Partition()] && f.Size < w.opts.SmallFileBytes {
+			byPart[f.Partition()] = append(byPart[f.Partition()], f)
+		}
+	}
+	parts := make([]string, 0, len(byPart))
+	for p := range byPart {
+		parts = append(parts, p)
+	}
+	sort.Strings(parts)
+	for _, p := range parts {
+		files := byPart[p]
+		if len(files) < w.opts.MergeMinFiles {
+			continue
+		}
+		sort.Slice(files, func(i, j int) bool { return files[i].MinTime.Before(files[j].MinTime) })
+		var group []lake.FileEntry
+		var rows int64
+		for i, f := range files {
+			group = append(group, f)
+			rows += f.Rows
+			if rows < int64(w.opts.BatchRows) && i < len(files)-1 {
+				continue
+			}
+			if len(group) > 1 {
+				if err := b.mergeGroup(w, group); err != nil {
+					return err
+				}
+			}
+			group, rows = nil, 0
+		}
+	}
+	return nil
+}
+
+func (b *tableBuf[T]) mergeGroup(w *writer, group []lake.FileEntry) error {
+	paths, err := w.opts.Lake.LocalPaths(w.ctx, group)
+	if err != nil {
+		return err
+	}
+	var rows []T
+	for _, p := range paths {
+		rs, err := readRows[T](p)
+		if err != nil {
+			return fmt.Errorf("merge: read %s: %w", p, err)
+		}
+		rows = append(rows, rs...)
+	}
+	f0 := group[0]
+	fe, err := b.write(w, partKey{f0.AccountID, f0.Region, f0.Day}, rows)
+	if err != nil {
+		return err
+	}
+	var remove []string
+	for _, f := range group {
+		remove = append(remove, f.Key)
+	}
+	if err := w.commit(lake.Commit{Operation: "merge", Add: []lake.FileEntry{fe}, Remove: remove}); err != nil {
+		return err
+	}
+	w.sum.FilesMerged += len(group)
+	return nil
+}
+
+func readRows[T any](path string) ([]T, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	pf, err := parquet.OpenFile(f, st.Size())
+	if err != nil {
+		return nil, err
+	}
+	r := parquet.NewGenericReader[T](pf)
+	defer r.Close()
+	out := make([]T, pf.NumRows())
+	n, err := r.Read(out)
+	if int64(n) == pf.NumRows() {
+		return out, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return nil, fmt.Errorf("read %d of %d rows", n, pf.NumRows())
+}
+
+// writer turns parsed objects into committed batches.
+type writer struct {
+	ctx     context.Context
+	opts    *Options
+	snap    *lake.Snapshot
+	sum     *Summary
+	tables  map[string]flusher
+	ct      *tableBuf[lake.CloudTrailEvent]
+	vf      *tableBuf[lake.VPCFlowRecord]
+	r53     *tableBuf[lake.Route53ResolverQuery]
+	sources []lake.SourceObject
+	bad     []lake.Quarantined
+	touched map[string]bool
+}
+
+func newWriter(ctx context.Context, opts *Options, snap *lake.Snapshot, sum *Summary) *writer {
+	w := &writer{ctx: ctx, opts: opts, snap: snap, sum: sum, touched: map[string]bool{}}
+	w.ct = newTableBuf(lake.TableCloudTrail,
+		func(r *lake.CloudTrailEvent) time.Time { return r.EventTime },
+		func(r *lake.CloudTrailEvent) (string, string) { return r.AccountID, r.Region },
+		func(r *lake.CloudTrailEvent) string { return r.EventID },
+		func(r *lake.CloudTrailEvent) *lake.Lineage { return &r.Lineage })
+	w.vf = newTableBuf(lake.TableVPCFlow,
+		func(r *lake.VPCFlowRecord) time.Time { return r.EventTime },
+		func(r *lake.VPCFlowRecord) (string, string) { return r.AccountID, r.Region },
+		nil,
+		func(r *lake.VPCFlowRecord) *lake.Lineage { return &r.Lineage })
+	w.r53 = newTableBuf(lake.TableRoute53Resolver,
+		func(r *lake.Route53ResolverQuery) time.Time { return r.EventTime },
+		func(r *lake.Route53ResolverQuery) (string, string) { return r.AccountID, r.Region },
+		nil,
+		func(r *lake.Route53ResolverQuery) *lake.Lineage { return &r.Lineage })
+	w.tables = map[string]flusher{lake.TableCloudTrail: w.ct, lake.TableVPCFlow: w.vf, lake.TableRoute53Resolver: w.r53}
+	return w
+}
+
+func (w *writer) add(p *parsed) error {
+	so := lake.SourceObject{Key: p.w.info.Key, Size: p.w.info.Size, ETag: p.w.info.ETag, Source: p.w.kind.Source}
+	w.sum.BytesIn += p.w.info.Size
+	w.sum.BytesInUncompressed += p.uncompressed
+	if p.err != nil {
+		so.Status, so.Reason = "quarantined", p.err.Error()
+		w.sum.ObjectsQuarantined++
+		q := lake.Quarantined{Time: w.opts.Now().UTC(), Source: so.Source, SourceKey: so.Key, Reason: so.Reason}
+		w.bad = append(w.bad, q)
+		w.sum.Quarantine = append(w.sum.Quarantine, q)
+		w.opts.Log.Warn("object quarantined", "key", so.Key, "reason", so.Reason)
+	} else {
+		so.Status, so.Records = "ok", int64(p.rows())
+		w.sum.ObjectsRead++
+		w.sum.RecordsIn += p.records
+		w.ct.add(p.ct)
+		w.vf.add(p.vf)
+		w.r53.add(p.r53)
+		for _, q := range p.bad {
+			q.Time = w.opts.Now().UTC()
+			w.bad = append(w.bad, q)
+			w.sum.RecordsQuarantined++
+			if len(w.sum.Quarantine) < 1000 {
+				w.sum.Quarantine = append(w.sum.Quarantine, q)
+			}
+		}
+	}
+	w.sources = append(w.sources, so)
+	if w.ct.buffered()+w.vf.buffered()+w.r53.buffered() >= w.opts.BatchRows {
+		return w.flush()
+	}
+	return nil
+}
+
+// flush writes every buffered row and commits the files together with the raw objects they came from.
+// Until the commit lands none of it is visible, and the objects count as not consumed.
+func (w *writer) flush() error {
+	if len(w.sources) == 0 {
+		return nil
+	}
+	ingestedAt := w.opts.Now().UTC().Truncate(time.Microsecond)
+	var add []lake.FileEntry
+	for _, name := range Sources {
+		fs, err := w.tables[name].flush(w, ingestedAt)
+		if err != nil {
+			return err
+		}
+		add = append(add, fs...)
+	}
+	sortFiles(add)
+	parts := map[string]bool{}
+	for _, f := range add {
+		parts[f.Partition()] = true
+	}
+	w.sum.PartitionsWritten += len(parts)
+	if w.opts.afterWrite != nil {
+		w.opts.afterWrite()
+	}
+	err := w.commit(lake.Commit{Operation: "compact", Add: add, Sources: w.sources, Quarantine: w.bad})
+	w.sources, w.bad = nil, nil
+	return err
+}
+
+func (w *writer) commit(c lake.Commit) error {
+	c.Time = w.opts.Now().UTC()
+	next, err := w.opts.Lake.Commit(w.ctx, w.snap, c)
+	if err != nil {
+		return err
+	}
+	w.snap = next
+	w.sum.Commits++
+	return nil
+}
+
+func (w *writer) mergeSmallFiles() error {
+	for _, name := range Sources {
+		if err := w.tables[name].merge(w); err != nil {
+			return err
+		}
+	}
+	return nil
+}
