@@ -13,8 +13,10 @@ import (
 	"runtime"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/klauspost/compress/flate"
 	"github.com/klauspost/compress/gzip"
 
 	"github.com/lakehunt/lakehunt/compact/rawkey"
@@ -34,9 +36,11 @@ type Options struct {
 	// Progress, if set, receives one-line progress updates ("\r"-terminated) for a terminal.
 	Progress io.Writer
 	Log      *slog.Logger
-	// BatchRows bounds memory: once this many rows are buffered, they are written and committed
-	// (at an object boundary). Default 400,000.
-	BatchRows int
+	// BatchRows and BatchBytes bound memory: once this many rows, or rows parsed from this many
+	// uncompressed input bytes, are buffered, they are written and committed (at an object boundary).
+	// Defaults 200,000 rows and 64 MiB.
+	BatchRows  int
+	BatchBytes int64
 	// MaxRecordBytes is the largest single record (JSON event or log line) accepted; larger ones are
 	// quarantined. Default 8 MiB.
 	MaxRecordBytes int
@@ -87,7 +91,10 @@ func (o *Options) defaults() {
 		o.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	if o.BatchRows <= 0 {
-		o.BatchRows = 400_000
+		o.BatchRows = 200_000
+	}
+	if o.BatchBytes <= 0 {
+		o.BatchBytes = 64 << 20
 	}
 	if o.MaxRecordBytes <= 0 {
 		o.MaxRecordBytes = 8 << 20
@@ -260,7 +267,9 @@ func (w *writer) parseObject(ctx context.Context, t work) *parsed {
 		return p
 	}
 	defer rc.Close()
-	br := bufio.NewReaderSize(rc, 256<<10)
+	br := readerPool.Get().(*bufio.Reader)
+	br.Reset(rc)
+	defer readerPool.Put(br)
 	head, _ := br.Peek(2)
 	var r io.Reader = br
 	if len(head) == 0 {
@@ -268,12 +277,18 @@ func (w *writer) parseObject(ctx context.Context, t work) *parsed {
 		return p
 	}
 	if len(head) == 2 && head[0] == 0x1f && head[1] == 0x8b {
-		zr, err := gzip.NewReader(br)
+		zr, _ := gzipPool.Get().(*gzip.Reader)
+		var err error
+		if zr == nil {
+			zr, err = gzip.NewReader(br)
+		} else {
+			err = zr.Reset(br)
+		}
 		if err != nil {
 			p.err = fmt.Errorf("corrupt gzip: %w", err)
 			return p
 		}
-		defer zr.Close()
+		defer gzipPool.Put(zr)
 		r = zr
 	}
 	cr := &countingReader{r: r}
@@ -297,8 +312,15 @@ func (w *writer) parseObject(ctx context.Context, t work) *parsed {
 	return p
 }
 
+// Raw objects are many and small: reuse the per-object read buffers.
+var (
+	readerPool = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 64<<10) }}
+	gzipPool   sync.Pool
+)
+
 func isGzipErr(err error) bool {
-	return errors.Is(err, gzip.ErrChecksum) || errors.Is(err, gzip.ErrHeader) || errors.Is(err, io.ErrUnexpectedEOF)
+	var corrupt flate.CorruptInputError
+	return errors.Is(err, gzip.ErrChecksum) || errors.Is(err, gzip.ErrHeader) || errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, &corrupt)
 }
 
 type countingReader struct {

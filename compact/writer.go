@@ -315,6 +315,7 @@ type writer struct {
 	sources []lake.SourceObject
 	bad     []lake.Quarantined
 	touched map[string]bool
+	bytes   int64 // uncompressed input bytes behind the buffered rows
 }
 
 func newWriter(ctx context.Context, opts *Options, snap *lake.Snapshot, sum *Summary) *writer {
@@ -366,7 +367,8 @@ func (w *writer) add(p *parsed) error {
 		}
 	}
 	w.sources = append(w.sources, so)
-	if w.ct.buffered()+w.vf.buffered()+w.r53.buffered() >= w.opts.BatchRows {
+	w.bytes += p.uncompressed
+	if w.bytes >= w.opts.BatchBytes || w.ct.buffered()+w.vf.buffered()+w.r53.buffered() >= w.opts.BatchRows {
 		return w.flush()
 	}
 	return nil
@@ -397,7 +399,7 @@ func (w *writer) flush() error {
 		w.opts.afterWrite()
 	}
 	err := w.commit(lake.Commit{Operation: "compact", Add: add, Sources: w.sources, Quarantine: w.bad})
-	w.sources, w.bad = nil, nil
+	w.sources, w.bad, w.bytes = nil, nil, 0
 	return err
 }
 

@@ -15,11 +15,11 @@ import (
 
 // Exit codes, stable for cron and schedulers.
 const (
-	exitOK          = 0
-	exitError       = 1 // could not run: bad flags, unreachable store, damaged lake
-	exitUsage       = 2
-	exitBadInput    = 3 // ran, but some input was quarantined (compact) or some hunts failed (hunt run)
-	exitNothingDue  = 4 // run --due: nothing was due
+	exitOK         = 0
+	exitError      = 1 // could not run: bad flags, unreachable store, damaged lake
+	exitUsage      = 2
+	exitBadInput   = 3 // ran, but some input was quarantined (compact) or some hunts failed (hunt run)
+	exitNothingDue = 4 // run --due: nothing was due
 )
 
 // exitCodeError carries an exit code out of a command after its output has been written.
@@ -36,7 +36,9 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	root := newRootCmd()
+	stopProfile := startProfile()
 	err := root.ExecuteContext(ctx)
+	stopProfile()
 	if err == nil {
 		return
 	}
@@ -73,7 +75,7 @@ Locations are local directories or s3://bucket/prefix. S3 uses the standard AWS 
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &exitCodeError{code: exitUsage, msg: fmt.Sprintf("%v\nRun '%s --help' for usage.", err, c.CommandPath())}
 	})
-	root.AddCommand(newCompactCmd(), newSchemaCmd(), newQueryCmd(), newGenCmd(), newQuarantineCmd(), newVacuumCmd())
-	addLaterCommands(root)
+	root.AddCommand(newCompactCmd(), newSchemaCmd(), newQueryCmd(), newGenCmd(), newQuarantineCmd(), newVacuumCmd(),
+		newHuntCmd(), newExportCmd(), newReportCmd())
 	return root
 }

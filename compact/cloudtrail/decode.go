@@ -1,0 +1,274 @@
+package cloudtrail
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	stdjson "encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	json "github.com/goccy/go-json"
+
+	"github.com/lakehunt/lakehunt/lake"
+)
+
+// record mirrors the CloudTrail record fields the table keeps. Free-form parts stay raw JSON text.
+type record struct {
+	EventVersion        string       `json:"eventVersion"`
+	UserIdentity        userIdentity `json:"userIdentity"`
+	EventTime           string       `json:"eventTime"`
+	EventSource         string       `json:"eventSource"`
+	EventName           string       `json:"eventName"`
+	AWSRegion           string       `json:"awsRegion"`
+	SourceIPAddress     string       `json:"sourceIPAddress"`
+	UserAgent           string       `json:"userAgent"`
+	ErrorCode           string       `json:"errorCode"`
+	ErrorMessage        string       `json:"errorMessage"`
+	RequestParameters   rawText      `json:"requestParameters"`
+	ResponseElements    rawText      `json:"responseElements"`
+	AdditionalEventData rawText      `json:"additionalEventData"`
+	ServiceEventDetails rawText      `json:"serviceEventDetails"`
+	Resources           rawText      `json:"resources"`
+	RequestID           string       `json:"requestID"`
+	EventID             string       `json:"eventID"`
+	EventType           string       `json:"eventType"`
+	EventCategory       string       `json:"eventCategory"`
+	ReadOnly            flexBool     `json:"readOnly"`
+	ManagementEvent     flexBool     `json:"managementEvent"`
+	RecipientAccountID  string       `json:"recipientAccountId"`
+	SharedEventID       string       `json:"sharedEventID"`
+	VPCEndpointID       string       `json:"vpcEndpointId"`
+	TLSDetails          struct {
+		CipherSuite string `json:"cipherSuite"`
+	} `json:"tlsDetails"`
+}
+
+type userIdentity struct {
+	raw    rawText
+	fields struct {
+		Type           string `json:"type"`
+		PrincipalID    string `json:"principalId"`
+		ARN            string `json:"arn"`
+		AccountID      string `json:"accountId"`
+		AccessKeyID    string `json:"accessKeyId"`
+		UserName       string `json:"userName"`
+		InvokedBy      string `json:"invokedBy"`
+		SessionContext struct {
+			SessionIssuer struct {
+				Type string `json:"type"`
+				ARN  string `json:"arn"`
+			} `json:"sessionIssuer"`
+			Attributes struct {
+				MFAAuthenticated flexBool `json:"mfaAuthenticated"`
+			} `json:"attributes"`
+		} `json:"sessionContext"`
+	}
+}
+
+func (u *userIdentity) UnmarshalJSON(b []byte) error {
+	if err := u.raw.UnmarshalJSON(b); err != nil || u.raw == "" {
+		return err
+	}
+	return json.Unmarshal(b, &u.fields)
+}
+
+// rawText is a JSON value kept as compact JSON text; JSON null becomes "" (a NULL column).
+type rawText string
+
+func (t *rawText) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		*t = ""
+		return nil
+	}
+	if bytes.ContainsAny(b, " \t\r\n") {
+		var buf bytes.Buffer
+		buf.Grow(len(b))
+		if err := stdjson.Compact(&buf, b); err != nil {
+			return err
+		}
+		b = buf.Bytes()
+	}
+	*t = rawText(b)
+	return nil
+}
+
+// flexBool accepts true/false and the strings "true"/"false" (any case); anything else is NULL.
+type flexBool struct{ v *bool }
+
+var (
+	boolTrue  = true
+	boolFalse = false
+)
+
+func (f *flexBool) UnmarshalJSON(b []byte) error {
+	s := strings.Trim(string(b), `"`)
+	switch {
+	case strings.EqualFold(s, "true"):
+		f.v = &boolTrue
+	case strings.EqualFold(s, "false"):
+		f.v = &boolFalse
+	default:
+		f.v = nil
+	}
+	return nil
+}
+
+// ParseEvent turns one CloudTrail record (a JSON object) into a row. Lineage is left for the caller
+// (Parse fills SourceKey and SourceLine). Invalid UTF-8 is replaced by U+FFFD. The row's bool pointers
+// may be shared between rows: treat them as read-only.
+func ParseEvent(raw []byte, fallbackAccount, fallbackRegion string) (ev lake.CloudTrailEvent, err error) {
+	// Every column must be valid UTF-8 (DuckDB rejects other VARCHARs); encoding/json does the same.
+	if !utf8.Valid(raw) {
+		raw = bytes.ToValidUTF8(raw, []byte("\uFFFD"))
+	}
+	// goccy/go-json is fast on valid JSON but has open bugs on malformed input (goccy/go-json#604:
+	// out-of-range reads); encoding/json's validator is the gate, recover the last resort.
+	if !stdjson.Valid(raw) {
+		return ev, fmt.Errorf("invalid record: %w", stdjson.Unmarshal(raw, new(any)))
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			ev, err = lake.CloudTrailEvent{}, fmt.Errorf("invalid record: JSON decoder failed: %v", p)
+		}
+	}()
+	var r record
+	if err := json.Unmarshal(raw, &r); err != nil {
+		return ev, fmt.Errorf("invalid record: %w", simplifyJSONError(err))
+	}
+	return r.row(raw, fallbackAccount, fallbackRegion)
+}
+
+func (r *record) row(raw []byte, fallbackAccount, fallbackRegion string) (lake.CloudTrailEvent, error) {
+	if r.EventID == "" {
+		if r.EventVersion != "1.0" && r.EventVersion != "1.00" {
+			return lake.CloudTrailEvent{}, errors.New("record has no eventID")
+		}
+		r.EventID = derivedEventID(raw)
+	}
+	if r.EventTime == "" {
+		return lake.CloudTrailEvent{}, errors.New("record has no eventTime")
+	}
+	t, err := parseTime(r.EventTime)
+	if err != nil {
+		return lake.CloudTrailEvent{}, fmt.Errorf("eventTime %q is not an ISO 8601 UTC time", truncate(r.EventTime, 64))
+	}
+	ui := &r.UserIdentity.fields
+	principal := ui.ARN
+	if a := ui.SessionContext.SessionIssuer.ARN; a != "" {
+		principal = a
+	}
+	ev := lake.CloudTrailEvent{
+		EventTime:               t,
+		AccountID:               r.RecipientAccountID,
+		Region:                  r.AWSRegion,
+		EventID:                 r.EventID,
+		EventVersion:            r.EventVersion,
+		EventName:               r.EventName,
+		EventSource:             r.EventSource,
+		EventType:               r.EventType,
+		EventCategory:           r.EventCategory,
+		ReadOnly:                r.ReadOnly.v,
+		ManagementEvent:         r.ManagementEvent.v,
+		SourceIPAddress:         r.SourceIPAddress,
+		UserAgent:               r.UserAgent,
+		ErrorCode:               r.ErrorCode,
+		ErrorMessage:            r.ErrorMessage,
+		UserIdentityType:        ui.Type,
+		UserIdentityARN:         ui.ARN,
+		UserIdentityAccountID:   ui.AccountID,
+		UserIdentityPrincipalID: ui.PrincipalID,
+		UserIdentityUserName:    ui.UserName,
+		UserIdentityInvokedBy:   ui.InvokedBy,
+		PrincipalARN:            principal,
+		AccessKeyID:             ui.AccessKeyID,
+		SessionIssuerARN:        ui.SessionContext.SessionIssuer.ARN,
+		SessionIssuerType:       ui.SessionContext.SessionIssuer.Type,
+		SessionMFAAuthenticated: ui.SessionContext.Attributes.MFAAuthenticated.v,
+		RequestID:               r.RequestID,
+		SharedEventID:           r.SharedEventID,
+		RecipientAccountID:      r.RecipientAccountID,
+		VPCEndpointID:           r.VPCEndpointID,
+		TLSCipherSuite:          r.TLSDetails.CipherSuite,
+	}
+	// The JSON columns are *string (NULL when absent); one allocation holds all six.
+	texts := new(jsonColumns)
+	ev.RequestParameters = texts.at(0, r.RequestParameters)
+	ev.ResponseElements = texts.at(1, r.ResponseElements)
+	ev.AdditionalEventData = texts.at(2, r.AdditionalEventData)
+	ev.ServiceEventDetails = texts.at(3, r.ServiceEventDetails)
+	ev.Resources = texts.at(4, r.Resources)
+	ev.UserIdentity = texts.at(5, r.UserIdentity.raw)
+	if ev.AccountID == "" {
+		ev.AccountID = fallbackAccount
+	}
+	if ev.Region == "" {
+		ev.Region = fallbackRegion
+	}
+	return ev, nil
+}
+
+type jsonColumns [6]string
+
+func (t *jsonColumns) at(i int, v rawText) *string {
+	if v == "" {
+		return nil
+	}
+	t[i] = string(v)
+	return &t[i]
+}
+
+// derivedEventID names an event of eventVersion 1.0, which predates the eventID field, by a hash of
+// its compact JSON, so copies delivered by several trails still deduplicate.
+func derivedEventID(raw []byte) string {
+	var buf bytes.Buffer
+	if stdjson.Compact(&buf, raw) != nil {
+		buf.Reset()
+		buf.Write(raw)
+	}
+	sum := sha256.Sum256(buf.Bytes())
+	return "derived-" + hex.EncodeToString(sum[:16])
+}
+
+// parseTime reads CloudTrail's eventTime (RFC 3339, "2024-01-02T03:04:05Z"). It also accepts a space
+// for the T, and no zone at all (taken as UTC), as log pipelines (and the Panther samples) write them.
+func parseTime(s string) (time.Time, error) {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err == nil {
+		return t.UTC(), nil
+	}
+	if len(s) >= 19 && (s[10] == ' ' || s[10] == 'T') {
+		s = s[:10] + "T" + s[11:]
+		if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+			return t.UTC(), nil
+		}
+		if t, err := time.Parse("2006-01-02T15:04:05.999999999", s); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, err
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+// simplifyJSONError keeps decoder messages short: they end up in quarantine reports.
+func simplifyJSONError(err error) error {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		name := te.Field
+		if f, ok := reflect.TypeFor[record]().FieldByName(name); ok {
+			name, _, _ = strings.Cut(f.Tag.Get("json"), ",")
+		}
+		return fmt.Errorf("field %s: JSON %s where CloudTrail has %s", name, te.Value, te.Type)
+	}
+	return err
+}

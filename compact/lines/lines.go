@@ -1,0 +1,56 @@
+// Package lines reads newline-terminated records with a cap on their length, without allocating the
+// cap up front: memory follows the longest line actually seen (up to the cap), not the cap. Raw log
+// objects are many and small; a cap-sized buffer per object would dominate the compactor's time.
+package lines
+
+import (
+	"bufio"
+	"io"
+)
+
+// Reader yields lines. A line longer than the limit is skipped to its end and reported by its length.
+type Reader struct {
+	br    *bufio.Reader
+	limit int
+	long  []byte // holds a line longer than the bufio buffer, while it may still be within the limit
+}
+
+// SampleBytes is how much of an over-long line Next returns as a sample.
+const SampleBytes = 512
+
+// NewReader reads lines of at most limit bytes (excluding the line ending) from r.
+func NewReader(r io.Reader, limit int) *Reader {
+	return &Reader{br: bufio.NewReaderSize(r, min(64<<10, limit+2)), limit: limit}
+}
+
+// Next returns the next line including its line ending (the last line may lack one); the slice is valid
+// until the next call. For a line over the limit it returns a sample of its first bytes and, in tooLong,
+// the line's full length without its line ending, having skipped the whole line. err is io.EOF after the last line.
+func (r *Reader) Next() (line []byte, tooLong int64, err error) {
+	line, err = r.br.ReadSlice('\n')
+	if err != bufio.ErrBufferFull {
+		return line, 0, err
+	}
+	r.long = append(r.long[:0], line...)
+	total := int64(len(line))
+	for err == bufio.ErrBufferFull {
+		line, err = r.br.ReadSlice('\n')
+		total += int64(len(line))
+		if len(r.long) <= r.limit+2 {
+			r.long = append(r.long, line...)
+		}
+	}
+	content := total
+	if content > 0 && r.long[len(r.long)-1] == '\n' && int64(len(r.long)) == total {
+		content--
+		if content > 0 && r.long[content-1] == '\r' {
+			content--
+		}
+	} else if err == nil {
+		content-- // the newline, beyond what was kept
+	}
+	if content <= int64(r.limit) {
+		return r.long, 0, err
+	}
+	return r.long[:min(len(r.long), SampleBytes)], content, err
+}

@@ -1,0 +1,51 @@
+package lines
+
+import (
+	"io"
+	"strings"
+	"testing"
+)
+
+func TestReader(t *testing.T) {
+	long := strings.Repeat("x", 200_000)
+	cases := []struct {
+		name  string
+		in    string
+		limit int
+		want  []string // lines, or "TOOLONG:<n>"
+	}{
+		{"short lines", "a\nbb\nccc", 10, []string{"a\n", "bb\n", "ccc"}},
+		{"crlf", "a\r\nb\r\n", 1, []string{"a\r\n", "b\r\n"}},
+		{"long line within the limit", long + "\nz\n", 300_000, []string{long + "\n", "z\n"}},
+		{"line over the limit is skipped", "a\n" + long + "\nz\n", 100_000, []string{"a\n", "TOOLONG", "z\n"}},
+		{"over the limit at the end", "a\n" + long, 100_000, []string{"a\n", "TOOLONG"}},
+		{"exactly the limit", strings.Repeat("y", 70_000) + "\n", 70_000, []string{strings.Repeat("y", 70_000) + "\n"}},
+		{"one over the limit", strings.Repeat("y", 70_001) + "\n", 70_000, []string{"TOOLONG"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := NewReader(strings.NewReader(c.in), c.limit)
+			var got []string
+			for {
+				line, tooLong, err := r.Next()
+				if tooLong > 0 {
+					if len(line) > SampleBytes {
+						t.Fatalf("sample of %d bytes", len(line))
+					}
+					got = append(got, "TOOLONG")
+				} else if len(line) > 0 {
+					got = append(got, string(line))
+				}
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			if strings.Join(got, "|") != strings.Join(c.want, "|") {
+				t.Fatalf("got %d lines %.80q, want %d %.80q", len(got), got, len(c.want), c.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,73 @@
+package ti
+
+// Matching addresses against ti_indicators without DuckDB's inet extension (not bundled).
+//
+// IPv4: indicators carry [start_v4, end_v4] as numbers and vpc_flow carries *_v4 numbers. A plain
+// "addr BETWEEN start_v4 AND end_v4" join makes DuckDB sort both sides (IEJoin / range join): 11x slower
+// and 8x the memory of the bucket join below on 50M flows (BENCHMARKS.md). The bucket join gives every
+// indicator one row per /16 it covers (a single IP or a /24: one row; a /8: 256 rows) and joins on
+// addr >> 16 = bucket16 by hash, with BETWEEN as the residual check. Correct for any range, since every
+// address of a range lies in one of its buckets.
+//
+// IPv6: indicators carry start_v6/end_v6 as 32 hex digits, which compare like the addresses; flow and
+// CloudTrail addresses are text, turned into the same 32 hex digits by the ipv6_hex macro. IPv6 volume is
+// small in VPC logs, so a range join on it is fine.
+
+// MatchMacro is a DuckDB macro hunts can use to match addresses against ti_indicators.
+type MatchMacro struct {
+	Name, Signature, Doc string
+	SQL                  string
+}
+
+// MatchMacros must be created after the ti_indicators view (table macros bind when called).
+// The hunt runner (hunts/engine) is the place to register them; hunts/library's TI hunts inline the same
+// expressions until it does.
+var MatchMacros = []MatchMacro{
+	{
+		Name: "ti_v4_index", Signature: "ti_v4_index() → TABLE (ti_indicators columns…, bucket16 BIGINT)",
+		Doc: "ti_indicators' IPv4 rows, one per /16 they cover; join ON addr >> 16 = bucket16 AND addr BETWEEN start_v4 AND end_v4.",
+		SQL: `CREATE OR REPLACE MACRO ti_v4_index() AS TABLE
+			SELECT *, unnest(range(start_v4 >> 16, (end_v4 >> 16) + 1)) AS bucket16 FROM ti_indicators WHERE start_v4 IS NOT NULL`,
+	},
+	{
+		Name: "ipv4_text", Signature: "ipv4_text(n BIGINT) → VARCHAR",
+		Doc: "A numeric IPv4 address (vpc_flow *_v4, ti_indicators start_v4) as dotted text.",
+		SQL: `CREATE OR REPLACE MACRO ipv4_text(n) AS
+			((n >> 24) & 255)::VARCHAR || '.' || ((n >> 16) & 255)::VARCHAR || '.' || ((n >> 8) & 255)::VARCHAR || '.' || (n & 255)::VARCHAR`,
+	},
+	{
+		Name: "ipv4_num", Signature: "ipv4_num(addr VARCHAR) → BIGINT",
+		Doc: "A dotted IPv4 address (CloudTrail sourceIPAddress, Route 53 srcaddr) as a number; NULL for anything else (IPv6, service names).",
+		SQL: `CREATE OR REPLACE MACRO ipv4_num(s) AS ` + IPv4NumExpr("s"),
+	},
+	{
+		Name: "ipv6_hex", Signature: "ipv6_hex(addr VARCHAR) → VARCHAR",
+		Doc: "An IPv6 address in any RFC 4291 text form as 32 lower-case hex digits (compare with start_v6/end_v6); NULL for anything else.",
+		SQL: `CREATE OR REPLACE MACRO ipv6_hex(s) AS ` + IPv6HexExpr("s"),
+	},
+}
+
+// IPv4NumExpr is the SQL expression of ipv4_num over col: dotted quads with octets 0-255 and no leading
+// zeros (as Go's net/netip reads them), anything else NULL.
+func IPv4NumExpr(col string) string {
+	const octet = `(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])`
+	return "CASE WHEN regexp_full_match(" + col + ", '" + octet + `(\.` + octet + "){3}')" +
+		" THEN list_reduce(list_transform(string_split(" + col + ", '.'), lambda p: p::BIGINT), lambda acc, x: acc * 256 + x) END"
+}
+
+// IPv6HexExpr is the SQL expression of ipv6_hex over the column or expression col, for queries that
+// cannot create macros. It handles "::" compression and leading zeros; embedded IPv4 ("::ffff:1.2.3.4")
+// and zones give NULL.
+func IPv6HexExpr(col string) string {
+	// groups: the 8 groups after expanding "::", or a list of another length when the text is not IPv6.
+	parts := "string_split(lower(" + col + "), '::')"
+	side := func(i string) string {
+		return "CASE WHEN coalesce(" + parts + "[" + i + "], '') = '' THEN []::VARCHAR[] ELSE string_split(" + parts + "[" + i + "], ':') END"
+	}
+	groups := "CASE len(" + parts + ") WHEN 1 THEN " + side("1") +
+		" WHEN 2 THEN list_concat(" + side("1") + ", list_transform(range(greatest(8 - len(" + side("1") + ") - len(" + side("2") + "), 1)), lambda x: '0'), " + side("2") + ")" +
+		" ELSE []::VARCHAR[] END"
+	return "CASE WHEN contains(" + col + ", ':') AND regexp_full_match(lower(" + col + "), '[0-9a-f:]+') AND len(" + groups + ") = 8" +
+		" AND list_bool_and(list_transform(" + groups + ", lambda g: regexp_full_match(g, '[0-9a-f]{1,4}')))" +
+		" THEN array_to_string(list_transform(" + groups + ", lambda g: lpad(g, 4, '0')), '') END"
+}

@@ -1,0 +1,224 @@
+package engine
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/lakehunt/lakehunt/hunts/huntfile"
+	"github.com/lakehunt/lakehunt/lake"
+)
+
+// BaselineInput is the history a hunt's profiles summarise: for each table, its files grouped by
+// UTC day. Whole days are summarised once and cached (when a cache dir is set), keyed by the SHA-256
+// of the day's files, so new or merged files for a day invalidate just that day's summary. A
+// trailing partial day (from midnight to the window start) is summarised fresh every run and only
+// feeds values profiles; measures profiles are per whole day.
+type BaselineInput struct {
+	Start time.Time // first whole day (UTC midnight)
+	Days  int       // whole days
+	// Tables maps a table to its day slices (whole days and an optional partial day).
+	Tables map[string][]DaySlice
+	// Fetch makes a day's files local and returns their paths, in the order of DaySlice.Files. It is
+	// called only for days whose summary is not cached, so an S3 lake downloads only those. Nil means
+	// the files' Path fields are already local.
+	Fetch func(ctx context.Context, table string, day DaySlice) ([]string, error)
+}
+
+// DaySlice is one table's files for [Start, End) — a whole UTC day, or the partial day before the window.
+type DaySlice struct {
+	Start, End time.Time
+	Files      []LocalFile
+}
+
+// LocalFile is a lake file: its local path (empty until fetched) and the checksum its commit recorded.
+type LocalFile struct {
+	Path   string
+	SHA256 string
+}
+
+// Whole reports whether the slice is a complete UTC day (cacheable).
+func (d DaySlice) Whole() bool { return d.End.Sub(d.Start) == 24*time.Hour }
+
+// BaselineStats says how much of the baseline came from the cache.
+type BaselineStats struct {
+	DaysComputed int // day summaries computed from raw rows
+	DaysCached   int // day summaries reused from the cache
+}
+
+// BuildBaselines materialises every profile of h as a table named after the profile.
+// cacheDir "" computes every day in memory.
+//
+// A values profile becomes TABLE(entity, dim, value, first_time, last_time, events, days);
+// a measures profile TABLE(entity, days, events, first_time, last_time, <m>_sum, <m>_sumsq, <m>_max) where
+// days counts the days the entity was active (divide sums by $baseline_days, not days, for a daily mean).
+func (s *Session) BuildBaselines(ctx context.Context, h *huntfile.Hunt, in BaselineInput, cacheDir string) (BaselineStats, error) {
+	var st BaselineStats
+	if h.Baseline == nil {
+		return st, nil
+	}
+	for i, p := range h.Baseline.Profiles {
+		t, err := lake.LookupTable(p.Table)
+		if err != nil {
+			return st, &ProfileError{Index: i, Err: err}
+		}
+		var sources []string
+		for j, day := range in.Tables[p.Table] {
+			if len(day.Files) == 0 || (len(p.Measures) > 0 && !day.Whole()) {
+				continue
+			}
+			src, cached, err := s.daySummary(ctx, h.ID, p, t, day, j, cacheDir, in.Fetch)
+			if err != nil {
+				return st, &ProfileError{Index: i, Err: err}
+			}
+			if cached {
+				st.DaysCached++
+			} else {
+				st.DaysComputed++
+			}
+			sources = append(sources, src)
+		}
+		if len(sources) == 0 {
+			// No history: the profile's table is empty but typed, so the hunt still prepares.
+			sources = []string{"(" + summarySQL(p, "("+t.EmptySelect()+")", time.Time{}, time.Time{}) + ")"}
+		}
+		if err := s.createProfileTable(ctx, p, sources); err != nil {
+			return st, &ProfileError{Index: i, Err: err}
+		}
+	}
+	return st, nil
+}
+
+// ProfileError is a baseline profile that failed; Index is its position in baseline.profiles.
+type ProfileError struct {
+	Index int
+	Err   error
+}
+
+func (e *ProfileError) Error() string {
+	return fmt.Sprintf("baseline profile %d: %v", e.Index+1, e.Err)
+}
+func (e *ProfileError) Unwrap() error { return e.Err }
+
+// daySummary returns a FROM-able source with the day's summary: a cached Parquet file or a temp table.
+func (s *Session) daySummary(ctx context.Context, huntID string, p huntfile.Profile, t *lake.Table, day DaySlice, idx int, cacheDir string,
+	fetch func(context.Context, string, DaySlice) ([]string, error)) (src string, cached bool, err error) {
+	var file string
+	if cacheDir != "" && day.Whole() {
+		file = filepath.Join(cacheDir, "baselines", huntID, p.Name, fmt.Sprintf("%s-%s.parquet", day.Start.Format(time.DateOnly), dayKey(p, day)))
+		if _, err := os.Stat(file); err == nil {
+			return readParquet([]string{file}), true, nil
+		}
+	}
+	paths := make([]string, len(day.Files))
+	for i, f := range day.Files {
+		paths[i] = f.Path
+	}
+	if fetch != nil {
+		if paths, err = fetch(ctx, p.Table, day); err != nil {
+			return "", false, err
+		}
+	}
+	q := summarySQL(p, readParquet(paths), day.Start, day.End)
+	if file == "" {
+		name := fmt.Sprintf("__profile_%s_%d", p.Name, idx)
+		if _, err := s.db.ExecContext(ctx, fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s AS %s", ident(name), q)); err != nil {
+			return "", false, fmt.Errorf("summarise %s %s: %w", p.Table, day.Start.Format(time.DateOnly), sqlError(err))
+		}
+		return ident(name), false, nil
+	}
+	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+		return "", false, fmt.Errorf("baseline cache: %w", err)
+	}
+	tmp := file + ".tmp"
+	if _, err := s.db.ExecContext(ctx, fmt.Sprintf("COPY (%s) TO %s (FORMAT parquet, COMPRESSION zstd)", q, literal(tmp))); err != nil {
+		os.Remove(tmp)
+		return "", false, fmt.Errorf("summarise %s %s: %w", p.Table, day.Start.Format(time.DateOnly), sqlError(err))
+	}
+	if err := os.Rename(tmp, file); err != nil {
+		return "", false, fmt.Errorf("baseline cache: %w", err)
+	}
+	return readParquet([]string{file}), false, nil
+}
+
+// dayKey identifies a day summary: the profile definition, the macros and the exact files of the day.
+func dayKey(p huntfile.Profile, day DaySlice) string {
+	hashes := make([]string, len(day.Files))
+	for i, f := range day.Files {
+		hashes[i] = f.SHA256
+		if f.SHA256 == "" {
+			// Without a checksum the day cannot be proven unchanged: key on the path and never match twice.
+			hashes[i] = f.Path + "@" + time.Now().String()
+		}
+	}
+	sort.Strings(hashes)
+	def, _ := json.Marshal(p)
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s", def, macroVersion, day.Start.Format(time.RFC3339), strings.Join(hashes, ","))
+	return hex.EncodeToString(h.Sum(nil))[:24]
+}
+
+func tsLiteral(t time.Time) string {
+	return "TIMESTAMP '" + t.UTC().Format("2006-01-02 15:04:05.999999") + "'"
+}
+
+// summarySQL is one day's summary of a profile over from (a FROM-able source). Zero times mean no time filter.
+func summarySQL(p huntfile.Profile, from string, start, end time.Time) string {
+	where := "true"
+	if strings.TrimSpace(p.Where) != "" {
+		where = "(" + p.Where + ")"
+	}
+	timeFilter := "true"
+	day := "CAST(NULL AS DATE)"
+	if !start.IsZero() {
+		timeFilter = fmt.Sprintf("event_time >= %s AND event_time < %s", tsLiteral(start), tsLiteral(end))
+		day = fmt.Sprintf("DATE '%s'", start.Format(time.DateOnly))
+	}
+	src := fmt.Sprintf("WITH src AS (SELECT * FROM %s WHERE %s AND %s)\n", from, timeFilter, where)
+	if len(p.Values) > 0 {
+		var parts []string
+		for _, dim := range huntfile.SortedKeys(p.Values) {
+			parts = append(parts, fmt.Sprintf("SELECT event_time, CAST((%s) AS VARCHAR) AS entity, %s AS dim, CAST((%s) AS VARCHAR) AS value FROM src",
+				p.Entity, literal(dim), p.Values[dim]))
+		}
+		return src + fmt.Sprintf(`SELECT %s AS day, entity, dim, value, min(event_time) AS first_time, max(event_time) AS last_time, count(*)::BIGINT AS events
+FROM (%s) WHERE entity IS NOT NULL AND value IS NOT NULL GROUP BY entity, dim, value`, day, strings.Join(parts, "\nUNION ALL\n"))
+	}
+	cols := []string{fmt.Sprintf("%s AS day", day), fmt.Sprintf("CAST((%s) AS VARCHAR) AS entity", p.Entity),
+		"count(*)::BIGINT AS events", "min(event_time) AS first_time", "max(event_time) AS last_time"}
+	for _, m := range huntfile.SortedKeys(p.Measures) {
+		cols = append(cols, fmt.Sprintf("CAST((%s) AS DOUBLE) AS %s", p.Measures[m], ident(m)))
+	}
+	return src + fmt.Sprintf("SELECT %s FROM src GROUP BY 2 HAVING entity IS NOT NULL", strings.Join(cols, ", "))
+}
+
+func (s *Session) createProfileTable(ctx context.Context, p huntfile.Profile, sources []string) error {
+	union := make([]string, len(sources))
+	for i, src := range sources {
+		union[i] = "SELECT * FROM " + src
+	}
+	all := strings.Join(union, "\nUNION ALL BY NAME\n")
+	var q string
+	if len(p.Values) > 0 {
+		q = fmt.Sprintf(`CREATE OR REPLACE TABLE %s AS SELECT entity, dim, value, min(first_time) AS first_time, max(last_time) AS last_time,
+sum(events)::BIGINT AS events, count(DISTINCT day)::BIGINT AS days FROM (%s) GROUP BY entity, dim, value`, ident(p.Name), all)
+	} else {
+		cols := []string{"entity", "count(DISTINCT day)::BIGINT AS days", "sum(events)::BIGINT AS events", "min(first_time) AS first_time", "max(last_time) AS last_time"}
+		for _, m := range huntfile.SortedKeys(p.Measures) {
+			cols = append(cols, fmt.Sprintf("sum(%[1]s) AS %[2]s, sum(%[1]s * %[1]s) AS %[3]s, max(%[1]s) AS %[4]s",
+				ident(m), ident(m+"_sum"), ident(m+"_sumsq"), ident(m+"_max")))
+		}
+		q = fmt.Sprintf("CREATE OR REPLACE TABLE %s AS SELECT %s FROM (%s) GROUP BY entity", ident(p.Name), strings.Join(cols, ", "), all)
+	}
+	if _, err := s.db.ExecContext(ctx, q); err != nil {
+		return fmt.Errorf("build %s: %w", p.Name, sqlError(err))
+	}
+	return nil
+}

@@ -1,0 +1,387 @@
+package engine
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lakehunt/lakehunt/hunts/huntfile"
+	"github.com/lakehunt/lakehunt/lake"
+)
+
+func mustTime(s string) time.Time {
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		panic(err)
+	}
+	return t
+}
+
+// The window reaches DuckDB as named parameters, compared as UTC whatever the machine's time zone.
+func TestWindowParametersAreUTC(t *testing.T) {
+	t.Setenv("TZ", "America/Los_Angeles")
+	ctx := context.Background()
+	lk := newLake(t)
+	commitEvents(t, lk, []lake.CloudTrailEvent{
+		ev("a", "2024-03-01T23:59:59Z", "s3.amazonaws.com", "ListBuckets", "us-east-1", "aws-cli/2"),
+		ev("a", "2024-03-02T00:00:00Z", "s3.amazonaws.com", "ListBuckets", "us-east-1", "aws-cli/2"),
+		ev("a", "2024-03-02T23:59:59Z", "s3.amazonaws.com", "ListBuckets", "us-east-1", "aws-cli/2"),
+		ev("a", "2024-03-03T00:00:00Z", "s3.amazonaws.com", "ListBuckets", "us-east-1", "aws-cli/2"),
+	})
+	snap, _ := lk.Snapshot(ctx)
+	var paths []string
+	for _, f := range snap.Files {
+		paths = append(paths, filepath.Join(lk.URL(), f.Key))
+	}
+	s, err := NewSession(ctx, map[string][]string{lake.TableCloudTrail: paths})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	res, err := s.Query(ctx, "SELECT count(*) AS n FROM cloudtrail WHERE event_time >= $window_start AND event_time < $window_end",
+		Window{Start: mustTime("2024-03-02T00:00:00Z"), End: mustTime("2024-03-03T00:00:00Z")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := res.Rows[0][0]; got != int64(2) {
+		t.Fatalf("rows in [2024-03-02, 2024-03-03) = %v, want 2", got)
+	}
+}
+
+func TestMacros(t *testing.T) {
+	ctx := context.Background()
+	s, err := NewSession(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	cases := []struct{ expr, want string }{
+		{"ua_family('aws-cli/2.15.0 Python/3.11.6 Darwin/23.1.0')", "aws-cli"},
+		{"ua_family('[aws-cli/2.15.0 Python/3.11.6]')", "aws-cli"},
+		{"ua_family('Boto3/1.34.0 md/Botocore#1.34.0 ua/2.0')", "boto3"},
+		{"ua_family('S3 Browser 9.5.5 https://s3browser.com')", "s3 browser"},
+		{"ua_family('')", "(empty)"},
+		{"ua_family(NULL)", "(empty)"},
+		{"ua_family('console.amazonaws.com')", "aws-service"},
+		{"ua_family('AWS Internal')", "aws-service"},
+		{"is_access_denied('AccessDenied')", "true"},
+		{"is_access_denied('Client.UnauthorizedOperation')", "true"},
+		{"is_access_denied('AccessDeniedException')", "true"},
+		{"is_access_denied('ThrottlingException')", "false"},
+		{"is_access_denied(NULL)", "false"},
+		{"is_service_call('ec2.amazonaws.com', '203.0.113.1')", "true"},
+		{"is_service_call(NULL, 'AWS Internal')", "true"},
+		{"is_service_call(NULL, 'cloudformation.amazonaws.com')", "true"},
+		{"is_service_call(NULL, '203.0.113.1')", "false"},
+		{"is_write(false, 'ListBuckets')", "true"},
+		{"is_write(NULL, 'ListBuckets')", "false"},
+		{"is_write(NULL, 'CreateUser')", "true"},
+		{"zscore(10, 2, 4)", "2.0"},
+		{"zscore(3, 0, 0)", "3.0"},
+		// 14 days: 2 days with 7 failures, 12 with none; today 7.
+		{"round(zscore_days(7, 14, 98, 14, 1), 3)", "2.449"},
+		// The same baseline against a 4-day window with 28 failures: mean 4, stddev 2.619 × 2.
+		{"round(zscore_days(28, 14, 98, 14, 4), 3)", "4.583"},
+		{"arn_resource_type('arn:aws:iam::1:root')", "AwsAccount"},
+		{"arn_resource_type('arn:aws:iam::1:role/x')", "AwsIamRole"},
+		{"arn_resource_type('arn:aws:iam::1:user/x')", "AwsIamUser"},
+	}
+	for _, c := range cases {
+		t.Run(c.expr, func(t *testing.T) {
+			res, err := s.Query(ctx, "SELECT CAST("+c.expr+" AS VARCHAR)", Window{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := res.Rows[0][0]; got != c.want {
+				t.Errorf("%s = %v, want %s", c.expr, got, c.want)
+			}
+		})
+	}
+}
+
+// plantedLake has ten days of ordinary behaviour and, on 2024-08-20, the planted new behaviour.
+func plantedLake(t testing.TB) *lake.Lake {
+	lk := newLake(t)
+	var events []lake.CloudTrailEvent
+	for d := 10; d < 20; d++ {
+		day := "2024-08-" + itoa2(d)
+		events = append(events,
+			ev("alice", day+"T09:00:00Z", "s3.amazonaws.com", "ListBuckets", "us-east-1", "aws-cli/2.15.0 Python/3.11"),
+			ev("alice", day+"T09:05:00Z", "s3.amazonaws.com", "GetObject", "us-east-1", "aws-cli/2.15.0 Python/3.11"),
+			ev("bob", day+"T10:00:00Z", "ec2.amazonaws.com", "DescribeInstances", "us-east-1", "Boto3/1.34.0"),
+		)
+	}
+	commitEvents(t, lk, events)
+	commitEvents(t, lk, []lake.CloudTrailEvent{
+		ev("alice", "2024-08-20T09:00:00Z", "s3.amazonaws.com", "ListBuckets", "us-east-1", "aws-cli/2.17.0 Python/3.12"),
+		ev("alice", "2024-08-20T09:30:00Z", "iam.amazonaws.com", "CreateAccessKey", "us-east-1", "Boto3/1.34.0"),
+		ev("alice", "2024-08-20T09:31:00Z", "iam.amazonaws.com", "CreateAccessKey", "us-east-1", "Boto3/1.34.0"),
+		ev("bob", "2024-08-20T10:00:00Z", "ec2.amazonaws.com", "DescribeInstances", "eu-west-1", "Boto3/1.35.2"),
+		ev("carol", "2024-08-20T11:00:00Z", "iam.amazonaws.com", "CreateUser", "us-east-1", "aws-cli/2"),
+	})
+	return lk
+}
+
+func itoa2(d int) string { return string([]byte{byte('0' + d/10), byte('0' + d%10)}) }
+
+func TestNewBehaviourFindsExactlyThePlantedBehaviour(t *testing.T) {
+	ctx := context.Background()
+	lk := plantedLake(t)
+	h := libraryHunt(t, "cloudtrail-new-behaviour")
+	opts := RunOptions{Lake: lk, Hunts: []*huntfile.Hunt{h}, To: mustTime("2024-08-21T00:00:00Z"),
+		Now: func() time.Time { return mustTime("2024-08-21T00:10:00Z") }, CacheDir: t.TempDir()}
+	run, findings, err := Run(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run.FailedCount != 0 {
+		t.Fatalf("hunt failed: %+v", run.Hunts)
+	}
+	type want struct {
+		entity, severity string
+		count            int64
+		fields           map[string]string
+	}
+	wants := []want{
+		{"arn:aws:iam::111122223333:user/alice", "HIGH", 2, map[string]string{
+			"new_apis": `["iam.amazonaws.com:CreateAccessKey"]`, "new_write_apis": `["iam.amazonaws.com:CreateAccessKey"]`,
+			"new_user_agents": `["boto3"]`, "new_regions": `null`, "history_days": `10`}},
+		{"arn:aws:iam::111122223333:user/bob", "MEDIUM", 1, map[string]string{
+			"new_apis": `null`, "new_regions": `["eu-west-1"]`, "new_user_agents": `null`}},
+	}
+	if len(findings) != len(wants) {
+		t.Fatalf("got %d findings, want %d: %+v", len(findings), len(wants), findings)
+	}
+	for i, w := range wants {
+		f := findings[i]
+		if f.Entity.Key != w.entity || f.Severity != w.severity || f.Count != w.count {
+			t.Errorf("finding %d = %s %s count %d, want %s %s count %d", i, f.Entity.Key, f.Severity, f.Count, w.entity, w.severity, w.count)
+		}
+		for k, v := range w.fields {
+			if b, _ := json.Marshal(f.Fields[k]); string(b) != v {
+				t.Errorf("%s: field %s = %s, want %s", w.entity, k, b, v)
+			}
+		}
+		if len(f.Evidence) != int(w.count) || f.Evidence[0].SourceKey == "" || f.Evidence[0].SourceLine == 0 {
+			t.Errorf("%s: evidence without lineage: %+v", w.entity, f.Evidence)
+		}
+		if f.WindowStart != mustTime("2024-08-20T00:00:00Z") || f.HuntVersion != h.Version || f.SQLHash != h.SQLHash() {
+			t.Errorf("%s: window/version/hash not set: %+v", w.entity, f)
+		}
+	}
+	if hr := run.Hunts[0]; hr.BaselineStart != mustTime("2024-07-21T00:00:00Z") || hr.Findings != 2 {
+		t.Errorf("hunt run = %+v", hr)
+	}
+	if len(run.Coverage) != 1 || run.Coverage[0].Rows != 5 || run.Coverage[0].Files != 2 {
+		t.Errorf("coverage = %+v, want the 5 rows of the window in 2 files", run.Coverage)
+	}
+
+	// The same window again, with the baseline now from the cache: the same findings and ids.
+	_, again, err := Run(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(again) != len(findings) {
+		t.Fatalf("second run found %d, first %d", len(again), len(findings))
+	}
+	for i := range findings {
+		if again[i].ID != findings[i].ID || again[i].Severity != findings[i].Severity {
+			t.Errorf("re-run changed finding %d: %s/%s → %s/%s", i, findings[i].ID, findings[i].Severity, again[i].ID, again[i].Severity)
+		}
+	}
+	// A new version of the hunt updates the same findings.
+	h2 := *h
+	h2.Version++
+	opts.Hunts = []*huntfile.Hunt{&h2}
+	_, v2, err := Run(ctx, opts)
+	if err != nil || len(v2) != 2 || v2[0].ID != findings[0].ID {
+		t.Errorf("new hunt version changed finding ids: %v %+v", err, v2)
+	}
+}
+
+func TestFindingIDIsHuntEntityAndWindow(t *testing.T) {
+	a, b := mustTime("2024-01-01T00:00:00Z"), mustTime("2024-01-02T00:00:00Z")
+	base := FindingID("h", "principal", "arn:x", nil, a, b)
+	for name, other := range map[string]string{
+		"hunt":      FindingID("h2", "principal", "arn:x", nil, a, b),
+		"entity":    FindingID("h", "principal", "arn:y", nil, a, b),
+		"qualifier": FindingID("h", "principal", "arn:x", []string{"pacu"}, a, b),
+		"window":    FindingID("h", "principal", "arn:x", nil, a, b.Add(time.Hour)),
+	} {
+		if other == base {
+			t.Errorf("a different %s gives the same id", name)
+		}
+	}
+	if FindingID("h", "principal", "arn:x", nil, a, b) != base || len(base) != 32 {
+		t.Errorf("id not deterministic or not 32 hex: %s", base)
+	}
+}
+
+// The baseline cache: a second run reads every day from the cache; late data for one day recomputes
+// that day only; the result is the same as without a cache.
+func TestBaselineCache(t *testing.T) {
+	ctx := context.Background()
+	lk := plantedLake(t)
+	h := libraryHunt(t, "cloudtrail-new-behaviour")
+	w := HuntWindow(h, time.Time{}, mustTime("2024-08-21T00:00:00Z"))
+	cache := t.TempDir()
+	build := func(cacheDir string) (BaselineStats, [][]any) {
+		t.Helper()
+		snap, err := lk.Snapshot(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		in := baselineInput(lk, snap, h, w)
+		s, err := NewSession(ctx, map[string][]string{lake.TableCloudTrail: nil})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		st, err := s.BuildBaselines(ctx, h, in, cacheDir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := s.Query(ctx, "SELECT entity, dim, value, events, days FROM principal_values ORDER BY ALL", w)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st, res.Rows
+	}
+	_, uncached := build("")
+	first, rows1 := build(cache)
+	second, rows2 := build(cache)
+	if first.DaysComputed != 10 || first.DaysCached != 0 || second.DaysComputed != 0 || second.DaysCached != 10 {
+		t.Errorf("first run %+v, second run %+v; want 10 computed then 10 cached", first, second)
+	}
+	commitEvents(t, lk, []lake.CloudTrailEvent{ev("alice", "2024-08-15T12:00:00Z", "kms.amazonaws.com", "Decrypt", "us-east-1", "aws-cli/2")})
+	third, rows3 := build(cache)
+	if third.DaysComputed != 1 || third.DaysCached != 9 {
+		t.Errorf("after late data for one day: %+v, want 1 computed, 9 cached", third)
+	}
+	b1, _ := json.Marshal(rows1)
+	bu, _ := json.Marshal(uncached)
+	b2, _ := json.Marshal(rows2)
+	if string(b1) != string(bu) || string(b2) != string(bu) {
+		t.Errorf("cached baseline differs from the uncached one")
+	}
+	if len(rows3) != len(rows1)+1 || !strings.Contains(mustJSON(rows3), "kms.amazonaws.com:Decrypt") {
+		t.Errorf("late data is not in the baseline: %s", mustJSON(rows3))
+	}
+}
+
+func mustJSON(v any) string { b, _ := json.Marshal(v); return string(b) }
+
+const brokenHunt = `
+id: broken
+version: 1
+title: A hunt whose query fails at run time
+status: experimental
+authors: [test]
+hypothesis: the runner survives one broken hunt
+description: casts a string to an integer
+attack: {tactics: [discovery], techniques: [T1580]}
+severity: LOW
+tables: [cloudtrail]
+schedule: "@daily"
+window: 24h
+query: |
+  SELECT CAST(event_name AS INTEGER) AS n FROM cloudtrail
+  WHERE event_time >= $window_start AND event_time < $window_end
+output:
+  entity: {type: principal, key: n}
+  title: never
+  evidence: n
+  types: ["TTPs/Discovery"]
+  resources: [{type: Other, id: x}]
+false_positives: [none]
+tests: [{name: none, window: {start: "2024-01-01T00:00:00Z", end: "2024-01-02T00:00:00Z"}, expect: {count: 0}}]
+`
+
+func TestOneFailingHuntDoesNotStopTheOthers(t *testing.T) {
+	ctx := context.Background()
+	lk := plantedLake(t)
+	bad, diags := huntfile.Parse(huntfile.Source{Name: "test"}, "broken.yaml", []byte(brokenHunt))
+	if bad == nil {
+		t.Fatal(diags)
+	}
+	good := libraryHunt(t, "cloudtrail-new-behaviour")
+	run, findings, err := Run(ctx, RunOptions{Lake: lk, Hunts: []*huntfile.Hunt{bad, good}, To: mustTime("2024-08-21T00:00:00Z")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run.FailedCount != 1 || run.Hunts[0].Status != "failed" || !strings.Contains(run.Hunts[0].Error, "Conversion Error") {
+		t.Errorf("broken hunt: %+v", run.Hunts[0])
+	}
+	if run.Hunts[1].Status != "ok" || len(findings) != 2 {
+		t.Errorf("good hunt after a broken one: %+v, %d findings", run.Hunts[1], len(findings))
+	}
+
+	dir := filepath.Join(t.TempDir(), "run")
+	if err := WriteRunDir(dir, run, findings); err != nil {
+		t.Fatal(err)
+	}
+	var back lake.Run
+	b, err := os.ReadFile(filepath.Join(dir, lake.RunFile))
+	if err != nil || json.Unmarshal(b, &back) != nil || back.FailedCount != 1 || len(back.Hunts) != 2 {
+		t.Errorf("run.json does not round-trip: %v %s", err, b)
+	}
+	f, err := os.Open(filepath.Join(dir, lake.FindingsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	n := 0
+	for sc := bufio.NewScanner(f); sc.Scan(); n++ {
+		var fd lake.Finding
+		if err := json.Unmarshal(sc.Bytes(), &fd); err != nil || fd.ID != findings[n].ID {
+			t.Errorf("findings.jsonl line %d: %v", n+1, err)
+		}
+	}
+	if n != 2 {
+		t.Errorf("findings.jsonl has %d lines, want 2", n)
+	}
+}
+
+// countingStore is a lake store that is not a local directory, so the lake downloads its files into
+// the read cache as it does from S3; it counts the data files read.
+type countingStore struct {
+	lake.Store
+	opens *int
+}
+
+func (c countingStore) Open(ctx context.Context, key string) (io.ReadCloser, error) {
+	if strings.HasSuffix(key, ".parquet") {
+		*c.opens++
+	}
+	return c.Store.Open(ctx, key)
+}
+
+// On a remote lake, a run downloads the window's files and only the baseline days it has no summary for.
+func TestRemoteLakeFetchesOnlyWhatIsNotCached(t *testing.T) {
+	ctx := context.Background()
+	local := plantedLake(t)
+	h := libraryHunt(t, "cloudtrail-new-behaviour")
+	baselines := t.TempDir()
+	run := func() int {
+		opens := 0
+		remote := lake.OpenWithStore(countingStore{Store: local.Store(), opens: &opens}, t.TempDir())
+		r, fs, err := Run(ctx, RunOptions{Lake: remote, Hunts: []*huntfile.Hunt{h}, To: mustTime("2024-08-21T00:00:00Z"), CacheDir: baselines})
+		if err != nil || r.FailedCount > 0 || len(fs) != 2 {
+			t.Fatalf("run: %v %+v %d findings", err, r, len(fs))
+		}
+		return opens
+	}
+	// plantedLake has one file per baseline day and two in the window (the window's day, committed apart).
+	if first := run(); first != 10+2 {
+		t.Errorf("first run downloaded %d files, want 12 (10 baseline days + 2 window files)", first)
+	}
+	if next := run(); next != 2 {
+		t.Errorf("run with cached baseline summaries downloaded %d files, want the 2 window files", next)
+	}
+}

@@ -1,0 +1,314 @@
+package engine
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/lakehunt/lakehunt/hunts/huntfile"
+	"github.com/lakehunt/lakehunt/lake"
+)
+
+// RunOptions configures Run.
+type RunOptions struct {
+	Lake  *lake.Lake
+	Hunts []*huntfile.Hunt
+	// From and To fix the window for every hunt. Zero To means the current hour (Now truncated);
+	// zero From means each hunt's own window ending at To.
+	From, To time.Time
+	Now      func() time.Time
+	// CacheDir keeps baseline day summaries between runs ("" = recompute every run).
+	CacheDir    string
+	Trigger     string
+	ToolVersion string
+	GitRevision string
+	// Log receives one progress line per hunt (nil = quiet).
+	Log io.Writer
+}
+
+// HuntWindow is the window a hunt runs over for the run's From/To.
+func HuntWindow(h *huntfile.Hunt, from, to time.Time) Window {
+	w := Window{Start: from.UTC(), End: to.UTC()}
+	if from.IsZero() {
+		w.Start = w.End.Add(-h.Window.D())
+	}
+	w.BaselineStart = w.Start
+	if h.Baseline != nil {
+		days := int((h.Baseline.Window.D() + 24*time.Hour - 1) / (24 * time.Hour))
+		w.BaselineDays = days
+		w.BaselineStart = midnight(w.Start).AddDate(0, 0, -days)
+	}
+	return w
+}
+
+func midnight(t time.Time) time.Time {
+	t = t.UTC()
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+}
+
+// Run runs hunts over a lake snapshot. One failing hunt never stops the others: its error is in its
+// HuntRun (status "failed") and in Run.FailedCount. The error return is for a run that could not start.
+func Run(ctx context.Context, opts RunOptions) (*lake.Run, []lake.Finding, error) {
+	if opts.Lake == nil {
+		return nil, nil, errors.New("no lake given: pass --lake DIR or s3://bucket/prefix")
+	}
+	now := time.Now
+	if opts.Now != nil {
+		now = opts.Now
+	}
+	started := now().UTC()
+	to := opts.To
+	if to.IsZero() {
+		to = started.Truncate(time.Hour)
+	}
+	if !opts.From.IsZero() && !to.After(opts.From) {
+		return nil, nil, fmt.Errorf("empty window: --from %s is not before --to %s", opts.From.Format(time.RFC3339), to.Format(time.RFC3339))
+	}
+	snap, err := opts.Lake.Snapshot(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	run := &lake.Run{
+		ID: newRunID(started), StartedAt: started, Trigger: opts.Trigger, ToolVersion: opts.ToolVersion,
+		GitRevision: opts.GitRevision, Lake: opts.Lake.URL(), LakeVersion: snap.Version, Hunts: []lake.HuntRun{},
+	}
+	var findings []lake.Finding
+	tables := map[string]bool{}
+	for _, h := range opts.Hunts {
+		w := HuntWindow(h, opts.From, to)
+		if run.WindowStart.IsZero() || w.Start.Before(run.WindowStart) {
+			run.WindowStart = w.Start
+		}
+		if w.End.After(run.WindowEnd) {
+			run.WindowEnd = w.End
+		}
+		for _, t := range h.Tables {
+			tables[t] = true
+		}
+		t0 := time.Now()
+		hr, fs, err := runHunt(ctx, opts, snap, h, w, started)
+		hr.DurationMillis = time.Since(t0).Milliseconds()
+		if err != nil {
+			hr.Status, hr.Error = "failed", err.Error()
+			run.FailedCount++
+		} else {
+			findings = append(findings, fs...)
+		}
+		if opts.Log != nil {
+			status := fmt.Sprintf("%d findings", hr.Findings)
+			if err != nil {
+				status = "FAILED: " + hr.Error
+			}
+			fmt.Fprintf(opts.Log, "%-32s v%-3d %6dms  %s\n", h.ID, h.Version, hr.DurationMillis, status)
+		}
+		run.Hunts = append(run.Hunts, hr)
+	}
+	cov, err := coverage(ctx, opts.Lake, snap, tables, run.WindowStart, run.WindowEnd)
+	if err != nil {
+		return nil, nil, err
+	}
+	run.Coverage = cov
+	run.FindingCount = len(findings)
+	run.FinishedAt = now().UTC()
+	return run, findings, nil
+}
+
+func newRunID(t time.Time) string {
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	return t.UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b)
+}
+
+func huntRun(h *huntfile.Hunt, w Window) lake.HuntRun {
+	hr := lake.HuntRun{
+		ID: h.ID, Version: h.Version, Title: h.Title, Status: "ok", SQLHash: h.SQLHash(), Tables: h.Tables,
+		WindowStart: w.Start, WindowEnd: w.End, Severity: h.Severity.Label,
+		Tactics: h.Attack.Tactics, Techniques: h.Attack.Techniques, FalsePositives: h.FalsePositives,
+		Triage: h.Triage, References: h.References, Description: strings.TrimSpace(h.Hypothesis + "\n\n" + h.Description),
+	}
+	if h.Baseline != nil {
+		hr.BaselineStart = w.BaselineStart
+	}
+	return hr
+}
+
+func runHunt(ctx context.Context, opts RunOptions, snap *lake.Snapshot, h *huntfile.Hunt, w Window, now time.Time) (lake.HuntRun, []lake.Finding, error) {
+	hr := huntRun(h, w)
+	files := map[string][]string{}
+	for _, t := range h.Tables {
+		if _, err := lake.LookupTable(t); err != nil {
+			return hr, nil, err
+		}
+		paths, err := opts.Lake.LocalPaths(ctx, snap.FilesFor(t, w.Start, w.End))
+		if err != nil {
+			return hr, nil, err
+		}
+		files[t] = paths
+	}
+	in := baselineInput(opts.Lake, snap, h, w)
+	s, err := NewSession(ctx, files)
+	if err != nil {
+		return hr, nil, err
+	}
+	defer s.Close()
+	for _, dt := range h.DataTables {
+		if err := s.LoadData(ctx, dt); err != nil {
+			return hr, nil, err
+		}
+	}
+	if _, err := s.BuildBaselines(ctx, h, in, opts.CacheDir); err != nil {
+		return hr, nil, err
+	}
+	res, err := s.Query(ctx, h.Query, w)
+	if err != nil {
+		return hr, nil, fmt.Errorf("query: %w", err)
+	}
+	hr.RowsReturned = int64(len(res.Rows))
+	prog, diags := Compile(h, res.Columns, now)
+	var errs []string
+	for _, d := range diags {
+		if !d.Warning {
+			errs = append(errs, d.String())
+		}
+	}
+	if len(errs) > 0 {
+		return hr, nil, fmt.Errorf("hunt does not fit its result (run `lakehunt hunt lint`): %s", strings.Join(errs, "; "))
+	}
+	out, err := prog.Findings(res, w, now)
+	if err != nil {
+		return hr, nil, err
+	}
+	hr.Findings, hr.Suppressed = len(out.Findings), out.Suppressed
+	return hr, out.Findings, nil
+}
+
+// baselineInput lists, per profile table and UTC day of the baseline, the local files to summarise.
+// Nothing is downloaded here: Fetch downloads a day only when its summary is not cached.
+func baselineInput(lk *lake.Lake, snap *lake.Snapshot, h *huntfile.Hunt, w Window) BaselineInput {
+	in := BaselineInput{Start: w.BaselineStart, Days: w.BaselineDays, Tables: map[string][]DaySlice{}}
+	if h.Baseline == nil {
+		return in
+	}
+	entries := map[string][]lake.FileEntry{} // table + day → files
+	in.Fetch = func(ctx context.Context, table string, day DaySlice) ([]string, error) {
+		return lk.LocalPaths(ctx, entries[table+"@"+day.Start.Format(time.RFC3339)])
+	}
+	end := midnight(w.Start)
+	for _, p := range h.Baseline.Profiles {
+		if _, done := in.Tables[p.Table]; done {
+			continue
+		}
+		var slices []DaySlice
+		for d := w.BaselineStart; d.Before(w.Start); d = d.AddDate(0, 0, 1) {
+			sliceEnd := d.AddDate(0, 0, 1)
+			if d.Equal(end) {
+				sliceEnd = w.Start // the partial day before the window
+			}
+			files := snap.FilesFor(p.Table, d, sliceEnd)
+			entries[p.Table+"@"+d.Format(time.RFC3339)] = files
+			ds := DaySlice{Start: d, End: sliceEnd}
+			for _, e := range files {
+				ds.Files = append(ds.Files, LocalFile{SHA256: e.SHA256})
+			}
+			slices = append(slices, ds)
+		}
+		in.Tables[p.Table] = slices
+	}
+	return in
+}
+
+func coverage(ctx context.Context, lk *lake.Lake, snap *lake.Snapshot, tables map[string]bool, from, to time.Time) ([]lake.Coverage, error) {
+	var names []string
+	for t := range tables {
+		names = append(names, t)
+	}
+	sort.Strings(names)
+	var out []lake.Coverage
+	for _, t := range names {
+		if _, err := lake.LookupTable(t); err != nil {
+			continue // the hunt that names it has failed already
+		}
+		entries := snap.FilesFor(t, from, to)
+		c := lake.Coverage{Table: t, Accounts: []string{}, Regions: []string{}, Files: len(entries)}
+		accts, regions, parts := map[string]bool{}, map[string]bool{}, map[string]bool{}
+		for _, e := range entries {
+			accts[e.AccountID], regions[e.Region], parts[e.Partition()] = true, true, true
+		}
+		c.Accounts, c.Regions, c.Partitions = sortedKeys(accts), sortedKeys(regions), len(parts)
+		if len(entries) > 0 {
+			paths, err := lk.LocalPaths(ctx, entries)
+			if err != nil {
+				return nil, err
+			}
+			s, err := NewSession(ctx, map[string][]string{t: paths})
+			if err != nil {
+				return nil, err
+			}
+			err = s.db.QueryRowContext(ctx, fmt.Sprintf("SELECT count(*) FROM %s WHERE event_time >= $window_start AND event_time < $window_end", ident(t)),
+				Window{Start: from, End: to}.params()...).Scan(&c.Rows)
+			s.Close()
+			if err != nil {
+				return nil, fmt.Errorf("coverage of %s: %w", t, sqlError(err))
+			}
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// WriteRunDir writes RUNDIR/findings.jsonl (one finding per line) and RUNDIR/run.json, each atomically.
+func WriteRunDir(dir string, run *lake.Run, findings []lake.Finding) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("run directory: %w", err)
+	}
+	var fb strings.Builder
+	enc := json.NewEncoder(&fb)
+	enc.SetEscapeHTML(false)
+	for _, f := range findings {
+		if err := enc.Encode(f); err != nil {
+			return fmt.Errorf("finding %s: %w", f.ID, err)
+		}
+	}
+	if err := writeAtomic(filepath.Join(dir, lake.FindingsFile), []byte(fb.String())); err != nil {
+		return err
+	}
+	rb, err := json.MarshalIndent(run, "", "  ")
+	if err != nil {
+		return err
+	}
+	return writeAtomic(filepath.Join(dir, lake.RunFile), append(rb, '\n'))
+}
+
+func writeAtomic(path string, b []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path))
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(b); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}

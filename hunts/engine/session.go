@@ -1,0 +1,204 @@
+// Package engine runs hunts: an in-process DuckDB session with one view per lake table, the shared
+// macros, baseline profiles (summarised per day and cached), and the mapping of result rows to findings.
+package engine
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"sort"
+	"strings"
+
+	_ "github.com/duckdb/duckdb-go/v2" // registers the "duckdb" driver
+	"github.com/lakehunt/lakehunt/hunts/huntfile"
+	"github.com/lakehunt/lakehunt/lake"
+)
+
+// Session is one DuckDB database holding the views a hunt reads. One hunt, one session: hunts do not
+// see each other's data tables or baselines, and a failing hunt cannot leave state behind for the next.
+type Session struct {
+	db *sql.DB
+}
+
+// NewSession opens in-process DuckDB and creates one view per given lake table over exactly the given
+// local Parquet files (table → paths). A table with no files gets an empty view of the right columns, so
+// hunts prepare and return nothing instead of failing; a table not in files gets no view at all (a hunt
+// reads only the tables it declares). The shared macros are created too.
+func NewSession(ctx context.Context, files map[string][]string) (*Session, error) {
+	db, err := sql.Open("duckdb", "")
+	if err != nil {
+		return nil, fmt.Errorf("open DuckDB: %w", err)
+	}
+	// One connection: settings, temp state and views are per connection in DuckDB.
+	db.SetMaxOpenConns(1)
+	s := &Session{db: db}
+	// Window parameters bind as TIMESTAMP WITH TIME ZONE; lake times are UTC TIMESTAMPs.
+	if _, err := db.ExecContext(ctx, "SET TimeZone = 'UTC'"); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("configure DuckDB: %w", err)
+	}
+	for _, name := range sortedKeys(files) {
+		t, err := lake.LookupTable(name)
+		if err == nil {
+			err = s.createView(ctx, t, files[name])
+		}
+		if err != nil {
+			s.Close()
+			return nil, err
+		}
+	}
+	for _, m := range macros {
+		if _, err := db.ExecContext(ctx, m.sql); err != nil {
+			s.Close()
+			return nil, fmt.Errorf("create macro %s: %w", m.Name, err)
+		}
+	}
+	return s, nil
+}
+
+func (s *Session) createView(ctx context.Context, t *lake.Table, paths []string) error {
+	var q string
+	if len(paths) == 0 {
+		q = fmt.Sprintf("CREATE OR REPLACE VIEW %s AS %s", ident(t.Name), t.EmptySelect())
+	} else {
+		q = fmt.Sprintf("CREATE OR REPLACE VIEW %s AS SELECT * FROM %s", ident(t.Name), readParquet(paths))
+	}
+	if _, err := s.db.ExecContext(ctx, q); err != nil {
+		return fmt.Errorf("create view %s over %d files: %w", t.Name, len(paths), err)
+	}
+	return nil
+}
+
+// readParquet is a read_parquet call over paths. Paths are ours (lake cache or lake directory), quoted anyway.
+// Hive partitioning is off: the partition columns are already columns of the files.
+func readParquet(paths []string) string {
+	quoted := make([]string, len(paths))
+	for i, p := range paths {
+		quoted[i] = literal(p)
+	}
+	return fmt.Sprintf("read_parquet([%s], union_by_name = true, hive_partitioning = false)", strings.Join(quoted, ", "))
+}
+
+func literal(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+func ident(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
+
+// DB is the session's database, for queries outside a hunt (e.g. `lakehunt query`).
+func (s *Session) DB() *sql.DB { return s.db }
+
+// Close releases the database.
+func (s *Session) Close() error { return s.db.Close() }
+
+// LoadData creates a hunt's data table (all columns VARCHAR).
+func (s *Session) LoadData(ctx context.Context, dt huntfile.DataTable) error {
+	cols := make([]string, len(dt.Columns))
+	for i, c := range dt.Columns {
+		cols[i] = ident(c) + " VARCHAR"
+	}
+	if _, err := s.db.ExecContext(ctx, fmt.Sprintf("CREATE OR REPLACE TABLE %s (%s)", ident(dt.Name), strings.Join(cols, ", "))); err != nil {
+		return fmt.Errorf("data table %s from %s: %w", dt.Name, dt.File, err)
+	}
+	ph := strings.TrimSuffix(strings.Repeat("?, ", len(dt.Columns)), ", ")
+	stmt, err := s.db.PrepareContext(ctx, fmt.Sprintf("INSERT INTO %s VALUES (%s)", ident(dt.Name), ph))
+	if err != nil {
+		return fmt.Errorf("data table %s: %w", dt.Name, err)
+	}
+	defer stmt.Close()
+	for i, row := range dt.Rows {
+		if len(row) != len(dt.Columns) {
+			return fmt.Errorf("%s: row %d has %d fields, the header has %d", dt.File, i+2, len(row), len(dt.Columns))
+		}
+		args := make([]any, len(row))
+		for j, v := range row {
+			args[j] = v
+		}
+		if _, err := stmt.ExecContext(ctx, args...); err != nil {
+			return fmt.Errorf("%s: row %d: %w", dt.File, i+2, err)
+		}
+	}
+	return nil
+}
+
+// Macro documents one shared macro for `lakehunt schema` and the hunt authors' guide.
+type Macro struct {
+	Name, Signature, Doc string
+	sql                  string
+}
+
+// Macros lists the shared macros every hunt can call.
+func Macros() []Macro {
+	out := append([]Macro(nil), macros...)
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// macroVersion goes into baseline cache keys: a change to the macros invalidates cached summaries.
+const macroVersion = "1" // bump when a macro used in profiles changes meaning
+
+var macros = []Macro{
+	{
+		Name: "is_service_call", Signature: "is_service_call(invoked_by, source_ip) → BOOLEAN",
+		Doc: "An AWS service acting on the principal's behalf (invokedBy set, or source 'AWS Internal' / *.amazonaws.com).",
+		sql: `CREATE MACRO is_service_call(invoked_by, source_ip) AS
+			coalesce(invoked_by, '') <> '' OR source_ip = 'AWS Internal' OR coalesce(source_ip, '') LIKE '%.amazonaws.com'`,
+	},
+	{
+		Name: "is_access_denied", Signature: "is_access_denied(error_code) → BOOLEAN",
+		Doc: "The CloudTrail errorCode is an authorisation or credential failure (AccessDenied, UnauthorizedOperation, …).",
+		sql: `CREATE MACRO is_access_denied(code) AS coalesce(
+			code IN ('AccessDenied', 'AccessDeniedException', 'UnauthorizedOperation', 'Client.UnauthorizedOperation',
+			         'UnauthorizedAccess', 'AuthorizationError', 'AuthorizationErrorException', 'Forbidden',
+			         'ForbiddenException', 'InvalidClientTokenId', 'SignatureDoesNotMatch', 'NotAuthorized',
+			         'UnrecognizedClientException', 'AuthFailure')
+			OR code LIKE '%AccessDenied%' OR code LIKE '%Unauthorized%', false)`,
+	},
+	{
+		Name: "is_write", Signature: "is_write(read_only, event_name) → BOOLEAN",
+		Doc: "A mutating call: readOnly = false, or, where CloudTrail omits readOnly, a name that is not Get/List/Describe/….",
+		sql: `CREATE MACRO is_write(read_only, event_name) AS coalesce(NOT read_only,
+			NOT regexp_matches(coalesce(event_name, ''), '^(Get|List|Describe|Head|Lookup|Search|Scan|Query|BatchGet|Select|Check|Validate|Preview|Estimate|Test|View)'))`,
+	},
+	{
+		Name: "ua_family", Signature: "ua_family(user_agent) → VARCHAR",
+		Doc: "The user agent's product name, lower case: 'aws-cli/2.15 Python/3.11' → 'aws-cli'; empty → '(empty)'; AWS services → 'aws-service'.",
+		sql: `CREATE MACRO ua_family(ua) AS CASE
+			WHEN ua IS NULL OR trim(ua) = '' THEN '(empty)'
+			WHEN ua = 'AWS Internal' OR ua LIKE '%.amazonaws.com' THEN 'aws-service'
+			ELSE left(lower(coalesce(nullif(regexp_extract(ua, '^\[?([A-Za-z][A-Za-z0-9._-]*( [A-Za-z][A-Za-z._-]*)*)', 1), ''), trim(ua))), 64)
+			END`,
+	},
+	{
+		Name: "zscore", Signature: "zscore(x, mean, stddev) → DOUBLE",
+		Doc: "(x − mean) / stddev with stddev floored at 1 (counts: a quiet baseline must not turn one event into infinity); NULL mean/stddev count as 0.",
+		sql: `CREATE MACRO zscore(x, mean, sd) AS (x - coalesce(mean, 0)) / greatest(coalesce(sd, 0), 1.0)`,
+	},
+	{
+		Name: "zscore_days", Signature: "zscore_days(x, sum_x, sum_x2, days, window_days) → DOUBLE",
+		Doc: "z-score of a window's count x against a daily baseline given as the sum and sum of squares over `days` days " +
+			"(days without activity count as 0), scaled to a window of window_days days (mean × window_days, stddev × √window_days). " +
+			"With a measures profile: zscore_days(w.denied, b.denied_sum, b.denied_sumsq, $baseline_days, $window_days).",
+		sql: `CREATE MACRO zscore_days(x, sum_x, sum_x2, days, window_days) AS zscore(x,
+			coalesce(sum_x, 0) / greatest(days, 1) * window_days,
+			sqrt(greatest(coalesce(sum_x2, 0) / greatest(days, 1) - pow(coalesce(sum_x, 0) / greatest(days, 1), 2), 0) * window_days))`,
+	},
+	{
+		Name: "first_seen", Signature: "first_seen(profile, entity, dim, value) → BOOLEAN",
+		Doc: "The value of dimension dim was never used by entity in the baseline of the values profile named profile (a string).",
+		sql: `CREATE MACRO first_seen(profile, ent, d, val) AS NOT EXISTS (
+			SELECT 1 FROM query_table(profile) b WHERE b.entity = ent AND b.dim = d AND b.value = val)`,
+	},
+	{
+		Name: "known_entity", Signature: "known_entity(profile, entity) → BOOLEAN",
+		Doc: "The entity has any history in the profile's baseline (first-seen hunts skip entities that are new altogether).",
+		sql: `CREATE MACRO known_entity(profile, ent) AS EXISTS (SELECT 1 FROM query_table(profile) b WHERE b.entity = ent)`,
+	},
+	{
+		Name: "arn_resource_type", Signature: "arn_resource_type(arn) → VARCHAR",
+		Doc: "The ASFF resource type of an IAM ARN: AwsAccount (root), AwsIamRole, AwsIamUser, else Other.",
+		sql: `CREATE MACRO arn_resource_type(arn) AS CASE
+			WHEN arn LIKE 'arn:aws:iam::%:root' THEN 'AwsAccount'
+			WHEN arn LIKE 'arn:aws:iam::%:role/%' THEN 'AwsIamRole'
+			WHEN arn LIKE 'arn:aws:iam::%:user/%' THEN 'AwsIamUser'
+			ELSE 'Other' END`,
+	},
+}

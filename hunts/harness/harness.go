@@ -1,0 +1,334 @@
+// Package harness runs hunts' inline tests: each test's raw events are written in their AWS delivery
+// layout, compacted by the real compactor into a temporary lake, and the real hunt runs over it.
+package harness
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/lakehunt/lakehunt/compact"
+	"github.com/lakehunt/lakehunt/hunts/engine"
+	"github.com/lakehunt/lakehunt/hunts/huntfile"
+	"github.com/lakehunt/lakehunt/lake"
+)
+
+// Summary counts test results.
+type Summary struct {
+	Passed, Failed int
+}
+
+// RunTests runs the tests of hunts whose "huntid/test_name" matches filter (nil = all) and prints
+// go-test-like output. The error is for a harness that could not work at all (e.g. no temp dir);
+// failing tests are counted in the summary.
+func RunTests(ctx context.Context, hunts []*huntfile.Hunt, filter *regexp.Regexp, out io.Writer) (Summary, error) {
+	var sum Summary
+	for _, h := range hunts {
+		for i := range h.Tests {
+			t := &h.Tests[i]
+			name := h.ID + "/" + strings.ReplaceAll(t.Name, " ", "_")
+			if filter != nil && !filter.MatchString(name) {
+				continue
+			}
+			fmt.Fprintf(out, "=== RUN   %s\n", name)
+			start := time.Now()
+			problems, err := runTest(ctx, h, t)
+			if err != nil {
+				problems = append(problems, err.Error())
+			}
+			dur := time.Since(start).Seconds()
+			if len(problems) == 0 {
+				sum.Passed++
+				fmt.Fprintf(out, "--- PASS: %s (%.2fs)\n", name, dur)
+				continue
+			}
+			sum.Failed++
+			fmt.Fprintf(out, "--- FAIL: %s (%.2fs)\n", name, dur)
+			for _, p := range problems {
+				fmt.Fprintf(out, "    %s:%d: %s\n", h.File, t.Line, p)
+			}
+		}
+	}
+	if sum.Failed > 0 {
+		fmt.Fprintln(out, "FAIL")
+	} else {
+		fmt.Fprintln(out, "PASS")
+	}
+	fmt.Fprintf(out, "%d passed, %d failed\n", sum.Passed, sum.Failed)
+	return sum, nil
+}
+
+// runTest returns the test's failures; err means the test could not run.
+func runTest(ctx context.Context, h *huntfile.Hunt, t *huntfile.Test) ([]string, error) {
+	dir, err := os.MkdirTemp("", "lakehunt-hunt-test-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	raw := filepath.Join(dir, "raw")
+	if err := Materialize(t, raw); err != nil {
+		return nil, err
+	}
+	lk, err := compactFixtures(ctx, raw, filepath.Join(dir, "lake"), t.Window.End)
+	if err != nil {
+		return nil, err
+	}
+	run, findings, err := engine.Run(ctx, engine.RunOptions{
+		Lake: lk, Hunts: []*huntfile.Hunt{h}, From: t.Window.Start, To: t.Window.End,
+		Now: func() time.Time { return t.Window.End }, Trigger: "hunt test",
+	})
+	if err != nil {
+		return nil, err
+	}
+	if hr := run.Hunts[0]; hr.Status != "ok" {
+		return []string{"hunt failed: " + hr.Error}, nil
+	}
+	return Check(t.Expect, findings), nil
+}
+
+// compactFixtures is the one place the harness turns raw objects into a lake: the real compactor.
+func compactFixtures(ctx context.Context, rawDir, lakeDir string, now time.Time) (*lake.Lake, error) {
+	from, err := lake.OpenStore(ctx, rawDir, lake.StoreOptions{})
+	if err != nil {
+		return nil, err
+	}
+	lk, err := lake.Open(ctx, lakeDir, lake.Options{})
+	if err != nil {
+		return nil, err
+	}
+	sum, err := compact.Run(ctx, compact.Options{From: from, Lake: lk, Now: func() time.Time { return now }, Workers: 1})
+	if err != nil {
+		return nil, fmt.Errorf("compact the test's events: %w", err)
+	}
+	if sum.Quarantined() {
+		var reasons []string
+		for _, q := range sum.Quarantine {
+			reasons = append(reasons, fmt.Sprintf("%s record %d: %s", q.SourceKey, q.Record, q.Reason))
+		}
+		return nil, fmt.Errorf("the compactor quarantined test events (fix the fixture): %s", strings.Join(reasons, "; "))
+	}
+	return lk, nil
+}
+
+// Check compares findings with the expectation and returns what differs.
+func Check(exp huntfile.Expect, findings []lake.Finding) []string {
+	var problems []string
+	if len(findings) != exp.Count {
+		var got []string
+		for _, f := range findings {
+			got = append(got, fmt.Sprintf("%s %s", f.Severity, f.Entity.Key))
+		}
+		problems = append(problems, fmt.Sprintf("want %d findings, got %d [%s]", exp.Count, len(findings), strings.Join(got, "; ")))
+	}
+	used := map[int]bool{}
+	for _, want := range exp.Findings {
+		var best []string
+		matched := false
+		for i, f := range findings {
+			if used[i] || f.Entity.Key != want.Entity {
+				continue
+			}
+			diffs := diff(want, f)
+			if len(diffs) == 0 {
+				used[i], matched = true, true
+				break
+			}
+			if best == nil {
+				best = diffs
+			}
+		}
+		switch {
+		case matched:
+		case best == nil:
+			problems = append(problems, fmt.Sprintf("no finding for entity %q", want.Entity))
+		default:
+			problems = append(problems, fmt.Sprintf("finding for %q: %s", want.Entity, strings.Join(best, "; ")))
+		}
+	}
+	return problems
+}
+
+func diff(want huntfile.ExpectFinding, f lake.Finding) []string {
+	var d []string
+	if want.Severity != "" && want.Severity != f.Severity {
+		d = append(d, fmt.Sprintf("severity %s, want %s", f.Severity, want.Severity))
+	}
+	if want.Title != "" && !strings.Contains(f.Title, want.Title) {
+		d = append(d, fmt.Sprintf("title %q does not contain %q", f.Title, want.Title))
+	}
+	if want.Count != nil && *want.Count != f.Count {
+		d = append(d, fmt.Sprintf("count %d, want %d", f.Count, *want.Count))
+	}
+	keys := make([]string, 0, len(want.Fields))
+	for k := range want.Fields {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		got, ok := f.Fields[k]
+		if !ok {
+			d = append(d, fmt.Sprintf("field %s is not among the finding's fields", k))
+			continue
+		}
+		if !sameJSON(want.Fields[k], got) {
+			gb, _ := json.Marshal(got)
+			wb, _ := json.Marshal(want.Fields[k])
+			d = append(d, fmt.Sprintf("field %s = %s, want %s", k, gb, wb))
+		}
+	}
+	return d
+}
+
+// sameJSON compares values as JSON documents (YAML numbers and DuckDB integers compare equal).
+func sameJSON(a, b any) bool {
+	norm := func(v any) any {
+		bs, err := json.Marshal(v)
+		if err != nil {
+			return fmt.Sprint(v)
+		}
+		var out any
+		_ = json.Unmarshal(bs, &out)
+		return out
+	}
+	return reflect.DeepEqual(norm(a), norm(b))
+}
+
+// Materialize writes a test's raw events under dir in the AWS delivery layout.
+func Materialize(t *huntfile.Test, dir string) error {
+	if err := writeCloudTrail(t.CloudTrail, dir); err != nil {
+		return err
+	}
+	if err := writeFlow(t.VPCFlow, t.Window.Start, dir); err != nil {
+		return err
+	}
+	return writeRoute53(t.Route53Resolver, dir)
+}
+
+func writeCloudTrail(records []any, dir string) error {
+	type group struct {
+		first   time.Time
+		records []any
+	}
+	groups := map[string]*group{}
+	for i, r := range records {
+		m, ok := r.(map[string]any)
+		if !ok {
+			return fmt.Errorf("cloudtrail event %d is not an object", i+1)
+		}
+		ts, _ := m["eventTime"].(string)
+		t, err := time.Parse(time.RFC3339, ts)
+		if err != nil {
+			return fmt.Errorf("cloudtrail event %d: eventTime %q is not an RFC 3339 time", i+1, ts)
+		}
+		region, _ := m["awsRegion"].(string)
+		acct, _ := m["recipientAccountId"].(string)
+		if acct == "" {
+			if ui, ok := m["userIdentity"].(map[string]any); ok {
+				acct, _ = ui["accountId"].(string)
+			}
+		}
+		if region == "" || acct == "" {
+			return fmt.Errorf("cloudtrail event %d needs awsRegion and recipientAccountId to be delivered", i+1)
+		}
+		t = t.UTC()
+		key := fmt.Sprintf("AWSLogs/%s/CloudTrail/%s/%s", acct, region, t.Format("2006/01/02"))
+		g := groups[key]
+		if g == nil {
+			g = &group{first: t}
+			groups[key] = g
+		}
+		if t.Before(g.first) {
+			g.first = t
+		}
+		g.records = append(g.records, m)
+	}
+	for prefix, g := range groups {
+		parts := strings.Split(prefix, "/")
+		acct, region := parts[1], parts[3]
+		name := fmt.Sprintf("%s/%s_CloudTrail_%s_%s_test.json.gz", prefix, acct, region, g.first.Format("20060102T1504Z"))
+		b, err := json.Marshal(map[string]any{"Records": g.records})
+		if err != nil {
+			return err
+		}
+		if err := writeGzip(filepath.Join(dir, filepath.FromSlash(name)), b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+var flowAccountRE = regexp.MustCompile(`^\d{12}$`)
+
+func writeFlow(text string, day time.Time, dir string) error {
+	if strings.TrimSpace(text) == "" {
+		return nil
+	}
+	acct := "000000000000"
+	lines := strings.Split(strings.TrimSpace(text), "\n")
+	if len(lines) > 1 {
+		header, first := strings.Fields(lines[0]), strings.Fields(lines[1])
+		for i, h := range header {
+			if h == "account-id" && i < len(first) && flowAccountRE.MatchString(first[i]) {
+				acct = first[i]
+			}
+		}
+	}
+	day = day.UTC()
+	name := fmt.Sprintf("AWSLogs/%s/vpcflowlogs/us-east-1/%s/%s_vpcflowlogs_us-east-1_fl-test_%s_h.log.gz",
+		acct, day.Format("2006/01/02"), acct, day.Format("20060102T1504Z"))
+	return writeGzip(filepath.Join(dir, filepath.FromSlash(name)), []byte(strings.Join(lines, "\n")+"\n"))
+}
+
+func writeRoute53(records []any, dir string) error {
+	groups := map[string][]byte{}
+	for i, r := range records {
+		m, ok := r.(map[string]any)
+		if !ok {
+			return fmt.Errorf("route53_resolver event %d is not an object", i+1)
+		}
+		acct, _ := m["account_id"].(string)
+		vpc, _ := m["vpc_id"].(string)
+		ts, _ := m["query_timestamp"].(string)
+		t, err := time.Parse(time.RFC3339, ts)
+		if err != nil || acct == "" || vpc == "" {
+			return fmt.Errorf("route53_resolver event %d needs account_id, vpc_id and an RFC 3339 query_timestamp", i+1)
+		}
+		key := fmt.Sprintf("AWSLogs/%s/vpcdnsquerylogs/%s/%s/test.log.gz", acct, vpc, t.UTC().Format("2006/01/02"))
+		b, err := json.Marshal(m)
+		if err != nil {
+			return err
+		}
+		groups[key] = append(append(groups[key], b...), '\n')
+	}
+	for key, b := range groups {
+		if err := writeGzip(filepath.Join(dir, filepath.FromSlash(key)), b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func writeGzip(path string, b []byte) error {
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	if _, err := zw.Write(b); err != nil {
+		return err
+	}
+	if err := zw.Close(); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(path, buf.Bytes(), 0o644)
+}

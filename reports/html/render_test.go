@@ -1,0 +1,189 @@
+package html
+
+import (
+	"bytes"
+	"fmt"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lakehunt/lakehunt/lake"
+	"github.com/lakehunt/lakehunt/reports"
+)
+
+func render(t *testing.T, run *lake.Run, findings []lake.Finding) string {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := Render(&buf, run, findings); err != nil {
+		t.Fatal(err)
+	}
+	return buf.String()
+}
+
+func fixture(t *testing.T, name string) (*lake.Run, []lake.Finding) {
+	t.Helper()
+	run, fs, err := reports.ReadRunDir(filepath.Join("..", "..", "testdata", "reports", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return run, fs
+}
+
+// Independent of the browser: the markup itself carries no live payload.
+func TestRenderEscapesLogValues(t *testing.T) {
+	run, fs := fixture(t, "run-mixed")
+	out := render(t, run, fs)
+	for _, bad := range []string{"<script", "<img", "<svg onload", `href="javascript:`, "</style></code>"} {
+		if strings.Contains(out, bad) {
+			t.Errorf("the report contains %q unescaped", bad)
+		}
+	}
+	if m := regexp.MustCompile(`<[^>]*\son[a-z]+=`).FindString(out); m != "" {
+		t.Errorf("the report has an event-handler attribute: %q", m)
+	}
+	for _, want := range []string{
+		"&lt;script&gt;alert(1)&lt;/script&gt; aws-cli/2.15.0 &#34;quoted&#34; &#39;single&#39;",
+		"&lt;img src=x onerror=&#34;window.__pwned=3&#34;&gt;.evil-c2.example.",
+		"/api/v1/items?q=&#34;&gt;&lt;img src=x onerror=&#34;window.__pwned=2&#34;&gt;&amp;x=&#39;1&#39;",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the report lacks the escaped text %q", want)
+		}
+	}
+	if strings.Count(out, "<style>") != 1 || !strings.Contains(out, `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'none'; style-src 'sha256-`) {
+		t.Error("the report lacks its one stylesheet or its Content-Security-Policy")
+	}
+	// A reference that is not http(s) is text, not a link.
+	if !strings.Contains(out, "<li>javascript:alert(&#39;ref&#39;)</li>") {
+		t.Error("the javascript: reference is not shown as plain text")
+	}
+}
+
+func TestRenderSections(t *testing.T) {
+	run, fs := fixture(t, "run-mixed")
+	out := render(t, run, fs)
+	for _, want := range []string{
+		`<section id="summary">`, `<section id="what-ran">`, `<section id="data">`, `<section id="findings">`, `id="chart"`,
+		// what ran
+		"1a2b3c4d5e6f", "schedule: lakehunt run --due (cron on hunt-01)", "sha256:9f2c1e0b7a4d", "s3://acme-security-lake/prod</code> at commit version 118",
+		"5: 3 ok, 1 failed, 1 skipped",
+		// failures, skips and blindness, up front
+		`Hunt <code>flow-ti-ips</code> v4 <span class="status status-failed">failed</span> and checked nothing: <span class="wrap">Binder Error: Referenced column &#34;pkt_srcaddr&#34;`,
+		"was <span class=\"status status-skipped\">skipped</span>: table waf has no data in the window",
+		"Hunt ct-logging-evasion was blind where table cloudtrail had no data: account 444455556666 eu-west-1 from 2026-03-01 13:00:00Z to 2026-03-01 16:00:00Z.",
+		// over which data
+		"2026-01-15 00:00:00Z → 2026-03-01 00:00:00Z", "242583 rows in 6 partitions (14 files)", "no events for 3 h; the baseline has 41 events/hour", "<td class=\"num\">3 h</td>",
+		// what was found
+		`5 findings:`, `<span class="sev sev-CRITICAL">1 CRITICAL</span>`, "flow-ti-ips (failed)",
+		`<a href="https://attack.mitre.org/techniques/T1562/008/">T1562.008</a>`, `<a href="https://attack.mitre.org/tactics/TA0005/">Defense Evasion (TA0005)</a>`,
+		"Planned trail migrations by the platform team", "Confirm with the account owner",
+		"AWSLogs/444455556666/CloudTrail/eu-west-1/2026/03/01/444455556666_CloudTrail_eu-west-1_20260301T1245Z_ffee.json.gz line 2",
+		"Hunt: showing 2 of 14 rows",
+		`id="` + reports.Anchor("f-1b9e0c") + `"`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the report lacks %q", want)
+		}
+	}
+	// Most severe first.
+	order := regexp.MustCompile(`<span class="sev sev-(\w+)">\w+</span><h3`).FindAllStringSubmatch(out, -1)
+	var got []string
+	for _, m := range order {
+		got = append(got, m[1])
+	}
+	if strings.Join(got, ",") != "CRITICAL,HIGH,MEDIUM,LOW,INFORMATIONAL" {
+		t.Errorf("findings in order %v", got)
+	}
+}
+
+func TestRenderNoFindingsSaysWhatWasChecked(t *testing.T) {
+	run, fs := fixture(t, "run-empty")
+	out := render(t, run, fs)
+	for _, want := range []string{
+		`<div class="panel good" id="no-findings">`,
+		"No findings. 3 hunts ran to completion and none matched.",
+		"<code>ct-logging-evasion</code> v3, <code>ua-offensive-tooling</code> v2, <code>dns-ti-domains</code> v1",
+		"reading <code>cloudtrail</code>, <code>route53_resolver</code>",
+		"(1500 rows in 2 partitions; accounts 111122223333;\nregions us-east-1)",
+		"No findings in this run.",
+		"The run recorded no gaps in the tables it read.",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the no-findings report lacks %q", want)
+		}
+	}
+	if strings.Contains(out, `id="not-checked"`) {
+		t.Error("a clean run shows a not-checked panel")
+	}
+}
+
+func TestRenderNamesWhatWasNotChecked(t *testing.T) {
+	t0 := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	run := &lake.Run{ID: "r", WindowStart: t0, WindowEnd: t0.Add(24 * time.Hour), Hunts: []lake.HuntRun{
+		{ID: "needs-waf", Status: "ok", Tables: []string{"waf"}},
+		{ID: "broken", Status: "failed", Error: "boom"},
+	}}
+	out := render(t, run, nil)
+	for _, want := range []string{
+		"No findings. 1 hunt ran to completion and none matched.",
+		"Hunt needs-waf read table waf, which had no data in the window: the hunt saw nothing there.",
+		"and checked nothing: <span class=\"wrap\">boom</span>",
+		"The run recorded no coverage: which data the hunts saw is unknown.",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the report lacks %q", want)
+		}
+	}
+}
+
+func TestRenderBoundsEvidence(t *testing.T) {
+	t0 := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	run := &lake.Run{ID: "r", FindingCount: 2}
+	huge := func(id string, rows, cols int) lake.Finding {
+		f := lake.Finding{ID: id, HuntID: "h", Severity: lake.SeverityHigh, Title: id}
+		for i := 0; i < rows; i++ {
+			row := map[string]any{}
+			for c := 0; c < cols; c++ {
+				row[fmt.Sprintf("c%02d", c)] = strings.Repeat("v", 5000)
+			}
+			f.Evidence = append(f.Evidence, lake.Evidence{Time: t0, Row: row})
+		}
+		return f
+	}
+	out := render(t, run, []lake.Finding{huge("a", 300, 20), huge("b", 3, 1)})
+	for _, want := range []string{
+		"showing 16 of 20 columns",
+		"rows to keep the report a readable size",
+		"values shortened to 1000 characters",
+		"The full evidence is in findings.jsonl of this run.",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the report lacks %q", want)
+		}
+	}
+	if len(out) > 2<<20 {
+		t.Errorf("the report is %d bytes for two findings", len(out))
+	}
+	if strings.Count(out, `<table class="evidence">`) != 2 {
+		t.Error("the second finding lost its evidence to the first one's")
+	}
+}
+
+func TestRenderDeterministic(t *testing.T) {
+	run, fs := fixture(t, "run-mixed")
+	a, b := render(t, run, fs), render(t, run, fs)
+	if a != b {
+		t.Error("two renders of the same run differ")
+	}
+}
+
+func TestRenderUnknownHuntAndSeverity(t *testing.T) {
+	out := render(t, &lake.Run{ID: "r", FindingCount: 2}, []lake.Finding{{ID: "x", HuntID: "ghost", Severity: "WEIRD", Title: "odd"}})
+	for _, want := range []string{"The hunt of this finding is not listed in run.json", "WEIRD", "run.json counts 2 findings but 1 were given to the report"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the report lacks %q", want)
+		}
+	}
+}
