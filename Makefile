@@ -30,12 +30,12 @@ test: tools build
 # The whole pipeline on generated data: no AWS account, a local lake under ./demo.
 demo: build
 	rm -rf $(DEMO)
-	$(BIN) gen --out $(DEMO)/raw --scale small --seed 1
+	$(BIN) gen --out $(DEMO)/raw --scale small --seed 1 --start 2025-06-02 --days 14
 	$(BIN) compact --from $(DEMO)/raw --lake $(DEMO)/lake
 	$(BIN) query --lake $(DEMO)/lake "SELECT event_name, count(*) AS events FROM cloudtrail GROUP BY 1 ORDER BY 2 DESC LIMIT 10"
 	$(BIN) query --lake $(DEMO)/lake "SELECT action, flow_direction, count(*) AS flows, sum(bytes) AS bytes FROM vpc_flow GROUP BY ALL ORDER BY 3 DESC"
 	$(BIN) query --lake $(DEMO)/lake "SELECT rtrim(query_name, '.') AS name, count(*) AS queries FROM route53_resolver GROUP BY 1 ORDER BY 2 DESC LIMIT 10"
-	$(BIN) hunt run --lake $(DEMO)/lake --last 168h --out $(DEMO)/run --allow-failures
+	$(BIN) hunt run --lake $(DEMO)/lake --from 2025-06-09 --to 2025-06-16 --out $(DEMO)/run
 	@echo "report: $(abspath $(DEMO)/run/report.html)"
 
 bench: build

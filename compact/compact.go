@@ -38,7 +38,7 @@ type Options struct {
 	Log      *slog.Logger
 	// BatchRows and BatchBytes bound memory: once this many rows, or rows parsed from this many
 	// uncompressed input bytes, are buffered, they are written and committed (at an object boundary).
-	// Defaults 200,000 rows and 64 MiB.
+	// Defaults 200,000 rows and 32 MiB.
 	BatchRows  int
 	BatchBytes int64
 	// MaxRecordBytes is the largest single record (JSON event or log line) accepted; larger ones are
@@ -94,7 +94,7 @@ func (o *Options) defaults() {
 		o.BatchRows = 200_000
 	}
 	if o.BatchBytes <= 0 {
-		o.BatchBytes = 64 << 20
+		o.BatchBytes = 32 << 20
 	}
 	if o.MaxRecordBytes <= 0 {
 		o.MaxRecordBytes = 8 << 20

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -23,6 +24,7 @@ func newCompactCmd() *cobra.Command {
 		tolerate bool
 		verbose  bool
 		batch    int
+		memLimit int64
 	)
 	c := &cobra.Command{
 		Use:   "compact --from RAW --lake LAKE",
@@ -50,6 +52,9 @@ on, and the exit code is 3 unless --allow-quarantine. List quarantined input wit
 				return &exitCodeError{code: exitUsage, msg: "compact needs --from (raw logs) and --lake (the lake); see 'lakehunt compact --help'"}
 			}
 			ctx := cmd.Context()
+			if memLimit > 0 && os.Getenv("GOMEMLIMIT") == "" {
+				debug.SetMemoryLimit(memLimit << 20)
+			}
 			src, err := lake.OpenStore(ctx, from, s3.storeOptions())
 			if err != nil {
 				return err
@@ -91,7 +96,8 @@ on, and the exit code is 3 unless --allow-quarantine. List quarantined input wit
 	f.BoolVar(&asJSON, "json", false, "print a machine-readable summary on stdout")
 	f.BoolVar(&tolerate, "allow-quarantine", false, "exit 0 even if some input was quarantined")
 	f.BoolVarP(&verbose, "verbose", "v", false, "log each quarantined object and commit")
-	f.IntVar(&batch, "batch-rows", 0, "rows buffered before a commit (bounds memory; default 400000)")
+	f.IntVar(&batch, "batch-rows", 0, "rows buffered before a commit (bounds memory; default 200000)")
+	f.Int64Var(&memLimit, "memory-limit", 384, "soft memory limit in MiB for the Go runtime (0: none; GOMEMLIMIT wins)")
 	s3.register(c)
 	return c
 }

@@ -1,0 +1,133 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/lakehunt/lakehunt/lake/s3test"
+)
+
+// run executes the CLI in-process and returns stdout and the exit code it would exit with.
+func run(t *testing.T, args ...string) (string, int) {
+	t.Helper()
+	root := newRootCmd()
+	var out, errb bytes.Buffer
+	root.SetOut(&out)
+	root.SetErr(&errb)
+	root.SetArgs(args)
+	err := root.ExecuteContext(context.Background())
+	code := exitOK
+	if err != nil {
+		code = exitError
+		var ec *exitCodeError
+		if errors.As(err, &ec) {
+			code = ec.code
+		}
+		t.Logf("lakehunt %s: %v\n%s", strings.Join(args, " "), err, errb.String())
+	}
+	return out.String(), code
+}
+
+// TestPipeline runs what `make demo` runs, at the tiny scale: gen → compact → query → hunt run → report.
+func TestPipeline(t *testing.T) {
+	dir := t.TempDir()
+	raw, lk, rd := filepath.Join(dir, "raw"), filepath.Join(dir, "lake"), filepath.Join(dir, "run")
+	if _, code := run(t, "gen", "--out", raw, "--scale", "tiny", "--days", "10", "--seed", "5"); code != 0 {
+		t.Fatalf("gen exit %d", code)
+	}
+	out, code := run(t, "compact", "--from", raw, "--lake", lk, "--json")
+	if code != 0 {
+		t.Fatalf("compact exit %d", code)
+	}
+	var sum struct {
+		RecordsWritten int64 `json:"records_written"`
+		ObjectsRead    int   `json:"objects_read"`
+	}
+	if err := json.Unmarshal([]byte(out), &sum); err != nil || sum.RecordsWritten == 0 {
+		t.Fatalf("compact --json: %v %s", err, out)
+	}
+	// A second run reads nothing new.
+	out, _ = run(t, "compact", "--from", raw, "--lake", lk, "--json")
+	if !strings.Contains(out, `"objects_read": 0`) || !strings.Contains(out, `"records_written": 0`) {
+		t.Fatalf("second compact was not a no-op: %s", out)
+	}
+	out, code = run(t, "query", "--lake", lk, "--format", "json", "SELECT count(*) AS n, count(DISTINCT event_id) AS ids FROM cloudtrail")
+	if code != 0 {
+		t.Fatalf("query exit %d", code)
+	}
+	var q struct{ N, IDs int64 }
+	if err := json.Unmarshal([]byte(out), &q); err != nil || q.N == 0 || q.N != q.IDs {
+		t.Fatalf("cloudtrail rows %d, distinct ids %d (%v): every event must be there exactly once", q.N, q.IDs, err)
+	}
+	out, code = run(t, "query", "--lake", lk, "--format", "csv", "SELECT event_name FROM cloudtrail WHERE event_name = 'StopLogging'")
+	if code != 0 || !strings.Contains(out, "StopLogging") {
+		t.Fatalf("planted StopLogging not queryable: %d %s", code, out)
+	}
+	if _, code := run(t, "query", "--lake", lk, "SELECT nope FROM cloudtrail"); code != exitError {
+		t.Fatalf("bad SQL exit %d, want %d", code, exitError)
+	}
+	out, code = run(t, "hunt", "run", "--lake", lk, "--from", "2025-06-05", "--to", "2025-06-12", "--out", rd)
+	if code != 0 {
+		t.Fatalf("hunt run exit %d: %s", code, out)
+	}
+	for _, f := range []string{"run.json", "findings.jsonl", "asff.json", "report.html"} {
+		if st, err := os.Stat(filepath.Join(rd, f)); err != nil || st.Size() == 0 {
+			t.Errorf("run directory lacks %s: %v", f, err)
+		}
+	}
+	if !strings.Contains(out, "cloudtrail-logging-evasion") || !strings.Contains(out, "StopLogging") {
+		t.Errorf("hunt run did not report the planted logging evasion:\n%s", out)
+	}
+	if _, code := run(t, "report", "--run", rd, "--out", filepath.Join(dir, "again.html")); code != 0 {
+		t.Errorf("report exit %d", code)
+	}
+}
+
+func TestCompactExitCodeOnQuarantine(t *testing.T) {
+	dir := t.TempDir()
+	raw := filepath.Join(dir, "raw")
+	bad := filepath.Join(raw, "AWSLogs/111122223333/CloudTrail/us-east-1/2026/01/01/111122223333_CloudTrail_us-east-1_20260101T0000Z_x.json.gz")
+	if err := os.MkdirAll(filepath.Dir(bad), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bad, []byte("not gzip, not json"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, code := run(t, "compact", "--from", raw, "--lake", filepath.Join(dir, "lake")); code != exitBadInput {
+		t.Fatalf("compact with bad input: exit %d, want %d", code, exitBadInput)
+	}
+	out, code := run(t, "quarantine", "--lake", filepath.Join(dir, "lake"))
+	if code != 0 || !strings.Contains(out, "_x.json.gz") {
+		t.Fatalf("quarantine list: %d %s", code, out)
+	}
+	if _, code := run(t, "compact", "--from", raw, "--lake", filepath.Join(dir, "lake2"), "--allow-quarantine"); code != 0 {
+		t.Fatalf("--allow-quarantine: exit %d", code)
+	}
+	if _, code := run(t, "compact", "--lake", filepath.Join(dir, "lake")); code != exitUsage {
+		t.Fatalf("missing --from: exit %d, want %d", code, exitUsage)
+	}
+}
+
+// TestCompactS3ToS3 runs the CLI against a real S3 server with --s3-endpoint.
+func TestCompactS3ToS3(t *testing.T) {
+	srv := s3test.Start(t)
+	rawURL := srv.Bucket(t, "raw") + "AWSLogs-copy/"
+	lakeURL := srv.Bucket(t, "lake") + "lake/"
+	if _, code := run(t, "gen", "--out", rawURL, "--s3-endpoint", srv.Endpoint, "--scale", "tiny", "--days", "2"); code != 0 {
+		t.Fatalf("gen to S3: exit %d", code)
+	}
+	if _, code := run(t, "compact", "--from", rawURL, "--lake", lakeURL, "--s3-endpoint", srv.Endpoint, "--cache-dir", t.TempDir()); code != 0 {
+		t.Fatalf("compact S3 to S3: exit %d", code)
+	}
+	out, code := run(t, "query", "--lake", lakeURL, "--s3-endpoint", srv.Endpoint, "--cache-dir", t.TempDir(), "--format", "csv",
+		"SELECT (SELECT count(*) FROM cloudtrail) > 0 AND (SELECT count(*) FROM vpc_flow) > 0 AND (SELECT count(*) FROM route53_resolver) > 0 AS ok")
+	if code != 0 || !strings.Contains(out, "true") {
+		t.Fatalf("S3 lake query: %d %s", code, out)
+	}
+}

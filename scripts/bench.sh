@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# make bench: compaction throughput and memory, lakehunt vs the DuckDB-only way, on generated raw logs.
+# Both sides run in the same binary's embedded DuckDB / Go runtime, on the same files, with the same
+# thread count (all cores); peak RSS is GNU time's maximum resident set size of each process.
+# Usage: scripts/bench.sh [CT_EVENTS...]   (default: 500000 4000000)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=${BIN:-bin/lakehunt}
+WORK=${BENCH_DIR:-$(mktemp -d /tmp/lakehunt-bench.XXXX)}
+SIZES=${*:-500000 4000000}
+DAYS=7
+OUT=${BENCH_OUT:-$WORK/results.md}
+command -v /usr/bin/time >/dev/null || { echo "bench needs GNU time (/usr/bin/time): apt-get install time" >&2; exit 1; }
+
+measure() { # label, command... -> appends "label wall_s rss_kb" to $WORK/measure
+  local label=$1; shift
+  /usr/bin/time -f "$label %e %M" -a -o "$WORK/measure" "$@" >"$WORK/$label.out" 2>"$WORK/$label.err" || {
+    echo "$label failed:"; tail -5 "$WORK/$label.err"; exit 1; }
+}
+
+dusize() { du -sb "$1" | cut -f1; }
+
+echo "| source | events | tool | wall s | events/s | raw MB/s (uncompressed) | peak RSS MiB | output MB |" > "$OUT"
+echo "|---|---|---|---|---|---|---|---|" >> "$OUT"
+for n in $SIZES; do
+  raw=$WORK/raw-$n
+  if [ ! -d "$raw" ]; then
+    "$BIN" gen --out "$raw" --scale custom --days $DAYS --accounts 2 --regions 2 --seed 3 \
+      --cloudtrail-per-day $((n / DAYS)) --flows-per-day $((n * 2 / DAYS)) --dns-per-day 1000 --json > "$WORK/gen-$n.json"
+  fi
+  ct_events=$(python3 -c "import json;print(json.load(open('$WORK/gen-$n.json'))['events']['cloudtrail'])")
+  flows=$(python3 -c "import json;print(json.load(open('$WORK/gen-$n.json'))['events']['vpc_flow'])")
+  ct_bytes=$(find "$raw/AWSLogs" -path '*/CloudTrail/*' -name '*.json.gz' -exec zcat {} + | wc -c)
+  vf_bytes=$(find "$raw/AWSLogs" -path '*/vpcflowlogs/*' -name '*.log.gz' -exec zcat {} + | wc -c)
+
+  for src in cloudtrail vpc_flow; do
+    rm -rf "$WORK/lake" "$WORK/duck" && mkdir -p "$WORK/duck"
+    : > "$WORK/measure"
+    measure lakehunt "$BIN" compact --from "$raw" --lake "$WORK/lake" --sources $src --json
+    if [ $src = cloudtrail ]; then
+      sql="COPY (SELECT * EXCLUDE (rn) FROM (
+        SELECT (e->>'eventTime')::TIMESTAMP AS event_time, coalesce(e->>'recipientAccountId', '') AS account_id,
+          e->>'awsRegion' AS region, e->>'eventID' AS event_id, e->>'eventVersion' AS event_version,
+          e->>'eventName' AS event_name, e->>'eventSource' AS event_source, e->>'eventType' AS event_type,
+          e->>'sourceIPAddress' AS source_ip_address, e->>'userAgent' AS user_agent,
+          e->>'errorCode' AS error_code, e->>'errorMessage' AS error_message,
+          e->'userIdentity'->>'type' AS user_identity_type, e->'userIdentity'->>'arn' AS user_identity_arn,
+          coalesce(e->'userIdentity'->'sessionContext'->'sessionIssuer'->>'arn', e->'userIdentity'->>'arn') AS principal_arn,
+          e->'userIdentity'->>'accessKeyId' AS access_key_id,
+          e->'requestParameters' AS request_parameters, e->'responseElements' AS response_elements,
+          e->'additionalEventData' AS additional_event_data, e->'resources' AS resources, e->'userIdentity' AS user_identity,
+          filename AS source_key, strftime((e->>'eventTime')::TIMESTAMP, '%Y-%m-%d') AS dt,
+          row_number() OVER (PARTITION BY e->>'eventID') AS rn
+        FROM (SELECT unnest(Records) AS e, filename FROM read_json('$raw/AWSLogs/*/CloudTrail/*/*/*/*/*.json.gz',
+              columns = {Records: 'JSON[]'}, format = 'auto', maximum_object_size = 1073741824, filename = true)))
+        WHERE rn = 1 ORDER BY event_time)
+        TO '$WORK/duck' (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (account_id, region, dt), OVERWRITE_OR_IGNORE)"
+      events=$ct_events; bytes=$ct_bytes
+    else
+      sql="COPY (SELECT to_timestamp(start)::TIMESTAMP AS event_time, * , strftime(to_timestamp(start)::TIMESTAMP, '%Y-%m-%d') AS dt
+        FROM read_csv('$raw/AWSLogs/*/vpcflowlogs/*/*/*/*/*.log.gz', delim = ' ', header = true, nullstr = '-',
+                      union_by_name = true, filename = true) ORDER BY start)
+        TO '$WORK/duck' (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (\"account-id\", region, dt), OVERWRITE_OR_IGNORE)"
+      events=$flows; bytes=$vf_bytes
+    fi
+    measure duckdb "$BIN" query --lake "$WORK/empty-lake" "$sql"
+    while read -r label wall rss; do
+      out=$([ $label = lakehunt ] && dusize "$WORK/lake" || dusize "$WORK/duck")
+      python3 - "$src" "$events" "$label" "$wall" "$rss" "$bytes" "$out" >> "$OUT" <<'PY'
+import sys
+src, events, label, wall, rss, raw, out = sys.argv[1:]
+events, wall, rss, raw, out = int(events), float(wall), int(rss), int(raw), int(out)
+print(f"| {src} | {events:,} | {label} | {wall:.1f} | {events/wall:,.0f} | {raw/1e6/wall:.1f} | {rss/1024:.0f} | {out/1e6:.1f} |")
+PY
+    done < "$WORK/measure"
+  done
+done
+echo
+echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB; $(date -u +%F); $(go version | cut -d' ' -f3)"
+cat "$OUT"
