@@ -86,8 +86,9 @@ func TestMacros(t *testing.T) {
 		{"zscore(3, 0, 0)", "3.0"},
 		// 14 days: 2 days with 7 failures, 12 with none; today 7.
 		{"round(zscore_days(7, 14, 98, 14, 1), 3)", "2.449"},
-		// The same baseline against a 4-day window with 28 failures: mean 4, stddev 2.619 × 2.
-		{"round(zscore_days(28, 14, 98, 14, 4), 3)", "4.583"},
+		// The same baseline (daily mean 1, variance 6) against a 4-day window with 28 failures:
+		// mean 4, stddev √(6·4) = 4.899, z = 24 / 4.899.
+		{"round(zscore_days(28, 14, 98, 14, 4), 3)", "4.899"},
 		{"arn_resource_type('arn:aws:iam::1:root')", "AwsAccount"},
 		{"arn_resource_type('arn:aws:iam::1:role/x')", "AwsIamRole"},
 		{"arn_resource_type('arn:aws:iam::1:user/x')", "AwsIamUser"},

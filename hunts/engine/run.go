@@ -95,7 +95,7 @@ func Run(ctx context.Context, opts RunOptions) (*lake.Run, []lake.Finding, error
 			tables[t] = true
 		}
 		t0 := time.Now()
-		hr, fs, err := runHunt(ctx, opts, snap, h, w, started)
+		hr, fs, bst, err := runHunt(ctx, opts, snap, h, w, started)
 		hr.DurationMillis = time.Since(t0).Milliseconds()
 		if err != nil {
 			hr.Status, hr.Error = "failed", err.Error()
@@ -105,6 +105,9 @@ func Run(ctx context.Context, opts RunOptions) (*lake.Run, []lake.Finding, error
 		}
 		if opts.Log != nil {
 			status := fmt.Sprintf("%d findings", hr.Findings)
+			if h.Baseline != nil {
+				status += fmt.Sprintf(" (baseline: %d days from the cache, %d summarised)", bst.DaysCached, bst.DaysComputed)
+			}
 			if err != nil {
 				status = "FAILED: " + hr.Error
 			}
@@ -141,36 +144,36 @@ func huntRun(h *huntfile.Hunt, w Window) lake.HuntRun {
 	return hr
 }
 
-func runHunt(ctx context.Context, opts RunOptions, snap *lake.Snapshot, h *huntfile.Hunt, w Window, now time.Time) (lake.HuntRun, []lake.Finding, error) {
-	hr := huntRun(h, w)
+func runHunt(ctx context.Context, opts RunOptions, snap *lake.Snapshot, h *huntfile.Hunt, w Window, now time.Time) (hr lake.HuntRun, _ []lake.Finding, bst BaselineStats, err error) {
+	hr = huntRun(h, w)
 	files := map[string][]string{}
 	for _, t := range h.Tables {
 		if _, err := lake.LookupTable(t); err != nil {
-			return hr, nil, err
+			return hr, nil, bst, err
 		}
 		paths, err := opts.Lake.LocalPaths(ctx, snap.FilesFor(t, w.Start, w.End))
 		if err != nil {
-			return hr, nil, err
+			return hr, nil, bst, err
 		}
 		files[t] = paths
 	}
 	in := baselineInput(opts.Lake, snap, h, w)
 	s, err := NewSession(ctx, files)
 	if err != nil {
-		return hr, nil, err
+		return hr, nil, bst, err
 	}
 	defer s.Close()
 	for _, dt := range h.DataTables {
 		if err := s.LoadData(ctx, dt); err != nil {
-			return hr, nil, err
+			return hr, nil, bst, err
 		}
 	}
-	if _, err := s.BuildBaselines(ctx, h, in, opts.CacheDir); err != nil {
-		return hr, nil, err
+	if bst, err = s.BuildBaselines(ctx, h, in, opts.CacheDir); err != nil {
+		return hr, nil, bst, err
 	}
 	res, err := s.Query(ctx, h.Query, w)
 	if err != nil {
-		return hr, nil, fmt.Errorf("query: %w", err)
+		return hr, nil, bst, fmt.Errorf("query: %w", err)
 	}
 	hr.RowsReturned = int64(len(res.Rows))
 	prog, diags := Compile(h, res.Columns, now)
@@ -181,14 +184,14 @@ func runHunt(ctx context.Context, opts RunOptions, snap *lake.Snapshot, h *huntf
 		}
 	}
 	if len(errs) > 0 {
-		return hr, nil, fmt.Errorf("hunt does not fit its result (run `lakehunt hunt lint`): %s", strings.Join(errs, "; "))
+		return hr, nil, bst, fmt.Errorf("hunt does not fit its result (run `lakehunt hunt lint`): %s", strings.Join(errs, "; "))
 	}
 	out, err := prog.Findings(res, w, now)
 	if err != nil {
-		return hr, nil, err
+		return hr, nil, bst, err
 	}
 	hr.Findings, hr.Suppressed = len(out.Findings), out.Suppressed
-	return hr, out.Findings, nil
+	return hr, out.Findings, bst, nil
 }
 
 // baselineInput lists, per profile table and UTC day of the baseline, the local files to summarise.
@@ -234,7 +237,8 @@ func coverage(ctx context.Context, lk *lake.Lake, snap *lake.Snapshot, tables ma
 	sort.Strings(names)
 	var out []lake.Coverage
 	for _, t := range names {
-		if _, err := lake.LookupTable(t); err != nil {
+		table, err := lake.LookupTable(t)
+		if err != nil {
 			continue // the hunt that names it has failed already
 		}
 		entries := snap.FilesFor(t, from, to)
@@ -253,8 +257,11 @@ func coverage(ctx context.Context, lk *lake.Lake, snap *lake.Snapshot, tables ma
 			if err != nil {
 				return nil, err
 			}
-			err = s.db.QueryRowContext(ctx, fmt.Sprintf("SELECT count(*) FROM %s WHERE event_time >= $window_start AND event_time < $window_end", ident(t)),
-				Window{Start: from, End: to}.params()...).Scan(&c.Rows)
+			q := fmt.Sprintf("SELECT count(*) FROM %s", ident(t))
+			if table.HasColumn("event_time") {
+				q += " WHERE event_time >= $window_start AND event_time < $window_end"
+			}
+			err = s.db.QueryRowContext(ctx, q, Window{Start: from, End: to}.params()...).Scan(&c.Rows)
 			s.Close()
 			if err != nil {
 				return nil, fmt.Errorf("coverage of %s: %w", t, sqlError(err))
@@ -308,6 +315,9 @@ func writeAtomic(path string, b []byte) error {
 		return err
 	}
 	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
 		return err
 	}
 	return os.Rename(tmp.Name(), path)

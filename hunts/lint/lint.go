@@ -15,6 +15,7 @@ import (
 
 	"github.com/lakehunt/lakehunt/hunts/engine"
 	"github.com/lakehunt/lakehunt/hunts/huntfile"
+	"github.com/lakehunt/lakehunt/hunts/schedule"
 	"github.com/lakehunt/lakehunt/lake"
 )
 
@@ -62,13 +63,13 @@ func checkLock(h *huntfile.Hunt, lock huntfile.Lock) []huntfile.Diagnostic {
 	hash := h.ContentHash()
 	switch {
 	case !ok:
-		return []huntfile.Diagnostic{h.At(fmt.Sprintf("hunt %s is not in %s: add the line %q (lakehunt hunt lock writes it)", h.ID, huntfile.LockFile, fmt.Sprintf("%s %d %s", h.ID, h.Version, hash)), "id")}
+		return []huntfile.Diagnostic{h.At(fmt.Sprintf("hunt %s is not in %s: add the line %q (`lakehunt hunt lint --write-lock` rewrites the lock)", h.ID, huntfile.LockFile, fmt.Sprintf("%s %d %s", h.ID, h.Version, hash)), "id")}
 	case h.Version < e.Version:
 		return []huntfile.Diagnostic{h.At(fmt.Sprintf("version %d is lower than %d in %s:%d; versions only go up", h.Version, e.Version, e.File, e.Line), "version")}
 	case h.Version == e.Version && hash != e.Hash:
-		return []huntfile.Diagnostic{h.At(fmt.Sprintf("the query or its logic changed since %s:%d pinned version %d: bump version to %d and update the lock (lakehunt hunt lock)", e.File, e.Line, e.Version, e.Version+1), "version")}
+		return []huntfile.Diagnostic{h.At(fmt.Sprintf("the query or its logic changed since %s:%d pinned version %d: bump version to %d and update the lock (`lakehunt hunt lint --write-lock`)", e.File, e.Line, e.Version, e.Version+1), "version")}
 	case h.Version > e.Version:
-		return []huntfile.Diagnostic{h.At(fmt.Sprintf("version %d is not in %s yet (it pins %d): update the lock (lakehunt hunt lock)", h.Version, e.File, e.Version), "version")}
+		return []huntfile.Diagnostic{h.At(fmt.Sprintf("version %d is not in %s yet (it pins %d): update the lock (`lakehunt hunt lint --write-lock`)", h.Version, e.File, e.Version), "version")}
 	}
 	return nil
 }
@@ -78,6 +79,9 @@ var windowParamRE = regexp.MustCompile(`\$window_(start|end)\b`)
 func checkStatic(h *huntfile.Hunt) []huntfile.Diagnostic {
 	var diags []huntfile.Diagnostic
 	errAt := func(msg string, path ...string) { diags = append(diags, h.At(msg, path...)) }
+	if _, err := schedule.Parse(h.Schedule); err != nil {
+		errAt(fmt.Sprintf("schedule: %v", err), "schedule")
+	}
 	declared := map[string]bool{}
 	for i, t := range h.Tables {
 		if _, err := lake.LookupTable(t); err != nil {

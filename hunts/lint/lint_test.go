@@ -102,6 +102,7 @@ func TestMalformedHunts(t *testing.T) {
 		{"unknown key", "severity: LOW", "severty: LOW", "severty", "additional properties 'severty' not allowed"},
 		{"bad enum", "status: stable", "status: live", "status: live", "/status"},
 		{"bad technique id", "techniques: [T1580]", "techniques: [T15]", "techniques", "/attack/techniques/0"},
+		{"bad schedule", `schedule: "@daily"`, `schedule: "every day"`, "schedule:", "schedule: "},
 		{"bad duration", "window: 24h", "window: 1 day", "window: 1 day", "/window"},
 		{"unknown table", "tables: [cloudtrail]", "tables: [cloudtrial]", "tables:", `unknown table "cloudtrial"`},
 		{"unknown column", "  SELECT principal_arn,", "  SELECT principal_arnn,", "SELECT principal_arnn", `Referenced column "principal_arnn" not found`},
