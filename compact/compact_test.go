@@ -187,12 +187,14 @@ func (c *corpus) writeTo(t testing.TB, st lake.Store) {
 
 // lakeContents reads every live row of the lake back.
 type contents struct {
-	eventIDs map[string]int
-	flows    int
-	dns      int
-	files    int
-	version  int64
-	rowsHash map[string]int // table-specific fingerprint of each row, for backend comparisons
+	eventIDs  map[string]int
+	jsonCols  int // CloudTrail rows whose user_identity survived as valid JSON
+	reqParams int // CloudTrail rows with non-empty, valid request_parameters
+	flows     int
+	dns       int
+	files     int
+	version   int64
+	rowsHash  map[string]int // table-specific fingerprint of each row, for backend comparisons
 }
 
 func readLake(t testing.TB, lk *lake.Lake) contents {
@@ -216,6 +218,12 @@ func readLake(t testing.TB, lk *lake.Lake) contents {
 			}
 			for _, r := range rows {
 				c.eventIDs[r.EventID]++
+				if json.Valid([]byte(r.UserIdentity)) {
+					c.jsonCols++
+				}
+				if r.RequestParameters != "" && json.Valid([]byte(r.RequestParameters)) {
+					c.reqParams++
+				}
 				c.rowsHash[fmt.Sprint(r.EventID, r.EventName, r.PrincipalARN, r.SourceKey, r.RequestParameters)]++
 			}
 		case lake.TableVPCFlow:
@@ -252,6 +260,9 @@ func (c *corpus) check(t *testing.T, got contents) {
 		if !c.wantEventIDs[id] {
 			t.Errorf("unexpected event %s (x%d) in the lake", id, n)
 		}
+	}
+	if got.jsonCols != len(c.wantEventIDs) || got.reqParams == 0 {
+		t.Errorf("JSON columns lost: %d of %d rows have userIdentity JSON, %d have requestParameters", got.jsonCols, len(c.wantEventIDs), got.reqParams)
 	}
 	if got.flows != c.wantFlows {
 		t.Errorf("vpc_flow rows = %d, want %d", got.flows, c.wantFlows)

@@ -58,12 +58,12 @@ type CloudTrailEvent struct {
 	RecipientAccountID      string    `parquet:"recipient_account_id,optional,dict,zstd"`
 	VPCEndpointID           string    `parquet:"vpc_endpoint_id,optional,dict,zstd"`
 	TLSCipherSuite          string    `parquet:"tls_cipher_suite,optional,dict,zstd"`
-	RequestParameters       *string   `parquet:"request_parameters,optional,json,zstd" doc:"requestParameters as JSON text"`
-	ResponseElements        *string   `parquet:"response_elements,optional,json,zstd" doc:"responseElements as JSON text"`
-	AdditionalEventData     *string   `parquet:"additional_event_data,optional,json,zstd" doc:"additionalEventData as JSON text"`
-	ServiceEventDetails     *string   `parquet:"service_event_details,optional,json,zstd" doc:"serviceEventDetails as JSON text"`
-	Resources               *string   `parquet:"resources,optional,json,zstd" doc:"resources[] as JSON text"`
-	UserIdentity            *string   `parquet:"user_identity,optional,json,zstd" doc:"the whole userIdentity object as JSON text"`
+	RequestParameters       string   `parquet:"request_parameters,optional,zstd" lake:"json" doc:"requestParameters as JSON text"`
+	ResponseElements        string   `parquet:"response_elements,optional,zstd" lake:"json" doc:"responseElements as JSON text"`
+	AdditionalEventData     string   `parquet:"additional_event_data,optional,zstd" lake:"json" doc:"additionalEventData as JSON text"`
+	ServiceEventDetails     string   `parquet:"service_event_details,optional,zstd" lake:"json" doc:"serviceEventDetails as JSON text"`
+	Resources               string   `parquet:"resources,optional,zstd" lake:"json" doc:"resources[] as JSON text"`
+	UserIdentity            string   `parquet:"user_identity,optional,zstd" lake:"json" doc:"the whole userIdentity object as JSON text"`
 	Lineage
 }
 
@@ -130,11 +130,11 @@ type Route53ResolverQuery struct {
 	QueryType               string    `parquet:"query_type,optional,dict,zstd"`
 	QueryClass              string    `parquet:"query_class,optional,dict,zstd"`
 	Rcode                   string    `parquet:"rcode,optional,dict,zstd"`
-	Answers                 *string   `parquet:"answers,optional,json,zstd" doc:"answers[] as JSON text ([{Rdata,Type,Class}])"`
+	Answers                 string   `parquet:"answers,optional,zstd" lake:"json" doc:"answers[] as JSON text ([{Rdata,Type,Class}])"`
 	SrcAddr                 string    `parquet:"srcaddr,optional,dict,zstd"`
 	SrcPort                 *int32    `parquet:"srcport,optional,zstd"`
 	Transport               string    `parquet:"transport,optional,dict,zstd"`
-	SrcIDs                  *string   `parquet:"srcids,optional,json,zstd" doc:"srcids as JSON text"`
+	SrcIDs                  string   `parquet:"srcids,optional,zstd" lake:"json" doc:"srcids as JSON text"`
 	SrcInstanceID           string    `parquet:"srcids_instance,optional,dict,zstd" doc:"srcids.instance"`
 	SrcResolverEndpoint     string    `parquet:"srcids_resolver_endpoint,optional,dict,zstd" doc:"srcids.resolver_endpoint"`
 	SrcResolverNetworkIface string    `parquet:"srcids_resolver_network_interface,optional,dict,zstd"`
@@ -167,14 +167,6 @@ type TIIndicator struct {
 	SourceLine    int64      `parquet:"source_line,optional,zstd" doc:"line (or object index) in the feed file"`
 }
 
-// JSONText is the value of a JSON column: nil (NULL) for empty text. JSON columns are *string because
-// parquet-go v0.32 panics writing an optional JSON column backed by a plain string.
-func JSONText(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
-}
 
 // Column describes one column as DuckDB sees it.
 type Column struct {
@@ -242,6 +234,22 @@ func (t *Table) HasColumn(name string) bool {
 	return false
 }
 
+// ViewSelect is the DuckDB SELECT a view of the table runs over from (e.g. a read_parquet call).
+// JSON columns are stored as plain strings (parquet-go v0.32 loses or panics on optional JSON-typed
+// strings) and typed JSON here, so hunts see DuckDB JSON either way.
+func (t *Table) ViewSelect(from string) string {
+	var casts []string
+	for _, c := range t.Columns {
+		if c.Type == "JSON" {
+			casts = append(casts, fmt.Sprintf("CAST(%s AS JSON) AS %s", c.Name, c.Name))
+		}
+	}
+	if len(casts) == 0 {
+		return "SELECT * FROM " + from
+	}
+	return fmt.Sprintf("SELECT * REPLACE (%s) FROM %s", strings.Join(casts, ", "), from)
+}
+
 // EmptySelect is a DuckDB SELECT with the table's columns and types and no rows,
 // used as the view of a table that has no data yet so hunts still prepare.
 func (t *Table) EmptySelect() string {
@@ -270,17 +278,16 @@ func columnsOf(t reflect.Type) []Column {
 			continue
 		}
 		parts := strings.Split(tag, ",")
-		cols = append(cols, Column{Name: parts[0], Type: duckType(f.Type, parts[1:]), Doc: f.Tag.Get("doc")})
+		typ := duckType(f.Type)
+		if f.Tag.Get("lake") == "json" {
+			typ = "JSON"
+		}
+		cols = append(cols, Column{Name: parts[0], Type: typ, Doc: f.Tag.Get("doc")})
 	}
 	return cols
 }
 
-func duckType(t reflect.Type, opts []string) string {
-	for _, o := range opts {
-		if o == "json" {
-			return "JSON"
-		}
-	}
+func duckType(t reflect.Type) string {
 	if t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}

@@ -196,13 +196,12 @@ func (r *record) row(raw []byte, fallbackAccount, fallbackRegion string) (lake.C
 		TLSCipherSuite:          r.TLSDetails.CipherSuite,
 	}
 	// The JSON columns are *string (NULL when absent); one allocation holds all six.
-	texts := new(jsonColumns)
-	ev.RequestParameters = texts.at(0, r.RequestParameters)
-	ev.ResponseElements = texts.at(1, r.ResponseElements)
-	ev.AdditionalEventData = texts.at(2, r.AdditionalEventData)
-	ev.ServiceEventDetails = texts.at(3, r.ServiceEventDetails)
-	ev.Resources = texts.at(4, r.Resources)
-	ev.UserIdentity = texts.at(5, r.UserIdentity.raw)
+	ev.RequestParameters = string(r.RequestParameters)
+	ev.ResponseElements = string(r.ResponseElements)
+	ev.AdditionalEventData = string(r.AdditionalEventData)
+	ev.ServiceEventDetails = string(r.ServiceEventDetails)
+	ev.Resources = string(r.Resources)
+	ev.UserIdentity = string(r.UserIdentity.raw)
 	if ev.AccountID == "" {
 		ev.AccountID = fallbackAccount
 	}
@@ -212,15 +211,7 @@ func (r *record) row(raw []byte, fallbackAccount, fallbackRegion string) (lake.C
 	return ev, nil
 }
 
-type jsonColumns [6]string
 
-func (t *jsonColumns) at(i int, v rawText) *string {
-	if v == "" {
-		return nil
-	}
-	t[i] = string(v)
-	return &t[i]
-}
 
 // derivedEventID names an event of eventVersion 1.0, which predates the eventID field, by a hash of
 // its compact JSON, so copies delivered by several trails still deduplicate.

@@ -130,7 +130,7 @@ func parseQuery(line []byte, fallbackAccount, fallbackRegion, fallbackVPC string
 		case "answers":
 			var text []byte
 			text, err = r.value()
-			q.Answers = lake.JSONText(jsonText(text))
+			q.Answers = jsonText(text)
 		case "srcaddr":
 			q.SrcAddr, err = r.str("srcaddr")
 		case "srcport":
@@ -206,7 +206,7 @@ func srcIDs(r *reader, q *lake.Route53ResolverQuery) error {
 		}
 		return err
 	})
-	q.SrcIDs = lake.JSONText(jsonText(r.b[start:r.i]))
+	q.SrcIDs = jsonText(r.b[start:r.i])
 	return err
 }
 

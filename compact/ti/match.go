@@ -56,18 +56,17 @@ func IPv4NumExpr(col string) string {
 }
 
 // IPv6HexExpr is the SQL expression of ipv6_hex over the column or expression col, for queries that
-// cannot create macros. It handles "::" compression and leading zeros; embedded IPv4 ("::ffff:1.2.3.4")
-// and zones give NULL.
+// cannot create macros. It handles "::" compression, leading zeros and upper case; embedded IPv4
+// ("::ffff:1.2.3.4"), zones and anything else give NULL. Single-element list_transforms bind names
+// (parts, lr: the groups left and right of "::", g: all eight groups), as DuckDB has no LET.
 func IPv6HexExpr(col string) string {
-	// groups: the 8 groups after expanding "::", or a list of another length when the text is not IPv6.
-	parts := "string_split(lower(" + col + "), '::')"
-	side := func(i string) string {
-		return "CASE WHEN coalesce(" + parts + "[" + i + "], '') = '' THEN []::VARCHAR[] ELSE string_split(" + parts + "[" + i + "], ':') END"
-	}
-	groups := "CASE len(" + parts + ") WHEN 1 THEN " + side("1") +
-		" WHEN 2 THEN list_concat(" + side("1") + ", list_transform(range(greatest(8 - len(" + side("1") + ") - len(" + side("2") + "), 1)), lambda x: '0'), " + side("2") + ")" +
-		" ELSE []::VARCHAR[] END"
-	return "CASE WHEN contains(" + col + ", ':') AND regexp_full_match(lower(" + col + "), '[0-9a-f:]+') AND len(" + groups + ") = 8" +
-		" AND list_bool_and(list_transform(" + groups + ", lambda g: regexp_full_match(g, '[0-9a-f]{1,4}')))" +
-		" THEN array_to_string(list_transform(" + groups + ", lambda g: lpad(g, 4, '0')), '') END"
+	return "CASE WHEN contains(" + col + ", ':') AND regexp_full_match(lower(" + col + "), '[0-9a-f:]+') THEN " +
+		"list_transform([string_split(lower(" + col + "), '::')], lambda parts: " +
+		"list_transform([[CASE WHEN coalesce(parts[1], '') = '' THEN []::VARCHAR[] ELSE string_split(parts[1], ':') END, " +
+		"CASE WHEN coalesce(parts[2], '') = '' THEN []::VARCHAR[] ELSE string_split(parts[2], ':') END]], lambda lr: " +
+		"list_transform([CASE len(parts) WHEN 1 THEN lr[1] " +
+		"WHEN 2 THEN list_concat(lr[1], list_transform(range(greatest(8 - len(lr[1]) - len(lr[2]), 1)), lambda x: '0'), lr[2]) " +
+		"ELSE []::VARCHAR[] END], lambda g: " +
+		"CASE WHEN len(g) = 8 AND list_bool_and(list_transform(g, lambda h: regexp_full_match(h, '[0-9a-f]{1,4}'))) " +
+		"THEN array_to_string(list_transform(g, lambda h: lpad(h, 4, '0')), '') END)[1])[1])[1] END"
 }

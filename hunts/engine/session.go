@@ -61,7 +61,7 @@ func (s *Session) createView(ctx context.Context, t *lake.Table, paths []string)
 	if len(paths) == 0 {
 		q = fmt.Sprintf("CREATE OR REPLACE VIEW %s AS %s", ident(t.Name), t.EmptySelect())
 	} else {
-		q = fmt.Sprintf("CREATE OR REPLACE VIEW %s AS SELECT * FROM %s", ident(t.Name), readParquet(paths))
+		q = fmt.Sprintf("CREATE OR REPLACE VIEW %s AS %s", ident(t.Name), t.ViewSelect(readParquet(paths)))
 	}
 	if _, err := s.db.ExecContext(ctx, q); err != nil {
 		return fmt.Errorf("create view %s over %d files: %w", t.Name, len(paths), err)
