@@ -302,7 +302,7 @@ func TestRecordShapes(t *testing.T) {
 			func(r *lake.CloudTrailEvent) string { return wantBool(r.ReadOnly, nil) }},
 		{"JSON null columns are NULL", `{"requestParameters":null,"responseElements":null,"additionalEventData":null,"resources":null,` + base + `}`,
 			func(r *lake.CloudTrailEvent) string {
-				return want(fmt.Sprint(r.RequestParameters, r.ResponseElements, r.AdditionalEventData, r.Resources), "<nil> <nil> <nil> <nil>")
+				return want(fmt.Sprintf("%q %q %q %q", r.RequestParameters, r.ResponseElements, r.AdditionalEventData, r.Resources), `"" "" "" ""`)
 			}},
 		{"scalar responseElements kept", `{"responseElements":"OK",` + base + `}`,
 			func(r *lake.CloudTrailEvent) string { return want(r.ResponseElements, `"OK"`) }},
