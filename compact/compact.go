@@ -204,9 +204,9 @@ func contains(xs []string, s string) bool {
 // parsed is one object's outcome: all its rows, or a reason it was quarantined whole.
 type parsed struct {
 	w            work
-	ct           []lake.CloudTrailEvent
-	vf           []lake.VPCFlowRecord
-	r53          []lake.Route53ResolverQuery
+	ct           []*lake.CloudTrailEvent // parsers hand out fresh rows: keep the pointers, copy nothing
+	vf           []*lake.VPCFlowRecord
+	r53          []*lake.Route53ResolverQuery
 	bad          []lake.Quarantined
 	records      int64
 	uncompressed int64

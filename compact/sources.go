@@ -17,13 +17,13 @@ func parseSource(r io.Reader, t work, maxRecord int, p *parsed, bad func(int64, 
 	switch k.Source {
 	case lake.TableCloudTrail:
 		return cloudtrail.Parse(r, cloudtrail.Options{Key: t.info.Key, FallbackAccount: k.AccountID, FallbackRegion: k.Region, MaxRecordBytes: maxRecord},
-			func(e *lake.CloudTrailEvent) error { p.ct = append(p.ct, *e); return nil }, bad)
+			func(e *lake.CloudTrailEvent) error { p.ct = append(p.ct, e); return nil }, bad)
 	case lake.TableVPCFlow:
 		return vpcflow.Parse(r, vpcflow.Options{Key: t.info.Key, FallbackAccount: k.AccountID, FallbackRegion: k.Region, MaxLineBytes: maxRecord},
-			func(e *lake.VPCFlowRecord) error { p.vf = append(p.vf, *e); return nil }, bad)
+			func(e *lake.VPCFlowRecord) error { p.vf = append(p.vf, e); return nil }, bad)
 	case lake.TableRoute53Resolver:
 		return route53.Parse(r, route53.Options{Key: t.info.Key, FallbackAccount: k.AccountID, FallbackRegion: k.Region, FallbackVPC: k.VPCID, MaxLineBytes: maxRecord},
-			func(e *lake.Route53ResolverQuery) error { p.r53 = append(p.r53, *e); return nil }, bad)
+			func(e *lake.Route53ResolverQuery) error { p.r53 = append(p.r53, e); return nil }, bad)
 	}
 	return 0, fmt.Errorf("no parser for source %q", k.Source)
 }

@@ -30,7 +30,7 @@ type tableBuf[T any] struct {
 	part    func(*T) (account, region string)
 	id      func(*T) string // dedup key; nil when the source has none
 	lineage func(*T) *lake.Lineage
-	parts   map[partKey][]T
+	parts   map[partKey][]*T
 	seen    map[partKey]map[xxh3.Uint128]struct{}
 }
 
@@ -41,15 +41,14 @@ type flusher interface {
 }
 
 func newTableBuf[T any](name string, at func(*T) time.Time, part func(*T) (string, string), id func(*T) string, lin func(*T) *lake.Lineage) *tableBuf[T] {
-	return &tableBuf[T]{name: name, at: at, part: part, id: id, lineage: lin, parts: map[partKey][]T{}, seen: map[partKey]map[xxh3.Uint128]struct{}{}}
+	return &tableBuf[T]{name: name, at: at, part: part, id: id, lineage: lin, parts: map[partKey][]*T{}, seen: map[partKey]map[xxh3.Uint128]struct{}{}}
 }
 
-func (b *tableBuf[T]) add(rows []T) {
-	for i := range rows {
-		r := &rows[i]
+func (b *tableBuf[T]) add(rows []*T) {
+	for _, r := range rows {
 		acct, region := b.part(r)
 		k := partKey{acct, region, b.at(r).UTC().Format("2006-01-02")}
-		b.parts[k] = append(b.parts[k], *r)
+		b.parts[k] = append(b.parts[k], r)
 	}
 }
 
@@ -135,22 +134,22 @@ func (b *tableBuf[T]) flush(w *writer, ingestedAt time.Time) ([]lake.FileEntry, 
 				return nil, err
 			}
 			kept := rows[:0]
-			for i := range rows {
-				h := xxh3.HashString128(b.id(&rows[i]))
+			for _, r := range rows {
+				h := xxh3.HashString128(b.id(r))
 				if _, dup := seen[h]; dup {
 					w.sum.DuplicatesDropped++
 					continue
 				}
 				seen[h] = struct{}{}
-				kept = append(kept, rows[i])
+				kept = append(kept, r)
 			}
 			rows = kept
 		}
 		if len(rows) == 0 {
 			continue
 		}
-		for i := range rows {
-			b.lineage(&rows[i]).IngestedAt = ingestedAt
+		for _, r := range rows {
+			b.lineage(r).IngestedAt = ingestedAt
 		}
 		fe, err := b.write(w, k, rows)
 		if err != nil {
@@ -161,21 +160,27 @@ func (b *tableBuf[T]) flush(w *writer, ingestedAt time.Time) ([]lake.FileEntry, 
 		w.touched[fe.Partition()] = true
 		out = append(out, fe)
 	}
-	b.parts = map[partKey][]T{}
+	b.parts = map[partKey][]*T{}
 	return out, nil
 }
 
 // write sorts rows by event time and stores them as one new, uniquely named Parquet file.
-func (b *tableBuf[T]) write(w *writer, k partKey, rows []T) (lake.FileEntry, error) {
-	sort.SliceStable(rows, func(i, j int) bool { return b.at(&rows[i]).Before(b.at(&rows[j])) })
+func (b *tableBuf[T]) write(w *writer, k partKey, rows []*T) (lake.FileEntry, error) {
+	sort.SliceStable(rows, func(i, j int) bool { return b.at(rows[i]).Before(b.at(rows[j])) })
 	var buf bytes.Buffer
 	pw := parquet.NewGenericWriter[T](&buf,
 		parquet.Compression(&parquet.Zstd),
 		parquet.MaxRowsPerRowGroup(rowsPerRowGroup),
-		parquet.DataPageStatistics(true),
 		parquet.CreatedBy("lakehunt", "1", ""))
-	if _, err := pw.Write(rows); err != nil {
-		return lake.FileEntry{}, fmt.Errorf("write %s rows: %w", b.name, err)
+	chunk := make([]T, 0, 4096)
+	for i, r := range rows {
+		chunk = append(chunk, *r)
+		if len(chunk) == cap(chunk) || i == len(rows)-1 {
+			if _, err := pw.Write(chunk); err != nil {
+				return lake.FileEntry{}, fmt.Errorf("write %s rows: %w", b.name, err)
+			}
+			chunk = chunk[:0]
+		}
 	}
 	if err := pw.Close(); err != nil {
 		return lake.FileEntry{}, fmt.Errorf("write %s rows: %w", b.name, err)
@@ -187,10 +192,10 @@ func (b *tableBuf[T]) write(w *writer, k partKey, rows []T) (lake.FileEntry, err
 	sum := sha256.Sum256(buf.Bytes())
 	fe := lake.FileEntry{Table: b.name, Key: key, AccountID: k.account, Region: k.region, Day: k.day,
 		Rows: int64(len(rows)), Size: int64(buf.Len()), SHA256: hex.EncodeToString(sum[:]),
-		MinTime: b.at(&rows[0]).UTC(), MaxTime: b.at(&rows[len(rows)-1]).UTC()}
-	fe.MinIngested, fe.MaxIngested = b.lineage(&rows[0]).IngestedAt, b.lineage(&rows[0]).IngestedAt
-	for i := range rows {
-		t := b.lineage(&rows[i]).IngestedAt
+		MinTime: b.at(rows[0]).UTC(), MaxTime: b.at(rows[len(rows)-1]).UTC()}
+	fe.MinIngested, fe.MaxIngested = b.lineage(rows[0]).IngestedAt, b.lineage(rows[0]).IngestedAt
+	for _, r := range rows {
+		t := b.lineage(r).IngestedAt
 		if t.Before(fe.MinIngested) {
 			fe.MinIngested = t
 		}
@@ -251,13 +256,15 @@ func (b *tableBuf[T]) mergeGroup(w *writer, group []lake.FileEntry) error {
 	if err != nil {
 		return err
 	}
-	var rows []T
+	var rows []*T
 	for _, p := range paths {
 		rs, err := readRows[T](p)
 		if err != nil {
 			return fmt.Errorf("merge: read %s: %w", p, err)
 		}
-		rows = append(rows, rs...)
+		for i := range rs {
+			rows = append(rows, &rs[i])
+		}
 	}
 	f0 := group[0]
 	fe, err := b.write(w, partKey{f0.AccountID, f0.Region, f0.Day}, rows)

@@ -7,6 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${BIN:-bin/lakehunt}
 WORK=${BENCH_DIR:-$(mktemp -d /tmp/lakehunt-bench.XXXX)}
+mkdir -p "$WORK" "$WORK/empty-lake"
 SIZES=${*:-500000 4000000}
 DAYS=7
 OUT=${BENCH_OUT:-$WORK/results.md}
@@ -26,7 +27,7 @@ for n in $SIZES; do
   raw=$WORK/raw-$n
   if [ ! -d "$raw" ]; then
     "$BIN" gen --out "$raw" --scale custom --days $DAYS --accounts 2 --regions 2 --seed 3 \
-      --cloudtrail-per-day $((n / DAYS)) --flows-per-day $((n * 2 / DAYS)) --dns-per-day 1000 --json > "$WORK/gen-$n.json"
+      --cloudtrail-per-day $((n / DAYS)) --flows-per-day $((1000000 / DAYS)) --dns-per-day 1000 --json > "$WORK/gen-$n.json"
   fi
   ct_events=$(python3 -c "import json;print(json.load(open('$WORK/gen-$n.json'))['events']['cloudtrail'])")
   flows=$(python3 -c "import json;print(json.load(open('$WORK/gen-$n.json'))['events']['vpc_flow'])")

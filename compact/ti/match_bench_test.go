@@ -14,12 +14,16 @@ import (
 	"time"
 
 	_ "github.com/duckdb/duckdb-go/v2"
+	"gopkg.in/yaml.v3"
 )
 
 // The benchmark data is generated inside DuckDB: a flow table shaped like vpc_flow (the columns the match
 // reads) and a ti_indicators table of single IPs and CIDRs /8–/24, bogon-free, as feeds deliver them.
 //
 //	go test ./compact/ti -run '^$' -bench BenchmarkMatchV4 -benchtime 1x -timeout 2h
+//
+// Strategy "hunt" runs the shipped ti-ip-vpc-flow hunt's query (hunts/library) over a vpc_flow-shaped copy
+// of the flows; it must find what the bare matches find.
 //
 // LAKEHUNT_TI_BENCH_FLOWS (default 50,000,000) and LAKEHUNT_TI_BENCH_INDICATORS (default 100,000) set the
 // sizes; LAKEHUNT_TI_BENCH_DIR keeps the generated Parquet files between runs; LAKEHUNT_TI_BENCH_STRATEGIES
@@ -83,6 +87,24 @@ COPY (
          (1 + h1 % 20)::BIGINT AS packets, (60 + h2 % 20000)::BIGINT AS bytes
   FROM x
 ) TO '{PATH}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 262144)`
+
+// genHuntFlowsSQL widens the benchmark flows to the vpc_flow columns the ti-ip-vpc-flow hunt reads.
+const genHuntFlowsSQL = `
+CREATE OR REPLACE MACRO ipv4_text(n) AS
+  ((n >> 24) & 255)::VARCHAR || '.' || ((n >> 16) & 255)::VARCHAR || '.' || ((n >> 8) & 255)::VARCHAR || '.' || (n & 255)::VARCHAR;
+COPY (
+  SELECT event_time, account_id, region, 'vpc-0a1b2c3d' AS vpc_id, instance_id, interface_id,
+         ipv4_text(srcaddr_v4) AS srcaddr, ipv4_text(dstaddr_v4) AS dstaddr,
+         ipv4_text(pkt_srcaddr_v4) AS pkt_srcaddr, ipv4_text(pkt_dstaddr_v4) AS pkt_dstaddr,
+         srcaddr_v4, dstaddr_v4, pkt_srcaddr_v4, pkt_dstaddr_v4,
+         (1024 + hash(srcaddr_v4) % 60000)::INTEGER AS srcport, 443::INTEGER AS dstport, 6::INTEGER AS protocol,
+         packets, bytes, action, tcp_flags, flow_direction,
+         'AWSLogs/123456789012/vpcflowlogs/us-east-1/2024/04/01/bench.log.gz' AS source_key, 1::BIGINT AS source_line
+  FROM read_parquet('{FLOWS}')
+) TO '{PATH}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 262144)`
+
+// huntFile is the shipped hunt the "hunt" strategy runs.
+var huntFile = filepath.Join("..", "..", "hunts", "library", "ti-ip-vpc-flow.yaml")
 
 // matchStrategies are the ways to join flow addresses with indicator ranges that the benchmark compares.
 // Each defines table m(side, addr, feed, indicator, ...flow columns) from a (one row per flow address).
@@ -203,12 +225,32 @@ func TestMatchWorker(t *testing.T) {
 	}
 	defer db.Close()
 	db.SetMaxOpenConns(1)
-	mustExec(t, db, fmt.Sprintf("CREATE VIEW ti AS SELECT * FROM read_parquet('%s')", os.Getenv("LAKEHUNT_TI_MATCH_TI")))
-	mustExec(t, db, fmt.Sprintf("CREATE VIEW flows AS SELECT * FROM read_parquet('%s')", os.Getenv("LAKEHUNT_TI_MATCH_FLOWS")))
+	tiPath, flowPath := os.Getenv("LAKEHUNT_TI_MATCH_TI"), os.Getenv("LAKEHUNT_TI_MATCH_FLOWS")
+	q := "SELECT count(*), coalesce(sum(flows), 0) FROM (" + matchQuery(strategy) + ")"
+	var args []any
+	if strategy == "hunt" {
+		var h struct{ Query string }
+		b, err := os.ReadFile(huntFile)
+		if err == nil {
+			err = yaml.Unmarshal(b, &h)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		q = "SELECT count(*), coalesce(sum(event_count), 0) FROM (" + h.Query + ")"
+		args = []any{sql.Named("window_start", time.Date(2024, 4, 1, 0, 0, 0, 0, time.UTC)), sql.Named("window_end", time.Date(2024, 5, 1, 0, 0, 0, 0, time.UTC))}
+		mustExec(t, db, "SET TimeZone = 'UTC'")
+		mustExec(t, db, fmt.Sprintf("CREATE VIEW vpc_flow AS SELECT * FROM read_parquet('%s')", flowPath))
+		mustExec(t, db, fmt.Sprintf(`CREATE VIEW ti_indicators AS SELECT feed, indicator, type, start_v4, end_v4,
+			CAST(NULL AS VARCHAR) AS start_v6, CAST(NULL AS VARCHAR) AS end_v6, CAST(NULL AS INTEGER) AS confidence,
+			'' AS malware_family, valid_from, valid_to FROM read_parquet('%s')`, tiPath))
+	} else {
+		mustExec(t, db, fmt.Sprintf("CREATE VIEW ti AS SELECT * FROM read_parquet('%s')", tiPath))
+		mustExec(t, db, fmt.Sprintf("CREATE VIEW flows AS SELECT * FROM read_parquet('%s')", flowPath))
+	}
 	var r matchResult
 	t0 := time.Now()
-	q := "SELECT count(*), coalesce(sum(flows), 0) FROM (" + matchQuery(strategy) + ")"
-	if err := db.QueryRow(q).Scan(&r.Findings, &r.Flows); err != nil {
+	if err := db.QueryRow(q, args...).Scan(&r.Findings, &r.Flows); err != nil {
 		t.Fatalf("%s: %v", strategy, err)
 	}
 	r.Seconds, r.PeakMiB = time.Since(t0).Seconds(), peakRSS()
@@ -236,6 +278,21 @@ func runMatch(tb testing.TB, strategy, tiPath, flowPath string) matchResult {
 	return matchResult{}
 }
 
+// huntFlows writes (once) the vpc_flow-shaped copy of the benchmark flows next to them.
+func huntFlows(tb testing.TB, flowPath string) string {
+	out := strings.TrimSuffix(flowPath, ".parquet") + "-vpcflow.parquet"
+	if _, err := os.Stat(out); err == nil {
+		return out
+	}
+	db, err := sql.Open("duckdb", "")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer db.Close()
+	mustExec(tb, db, strings.NewReplacer("{FLOWS}", flowPath, "{PATH}", out).Replace(genHuntFlowsSQL))
+	return out
+}
+
 func BenchmarkMatchV4(b *testing.B) {
 	flows := envInt("LAKEHUNT_TI_BENCH_FLOWS", 50_000_000)
 	indicators := envInt("LAKEHUNT_TI_BENCH_INDICATORS", 100_000)
@@ -244,18 +301,26 @@ func BenchmarkMatchV4(b *testing.B) {
 		dir = b.TempDir()
 	}
 	tiPath, flowPath := benchData(b, flows, indicators, dir)
-	strategies := []string{"bucket16", "hash-eq+bucket16", "range-join"}
+	strategies := []string{"bucket16", "hash-eq+bucket16", "range-join", "hunt"}
 	if s := os.Getenv("LAKEHUNT_TI_BENCH_STRATEGIES"); s != "" {
 		strategies = strings.Split(s, ",")
 	}
 	var want *matchResult
 	for _, s := range strategies {
-		if _, ok := matchStrategies[s]; !ok {
+		flows := flowPath
+		switch _, ok := matchStrategies[s]; {
+		case s == "hunt":
+			if _, err := os.Stat(huntFile); err != nil {
+				b.Logf("skipping the hunt: %v", err)
+				continue
+			}
+			flows = huntFlows(b, flowPath)
+		case !ok:
 			b.Fatalf("unknown strategy %q", s)
 		}
 		b.Run(s, func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
-				got := runMatch(b, s, tiPath, flowPath)
+				got := runMatch(b, s, tiPath, flows)
 				b.ReportMetric(got.Seconds, "s/match")
 				b.ReportMetric(got.PeakMiB, "MiB-peak-RSS")
 				b.ReportMetric(float64(got.Flows), "matched-flow-addrs")
