@@ -1,13 +1,16 @@
 package main
 
 import (
+	"context"
 	"fmt"
-	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/securityhub/types"
 	"github.com/spf13/cobra"
 
+	"github.com/lakehunt/lakehunt/hunts/scheduler"
+	"github.com/lakehunt/lakehunt/lake"
 	"github.com/lakehunt/lakehunt/reports"
 	"github.com/lakehunt/lakehunt/reports/asff"
 	"github.com/lakehunt/lakehunt/reports/html"
@@ -130,31 +133,96 @@ of the same window updates the same findings. Credentials come from the standard
 }
 
 func newReportCmd() *cobra.Command {
-	var run, out string
+	var (
+		s3                 s3Flags
+		run, out           string
+		lakeURL, since, to string
+	)
 	c := &cobra.Command{
-		Use:   "report --run RUNDIR [--out FILE]",
-		Short: "Render the self-contained HTML report of a run directory",
-		Args:  cobra.NoArgs,
+		Use:   "report (--run RUNDIR | --lake LAKE --since 30d) [--out FILE]",
+		Short: "Render the self-contained HTML report of a run directory, or of a period from the scheduled runs",
+		Long: `With --run, report renders RUNDIR/report.html from the run directory.
+
+With --lake and --since, it builds one report for a period from the runs 'lakehunt run --due' stored and
+indexed in the lake: every finding whose window overlaps the period, at its latest version (a window re-run
+for late data updates its findings), per hunt the windows that ran, failed or were never run, and the data
+coverage of the runs.`,
+		Example: `  lakehunt report --run runs/today
+  lakehunt report --lake s3://sec-lake/lake/ --since 30d --out last-month.html
+  lakehunt report --lake ./lake --since 2026-11-01 --until 2026-12-01`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			r, findings, err := reports.ReadRunDir(run)
+			if (run == "") == (lakeURL == "") {
+				return &exitCodeError{code: exitUsage, msg: "report needs either --run RUNDIR or --lake LAKE --since PERIOD"}
+			}
+			if run != "" {
+				r, findings, err := reports.ReadRunDir(run)
+				if err != nil {
+					return err
+				}
+				if out == "" {
+					out = filepath.Join(run, reports.ReportFile)
+				}
+				return writeReport(cmd, out, r, findings)
+			}
+			if since == "" {
+				return &exitCodeError{code: exitUsage, msg: "--lake needs --since: a length such as 30d or 24h, or a date"}
+			}
+			until := time.Now().UTC()
+			if to != "" {
+				t, err := parseTimeFlag(to)
+				if err != nil {
+					return &exitCodeError{code: exitUsage, msg: "--until: " + err.Error()}
+				}
+				until = t
+			}
+			from, err := parseTimeFlag(since)
+			if err != nil {
+				d, derr := parseDuration(since)
+				if derr != nil || d <= 0 {
+					return &exitCodeError{code: exitUsage, msg: fmt.Sprintf("--since %q: give a length such as 30d, 24h, or a time (RFC 3339 or YYYY-MM-DD)", since)}
+				}
+				from = until.Add(-d)
+			}
+			if !from.Before(until) {
+				return &exitCodeError{code: exitUsage, msg: "--since must be before --until"}
+			}
+			ctx := cmd.Context()
+			lk, err := s3.openLake(ctx, lakeURL)
 			if err != nil {
 				return err
 			}
-			if out == "" {
-				out = filepath.Join(run, reports.ReportFile)
-			}
-			if out == "-" {
-				return html.Render(os.Stdout, r, findings)
-			}
-			if err := html.WriteFile(out, r, findings); err != nil {
+			r, findings, err := scheduler.Period(ctx, lk, from, until, func(ctx context.Context, url string) (lake.Store, error) {
+				return lake.OpenStore(ctx, url, s3.storeOptions())
+			})
+			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "report: %s\n", out)
-			return nil
+			if len(r.Hunts) == 0 {
+				return fmt.Errorf("no scheduled runs in %s between %s and %s: 'lakehunt run --due' stores and indexes runs there", lakeURL, from.Format(time.RFC3339), until.Format(time.RFC3339))
+			}
+			if out == "" {
+				out = fmt.Sprintf("report-%s-%s.html", from.Format("20060102T1504Z"), until.Format("20060102T1504Z"))
+			}
+			return writeReport(cmd, out, r, findings)
 		},
 	}
 	c.Flags().StringVar(&run, "run", "", "the run directory")
-	c.Flags().StringVar(&out, "out", "", "file to write (default RUNDIR/report.html; - for stdout)")
-	_ = c.MarkFlagRequired("run")
+	c.Flags().StringVar(&out, "out", "", "file to write (default RUNDIR/report.html, or report-FROM-UNTIL.html; - for stdout)")
+	c.Flags().StringVar(&lakeURL, "lake", "", "the lake whose stored scheduled runs to report on")
+	c.Flags().StringVar(&since, "since", "", "with --lake: the period's start, as a length before --until (30d, 24h) or a time")
+	c.Flags().StringVar(&to, "until", "", "with --lake: the period's end (default now)")
+	s3.register(c)
 	return c
+}
+
+func writeReport(cmd *cobra.Command, out string, r *lake.Run, findings []lake.Finding) error {
+	if out == "-" {
+		return html.Render(cmd.OutOrStdout(), r, findings)
+	}
+	if err := html.WriteFile(out, r, findings); err != nil {
+		return err
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "report: %s\n", out)
+	return nil
 }

@@ -76,6 +76,7 @@ Locations are local directories or s3://bucket/prefix. S3 uses the standard AWS 
 		return &exitCodeError{code: exitUsage, msg: fmt.Sprintf("%v\nRun '%s --help' for usage.", err, c.CommandPath())}
 	})
 	root.AddCommand(newCompactCmd(), newSchemaCmd(), newQueryCmd(), newGenCmd(), newQuarantineCmd(), newVacuumCmd(),
-		newHuntCmd(), newExportCmd(), newReportCmd())
+		newHuntCmd(), newExportCmd(), newReportCmd(), newTICmd())
+	root.AddCommand(newRunCmd(), newInitCmd(), newStatusCmd())
 	return root
 }

@@ -154,7 +154,8 @@ func Import(ctx context.Context, lk *lake.Lake, feed string, sources []Source, n
 		Meta: map[string]string{"feed": feed, "new": fmt.Sprint(sum.New), "closed": fmt.Sprint(sum.Closed), "updated": fmt.Sprint(sum.Updated)},
 	})
 	if err != nil {
-		_ = lk.Store().Delete(context.WithoutCancel(ctx), fe.Key)
+		// The uncommitted file is an orphan `lakehunt vacuum` removes; deleting it here could remove a
+		// file whose commit did land despite the error.
 		if errors.Is(err, lake.ErrConflict) {
 			return sum, fmt.Errorf("feed %s was changed by another writer during this import; run the import again: %w", feed, err)
 		}

@@ -281,3 +281,26 @@ func TestImportOnS3(t *testing.T) {
 		t.Errorf("missing S3 object: %v", err)
 	}
 }
+
+// Two imports of one feed must not interleave (each rewrites the feed whole): the second one is refused.
+func TestImportHoldsFeedLease(t *testing.T) {
+	ctx := context.Background()
+	lk := openLake(t, t.TempDir())
+	other, err := lk.AcquireLease(ctx, "ti-import-f", "another importer", time.Hour, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := []Source{{URL: writeFeed(t, "f.txt", "45.1.1.1\n")}}
+	if _, err := Import(ctx, lk, "f", src, day(1)); err == nil || !strings.Contains(err.Error(), "another importer") {
+		t.Fatalf("import during another import: %v", err)
+	}
+	if _, err := Import(ctx, lk, "g", src, day(1)); err != nil {
+		t.Fatalf("another feed is independent: %v", err)
+	}
+	if err := other.Release(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Import(ctx, lk, "f", src, day(1)); err != nil {
+		t.Fatalf("after the other import: %v", err)
+	}
+}

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/lakehunt/lakehunt/compact"
+	"github.com/lakehunt/lakehunt/compact/ti"
 	"github.com/lakehunt/lakehunt/hunts/engine"
 	"github.com/lakehunt/lakehunt/hunts/huntfile"
 	"github.com/lakehunt/lakehunt/lake"
@@ -83,6 +84,9 @@ func runTest(ctx context.Context, h *huntfile.Hunt, t *huntfile.Test) ([]string,
 	if err != nil {
 		return nil, err
 	}
+	if err := importFeeds(ctx, lk, t); err != nil {
+		return nil, err
+	}
 	run, findings, err := engine.Run(ctx, engine.RunOptions{
 		Lake: lk, Hunts: []*huntfile.Hunt{h}, From: t.Window.Start, To: t.Window.End,
 		Now: func() time.Time { return t.Window.End }, Trigger: "hunt test",
@@ -118,6 +122,31 @@ func compactFixtures(ctx context.Context, rawDir, lakeDir string, now time.Time)
 		return nil, fmt.Errorf("the compactor quarantined test events (fix the fixture): %s", strings.Join(reasons, "; "))
 	}
 	return lk, nil
+}
+
+// importFeeds imports the test's threat-intel feeds with the real importer.
+func importFeeds(ctx context.Context, lk *lake.Lake, t *huntfile.Test) error {
+	for i, f := range t.TIIndicators {
+		at := t.Window.End
+		if f.Imported != "" {
+			v, err := time.Parse(time.RFC3339, f.Imported)
+			if err != nil {
+				return fmt.Errorf("ti_indicators %d: imported %q is not an RFC 3339 time", i+1, f.Imported)
+			}
+			at = v
+		}
+		content := f.Content
+		src := ti.Source{URL: fmt.Sprintf("ti_indicators[%d]", i), Format: f.Format,
+			Open: func(context.Context) (io.ReadCloser, error) { return io.NopCloser(strings.NewReader(content)), nil }}
+		sum, err := ti.Import(ctx, lk, f.Feed, []ti.Source{src}, at)
+		if err != nil {
+			return fmt.Errorf("import the test's feed %s: %w", f.Feed, err)
+		}
+		if sum.MalformedCount > 0 {
+			return fmt.Errorf("the test's feed %s has malformed lines (fix the fixture): %v", f.Feed, sum.Malformed)
+		}
+	}
+	return nil
 }
 
 // Check compares findings with the expectation and returns what differs.

@@ -207,9 +207,20 @@ type Test struct {
 	CloudTrail      []any  `yaml:"-"`
 	VPCFlow         string `yaml:"vpc_flow"`
 	Route53Resolver []any  `yaml:"-"`
-	Expect          Expect `yaml:"expect"`
+	// TIIndicators are threat-intel feed files imported into the test lake, in order, after the events
+	// are compacted (as `lakehunt ti import` does).
+	TIIndicators []TIFeed `yaml:"ti_indicators"`
+	Expect       Expect   `yaml:"expect"`
 	// Line is where the test starts in the hunt file.
 	Line int `yaml:"-"`
+}
+
+// TIFeed is one feed file of a test, in a format `lakehunt ti import` reads.
+type TIFeed struct {
+	Feed     string `yaml:"feed"`
+	Format   string `yaml:"format"`   // default: detected
+	Imported string `yaml:"imported"` // RFC 3339 import time; default: the test window's end
+	Content  string `yaml:"content"`
 }
 
 // TestWindow is the hunt window the test runs with (RFC 3339 times).

@@ -1,0 +1,261 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/lakehunt/lakehunt/hunts/huntfile"
+)
+
+// defaultConfigFile is read by run --due and status when --config is not given and it exists.
+const defaultConfigFile = "lakehunt.yaml"
+
+// config is lakehunt.yaml: everything a scheduled tick needs. Flags override it.
+type config struct {
+	Lake     string         `yaml:"lake"`
+	Raw      []rawConfig    `yaml:"raw"`
+	Accounts []string       `yaml:"accounts"`
+	TIFeeds  []tiFeedConfig `yaml:"ti_feeds"`
+	Hunts    huntsConfig    `yaml:"hunts"`
+	Outputs  outputsConfig  `yaml:"outputs"`
+	Schedule scheduleConfig `yaml:"schedule"`
+	S3       s3Config       `yaml:"s3"`
+
+	path string // the file it was read from ("" = flags only)
+}
+
+type rawConfig struct {
+	URL     string   `yaml:"url"`
+	Prefix  string   `yaml:"prefix"`
+	Sources []string `yaml:"sources"`
+}
+
+type tiFeedConfig struct {
+	Name   string   `yaml:"name"`
+	URLs   []string `yaml:"urls"`
+	Format string   `yaml:"format"`
+}
+
+type huntsConfig struct {
+	Library *bool    `yaml:"library"`
+	Dirs    []string `yaml:"dirs"`
+	Only    []string `yaml:"only"`
+}
+
+type outputsConfig struct {
+	Runs        string            `yaml:"runs"`
+	ASFF        asffConfig        `yaml:"asff"`
+	SecurityHub securityHubConfig `yaml:"securityhub"`
+}
+
+type asffConfig struct {
+	Region         string `yaml:"region"`
+	DefaultAccount string `yaml:"default_account"`
+	ProductARN     string `yaml:"product_arn"`
+	ReportURL      string `yaml:"report_url"`
+}
+
+type securityHubConfig struct {
+	Enabled       bool   `yaml:"enabled"`
+	Region        string `yaml:"region"`
+	Endpoint      string `yaml:"endpoint"`
+	CallerAccount string `yaml:"caller_account"`
+}
+
+type scheduleConfig struct {
+	Delay        duration `yaml:"delay"`
+	MaxCatchUp   int      `yaml:"max_catch_up"`
+	LateLookback duration `yaml:"late_lookback"`
+	LeaseTTL     duration `yaml:"lease_ttl"`
+}
+
+type s3Config struct {
+	Endpoint string `yaml:"endpoint"`
+	Region   string `yaml:"region"`
+	CacheDir string `yaml:"cache_dir"`
+}
+
+// duration is a Go duration (90m, 1h30m) or a day/week count (7d, 2w).
+type duration time.Duration
+
+func parseDuration(s string) (time.Duration, error) {
+	if d, err := time.ParseDuration(s); err == nil {
+		if d < 0 {
+			return 0, fmt.Errorf("duration %q must not be negative", s)
+		}
+		return d, nil
+	}
+	d, err := huntfile.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("duration %q: use e.g. 15m, 1h30m, 7d or 2w", s)
+	}
+	return d.D(), nil
+}
+
+func (d *duration) UnmarshalYAML(n *yaml.Node) error {
+	v, err := parseDuration(n.Value)
+	if err != nil {
+		return err
+	}
+	*d = duration(v)
+	return nil
+}
+
+// loadConfig reads a config file. Unknown keys are errors (a typo must not silently drop a setting).
+// Relative local paths in it are relative to the file's directory.
+func loadConfig(path string) (*config, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w (write one with 'lakehunt init')", err)
+	}
+	var c config
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) { // io.EOF: an empty file
+		return nil, fmt.Errorf("%s: %s", path, strings.TrimPrefix(err.Error(), "yaml: "))
+	}
+	c.path = path
+	if err := c.validate(); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	base := filepath.Dir(path)
+	rel := func(p *string) {
+		if *p != "" && !strings.Contains(*p, "://") && !filepath.IsAbs(*p) {
+			*p = filepath.Join(base, *p)
+		}
+	}
+	rel(&c.Lake)
+	rel(&c.Outputs.Runs)
+	rel(&c.S3.CacheDir)
+	for i := range c.Raw {
+		rel(&c.Raw[i].URL)
+	}
+	for i := range c.Hunts.Dirs {
+		rel(&c.Hunts.Dirs[i])
+	}
+	for i := range c.TIFeeds {
+		for j := range c.TIFeeds[i].URLs {
+			rel(&c.TIFeeds[i].URLs[j])
+		}
+	}
+	return &c, nil
+}
+
+func (c *config) validate() error {
+	for i, r := range c.Raw {
+		if r.URL == "" {
+			return fmt.Errorf("raw[%d] has no url", i)
+		}
+	}
+	for _, a := range c.Accounts {
+		if len(a) != 12 || strings.Trim(a, "0123456789") != "" {
+			return fmt.Errorf("accounts: %q is not a 12-digit AWS account id (quote it in YAML so leading zeros stay)", a)
+		}
+	}
+	for i, f := range c.TIFeeds {
+		if f.Name == "" || len(f.URLs) == 0 {
+			return fmt.Errorf("ti_feeds[%d] needs a name and at least one url", i)
+		}
+	}
+	if c.Schedule.MaxCatchUp < 0 {
+		return errors.New("schedule.max_catch_up must be positive")
+	}
+	return nil
+}
+
+// findConfig returns the config to use: the given path, else ./lakehunt.yaml if it exists, else none.
+func findConfig(path string) (*config, error) {
+	if path != "" {
+		return loadConfig(path)
+	}
+	if _, err := os.Stat(defaultConfigFile); err == nil {
+		return loadConfig(defaultConfigFile)
+	}
+	return &config{}, nil
+}
+
+// initConfig is what `lakehunt init` writes: every setting, commented.
+const initConfig = `# lakehunt configuration, read by 'lakehunt run --due' and 'lakehunt status' (--config FILE, default
+# ./lakehunt.yaml). Command-line flags override what is set here. Relative paths are relative to this file.
+# Locations are local directories or s3://bucket/prefix/ (credentials: the standard AWS chain).
+
+# The Parquet lake. The scheduler keeps its state in it (_lakehunt/state/), so any machine can run the
+# next tick; one runner works at a time (a lease in the lake, _lakehunt/leases/scheduler.json).
+lake: {{LAKE}}
+
+# Raw logs exactly as AWS delivers them (the keys contain AWSLogs/...). Each tick compacts the objects
+# the lake has not consumed yet, exactly once.
+raw:
+{{RAW}}
+
+# Only these accounts' logs are compacted (prefix <raw prefix or AWSLogs/><account>/); empty = all.
+# Quote the ids so YAML keeps leading zeros.
+accounts: []
+#  - "111122223333"
+
+# Threat-intel feeds, re-imported at each tick (an unchanged feed commits nothing). Formats: auto,
+# or one of those 'lakehunt ti import --help' lists.
+ti_feeds: []
+#  - name: feodo
+#    urls: [s3://intel-bucket/feodo/ipblocklist.txt]
+#    format: auto
+
+hunts:
+  library: true   # the hunts shipped in the binary
+  dirs: []        # your own hunt directories (reviewed YAML files with hunts.lock)
+  only: []        # run only these hunt ids (default: all loaded hunts)
+
+outputs:
+  # Where run directories go: "" keeps them in the lake (_lakehunt/runs/RUN_ID/); or a local directory
+  # or s3:// prefix. Every run is indexed in the lake either way, for 'lakehunt report --lake L --since 30d'.
+  runs: ""
+  asff:                  # asff.json written into every run directory
+    region: ""           # Security Hub region (default: each finding's region)
+    default_account: ""  # account for findings that have none
+    product_arn: ""      # default: arn:aws:securityhub:REGION:ACCOUNT:product/ACCOUNT/default
+    report_url: ""       # where report.html is published; findings' SourceUrl points into it
+  securityhub:           # BatchImportFindings after each run; a failed import re-runs the window next tick
+    enabled: false
+    region: ""
+    endpoint: ""         # a VPC endpoint, if any
+    caller_account: ""   # the account the credentials belong to
+
+schedule:
+  # A hunt's own 'schedule' (cron, @hourly, rate(...), cron(...)) cuts its windows; these bound the ticks.
+  delay: 15m          # a window closes this long after its end (CloudTrail delivers 5-15 minutes late)
+  max_catch_up: 24    # windows per hunt per tick after an outage, oldest first (the rest next tick)
+  late_lookback: 7d   # late data re-opens windows this far back; older late data is reported, not hunted
+  lease_ttl: 15m      # a crashed runner blocks the others this long
+
+s3:
+  endpoint: ""        # an S3-compatible endpoint (path-style); default $AWS_ENDPOINT_URL_S3, else AWS
+  region: ""
+  cache_dir: ""       # local cache of an S3 lake's files (default: the user cache dir + /lakehunt)
+`
+
+func renderInitConfig(lakeURL string, raws []string) string {
+	if lakeURL == "" {
+		lakeURL = "./lake"
+	}
+	var raw strings.Builder
+	if len(raws) == 0 {
+		raws = []string{"./raw"}
+	}
+	for _, r := range raws {
+		fmt.Fprintf(&raw, "  - url: %s\n    # prefix: AWSLogs/          # only keys under this prefix\n    # sources: [cloudtrail, vpc_flow, route53_resolver]   # tables to fill (default all)\n", yamlScalar(r))
+	}
+	return strings.NewReplacer("{{LAKE}}", yamlScalar(lakeURL), "{{RAW}}\n", raw.String()).Replace(initConfig)
+}
+
+func yamlScalar(s string) string {
+	b, _ := yaml.Marshal(s)
+	return strings.TrimSpace(string(b))
+}

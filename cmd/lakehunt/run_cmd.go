@@ -1,0 +1,392 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"path"
+	"path/filepath"
+	"strings"
+	"time"
+
+	awssh "github.com/aws/aws-sdk-go-v2/service/securityhub"
+	"github.com/spf13/cobra"
+
+	"github.com/lakehunt/lakehunt/compact/ti"
+	"github.com/lakehunt/lakehunt/hunts"
+	"github.com/lakehunt/lakehunt/hunts/scheduler"
+	"github.com/lakehunt/lakehunt/lake"
+	"github.com/lakehunt/lakehunt/reports/asff"
+	"github.com/lakehunt/lakehunt/reports/publish"
+	"github.com/lakehunt/lakehunt/reports/securityhub"
+)
+
+// exitBusy: run --due found another tick running. Not a failure (the other tick does the work), but
+// distinct from "nothing due" so overlapping schedules or a stuck lease can be noticed.
+const exitBusy = 5
+
+// schedFlags are the flags run --due and status share; each overrides the config file's value.
+type schedFlags struct {
+	s3        s3Flags
+	config    string
+	lake      string
+	from      []string
+	rawPrefix string
+	runs      string
+	huntDirs  []string
+	noLibrary bool
+	ids       []string
+	delay     string
+	lookback  string
+	leaseTTL  string
+	catchUp   int
+	now       string
+}
+
+func (f *schedFlags) register(c *cobra.Command, forRun bool) {
+	fl := c.Flags()
+	fl.StringVar(&f.config, "config", "", "configuration file (default ./"+defaultConfigFile+" if it exists; write one with 'lakehunt init')")
+	fl.StringVar(&f.lake, "lake", "", "the lake: a local directory or s3://bucket/prefix (overrides the config)")
+	fl.StringArrayVar(&f.huntDirs, "hunts", nil, "a directory of your own hunt files (repeatable; overrides the config's hunts.dirs)")
+	fl.BoolVar(&f.noLibrary, "no-library", false, "leave out the hunts shipped in the binary")
+	fl.StringArrayVar(&f.ids, "hunt", nil, "only this hunt id (repeatable; overrides the config's hunts.only)")
+	fl.StringVar(&f.delay, "delay", "", "a window closes this long after its end (default 15m)")
+	fl.StringVar(&f.now, "now", "", "the tick's clock reading, RFC 3339 (for tests and backfills; default: now)")
+	if forRun {
+		fl.StringArrayVar(&f.from, "from", nil, "raw logs to compact first, in the AWS delivery layout (repeatable; overrides the config's raw)")
+		fl.StringVar(&f.rawPrefix, "raw-prefix", "", "with --from: only raw keys under this prefix, e.g. AWSLogs/ (where an IAM policy allows listing)")
+		fl.StringVar(&f.runs, "runs", "", "where run directories go: a local directory or s3://bucket/prefix (default: in the lake)")
+		fl.StringVar(&f.lookback, "late-lookback", "", "late data re-opens windows this far back (default 7d)")
+		fl.StringVar(&f.leaseTTL, "lease-ttl", "", "how long a crashed runner blocks the others (default 15m)")
+		fl.IntVar(&f.catchUp, "max-catch-up", 0, "windows per hunt per tick after an outage (default 24)")
+	}
+	f.s3.register(c)
+}
+
+// settings are the config file with the flags applied.
+type settings struct {
+	cfg      *config
+	lake     *lake.Lake
+	hunts    []*hunts.Hunt
+	diags    []hunts.Diagnostic
+	now      time.Time
+	delay    time.Duration
+	lookback time.Duration
+	leaseTTL time.Duration
+}
+
+func (f *schedFlags) resolve(cmd *cobra.Command) (*settings, error) {
+	ctx := cmd.Context()
+	cfg, err := findConfig(f.config)
+	if err != nil {
+		return nil, &exitCodeError{code: exitUsage, msg: err.Error()}
+	}
+	changed := cmd.Flags().Changed
+	if changed("lake") {
+		cfg.Lake = f.lake
+	}
+	if changed("from") {
+		cfg.Raw = nil
+		for _, u := range f.from {
+			cfg.Raw = append(cfg.Raw, rawConfig{URL: u, Prefix: f.rawPrefix})
+		}
+	}
+	if changed("runs") {
+		cfg.Outputs.Runs = f.runs
+	}
+	if changed("hunts") {
+		cfg.Hunts.Dirs = f.huntDirs
+	}
+	if f.noLibrary {
+		no := false
+		cfg.Hunts.Library = &no
+	}
+	if changed("hunt") {
+		cfg.Hunts.Only = f.ids
+	}
+	if changed("max-catch-up") {
+		if f.catchUp <= 0 {
+			return nil, &exitCodeError{code: exitUsage, msg: "--max-catch-up must be positive"}
+		}
+		cfg.Schedule.MaxCatchUp = f.catchUp
+	}
+	for _, d := range []struct {
+		flag string
+		text string
+		dst  *duration
+	}{{"delay", f.delay, &cfg.Schedule.Delay}, {"late-lookback", f.lookback, &cfg.Schedule.LateLookback}, {"lease-ttl", f.leaseTTL, &cfg.Schedule.LeaseTTL}} {
+		if changed(d.flag) {
+			v, err := parseDuration(d.text)
+			if err != nil {
+				return nil, &exitCodeError{code: exitUsage, msg: "--" + d.flag + ": " + err.Error()}
+			}
+			*d.dst = duration(v)
+		}
+	}
+	if changed("s3-endpoint") {
+		cfg.S3.Endpoint = f.s3.endpoint
+	}
+	if changed("s3-region") {
+		cfg.S3.Region = f.s3.region
+	}
+	if changed("cache-dir") {
+		cfg.S3.CacheDir = f.s3.cacheDir
+	}
+	f.s3 = s3Flags{endpoint: cfg.S3.Endpoint, region: cfg.S3.Region, cacheDir: cfg.S3.CacheDir}
+	if cfg.Lake == "" {
+		return nil, &exitCodeError{code: exitUsage, msg: "no lake: pass --lake LAKE or set lake: in " + defaultConfigFile + " (write one with 'lakehunt init')"}
+	}
+	s := &settings{cfg: cfg, delay: time.Duration(cfg.Schedule.Delay), lookback: time.Duration(cfg.Schedule.LateLookback), leaseTTL: time.Duration(cfg.Schedule.LeaseTTL)}
+	if f.now != "" {
+		if s.now, err = time.Parse(time.RFC3339, f.now); err != nil {
+			return nil, &exitCodeError{code: exitUsage, msg: fmt.Sprintf("--now %q is not an RFC 3339 time such as 2026-11-01T10:30:00Z", f.now)}
+		}
+	}
+	library := cfg.Hunts.Library == nil || *cfg.Hunts.Library
+	set, err := hunts.Load(library, cfg.Hunts.Dirs...)
+	if err != nil {
+		return nil, err
+	}
+	s.diags = set.Diagnostics
+	if s.hunts, err = hunts.Select(set.Hunts, cfg.Hunts.Only); err != nil {
+		return nil, &exitCodeError{code: exitUsage, msg: err.Error()}
+	}
+	if s.lake, err = f.s3.openLake(ctx, cfg.Lake); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func newRunCmd() *cobra.Command {
+	var (
+		sf     schedFlags
+		due    bool
+		owner  string
+		shub   bool
+		asJSON bool
+	)
+	c := &cobra.Command{
+		Use:   "run --due [--config lakehunt.yaml] [--now T]",
+		Short: "One scheduled tick: compact what is new, run the hunt windows that are due, publish (for cron or EventBridge)",
+		Long: `run --due is what cron, or an EventBridge Scheduler rule starting a container task, calls every few minutes;
+the tool itself decides what is due. One tick:
+
+  1. takes the lease "scheduler" in the lake (S3 If-None-Match / If-Match), so overlapping ticks cannot both
+     run; a crashed runner's lease expires after --lease-ttl;
+  2. imports the configured threat-intel feeds and compacts new raw objects into the lake;
+  3. for each hunt, cuts the time since its last window into contiguous windows ending at its schedule's
+     fire times (cron, @hourly, rate(...), cron(...)), each closed only --delay after its end; after an
+     outage it catches up oldest first, at most --max-catch-up windows per hunt per tick;
+  4. re-runs past windows (within --late-lookback) that received late rows (selected by ingest time as
+     well as event time): same window, same finding ids, so findings are updated, not duplicated;
+  5. writes one run directory per window (run.json, findings.jsonl, report.html, asff.json), exports to
+     Security Hub if configured, indexes the run in the lake, and only then records the window as done.
+     A failed hunt (or publish) keeps its window for the next tick; the other hunts move on.
+
+The state lives in the lake (_lakehunt/state/), so any machine can run the next tick. Logs are JSON lines
+(log/slog) on stderr. Exit status: 0 ok, 3 some hunt windows failed (or input was quarantined, or a feed
+did not import), 4 nothing was due, 5 another tick is running (not a failure), 1 could not run.
+
+Without a config file: --lake LAKE --from RAW_SOURCE --runs WHERE_RUN_DIRECTORIES_GO.`,
+		Example: `  lakehunt run --due --config /etc/lakehunt/lakehunt.yaml
+  lakehunt run --due --lake s3://sec-lake/lake/ --from s3://org-trail-bucket/ --runs s3://sec-lake/runs/
+  lakehunt run --due --lake ./lake --from ./raw --now 2026-11-01T10:30:00Z   # a test or backfill tick`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if !due {
+				return &exitCodeError{code: exitUsage, msg: "run needs --due (one scheduled tick); for a one-off run over a chosen window use 'lakehunt hunt run'"}
+			}
+			ctx := cmd.Context()
+			log := slog.New(slog.NewJSONHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelInfo}))
+			s, err := sf.resolve(cmd)
+			if err != nil {
+				return err
+			}
+			cfg := s.cfg
+			if cfg.path != "" {
+				log.Info("configuration", "file", cfg.path)
+			}
+			badHunts := 0
+			for _, d := range s.diags {
+				if !d.Warning {
+					badHunts++
+				}
+				log.Error("hunt file did not load", "diagnostic", d.String())
+			}
+			if changed := cmd.Flags().Changed; changed("securityhub") {
+				cfg.Outputs.SecurityHub.Enabled = shub
+			}
+			opts := scheduler.Options{Lake: s.lake, Hunts: s.hunts, Now: s.now, Delay: s.delay, MaxCatchUp: cfg.Schedule.MaxCatchUp,
+				LateLookback: s.lookback, LeaseTTL: s.leaseTTL, Owner: owner, CacheDir: baselineCache(sf.s3.cacheDir),
+				ToolVersion: version, GitRevision: gitRevision, Log: log}
+			if opts.Raw, err = rawSources(ctx, cfg, sf.s3.storeOptions()); err != nil {
+				return err
+			}
+			opts.TIFeeds = tiFeeds(cfg, sf.s3.storeOptions())
+			if cfg.Outputs.Runs != "" {
+				runs := cfg.Outputs.Runs
+				if !strings.Contains(runs, "://") {
+					if runs, err = filepath.Abs(runs); err != nil {
+						return err
+					}
+				}
+				if opts.Runs, err = lake.OpenStore(ctx, runs, sf.s3.storeOptions()); err != nil {
+					return err
+				}
+			}
+			opts.Publish = publisher(cfg, log)
+			// The outcome is logged as JSON; the exit errors carry no text so stderr stays JSON lines.
+			res, err := scheduler.Tick(ctx, opts)
+			if err != nil {
+				log.Error("could not run", "error", err.Error())
+				return &exitCodeError{code: exitError}
+			}
+			if asJSON {
+				if err := printJSON(cmd.OutOrStdout(), res); err != nil {
+					return err
+				}
+			} else {
+				printTick(cmd.OutOrStdout(), res)
+			}
+			switch {
+			case res.Status == scheduler.StatusBusy:
+				return &exitCodeError{code: exitBusy}
+			case res.Status == scheduler.StatusFailed:
+				return &exitCodeError{code: exitBadInput}
+			case badHunts > 0:
+				log.Error("hunt files did not load; the other hunts ran", "files", badHunts)
+				return &exitCodeError{code: exitBadInput}
+			case res.Status == scheduler.StatusNothingDue:
+				return &exitCodeError{code: exitNothingDue}
+			}
+			return nil
+		},
+	}
+	sf.register(c, true)
+	c.Flags().BoolVar(&due, "due", false, "run one scheduled tick (required)")
+	c.Flags().StringVar(&owner, "owner", "", "this runner's name in the lease and logs (default host/pid)")
+	c.Flags().BoolVar(&shub, "securityhub", false, "export each run to Security Hub (overrides outputs.securityhub.enabled)")
+	c.Flags().BoolVar(&asJSON, "json", false, "print the tick's result as JSON on stdout")
+	return c
+}
+
+func rawSources(ctx context.Context, cfg *config, so lake.StoreOptions) ([]scheduler.RawSource, error) {
+	var out []scheduler.RawSource
+	for _, r := range cfg.Raw {
+		st, err := lake.OpenStore(ctx, r.URL, so)
+		if err != nil {
+			return nil, fmt.Errorf("raw %s: %w", r.URL, err)
+		}
+		if len(cfg.Accounts) == 0 {
+			out = append(out, scheduler.RawSource{Store: st, Prefix: r.Prefix, Sources: r.Sources})
+			continue
+		}
+		base := r.Prefix
+		if base == "" {
+			base = "AWSLogs/"
+		}
+		for _, a := range cfg.Accounts {
+			out = append(out, scheduler.RawSource{Store: st, Prefix: path.Join(base, a) + "/", Sources: r.Sources})
+		}
+	}
+	return out, nil
+}
+
+func tiFeeds(cfg *config, so lake.StoreOptions) []scheduler.TIFeed {
+	var out []scheduler.TIFeed
+	for _, f := range cfg.TIFeeds {
+		feed := scheduler.TIFeed{Name: f.Name}
+		for _, u := range f.URLs {
+			src := ti.Source{URL: u, Format: f.Format}
+			if dir, key, ok := splitS3Key(u); ok {
+				src.Open = func(ctx context.Context) (io.ReadCloser, error) {
+					st, err := lake.OpenStore(ctx, dir, so)
+					if err != nil {
+						return nil, err
+					}
+					return st.Open(ctx, key)
+				}
+			}
+			feed.Sources = append(feed.Sources, src)
+		}
+		out = append(out, feed)
+	}
+	return out
+}
+
+// splitS3Key splits s3://bucket/dir/file into its folder URL and the file's key.
+func splitS3Key(u string) (dir, key string, ok bool) {
+	rest, found := strings.CutPrefix(u, "s3://")
+	if !found {
+		return "", "", false
+	}
+	i := strings.LastIndex(rest, "/")
+	if i <= 0 || i == len(rest)-1 {
+		return "", "", false
+	}
+	return "s3://" + rest[:i] + "/", rest[i+1:], true
+}
+
+// publisher writes report.html and asff.json into each run directory and, if enabled, imports the
+// findings into Security Hub. An ASFF that cannot be built only fails the run when it has to be exported.
+func publisher(cfg *config, log *slog.Logger) func(ctx context.Context, dir string) error {
+	a, sh := cfg.Outputs.ASFF, cfg.Outputs.SecurityHub
+	var client *awssh.Client
+	return func(ctx context.Context, dir string) error {
+		res, err := publish.Write(dir, asff.Options{Region: a.Region, DefaultAccount: a.DefaultAccount, ProductARN: a.ProductARN, ReportURL: a.ReportURL})
+		for _, w := range res.Warnings {
+			log.Warn("asff: finding shortened", "finding", w.FindingID, "field", w.Field, "message", w.Message)
+		}
+		if err != nil {
+			if !sh.Enabled && res.Report != "" {
+				log.Warn("asff.json not written", "run", filepath.Base(dir), "error", err.Error())
+				return nil
+			}
+			return err
+		}
+		if !sh.Enabled || res.Findings == 0 {
+			return nil
+		}
+		findings, err := asff.ReadFile(res.ASFF)
+		if err != nil {
+			return err
+		}
+		if client == nil {
+			if client, err = securityhub.NewClient(ctx, securityhub.ClientOptions{Region: sh.Region, Endpoint: sh.Endpoint}); err != nil {
+				return fmt.Errorf("security hub: %w", err)
+			}
+		}
+		sum, err := securityhub.Import(ctx, client, findings, securityhub.Options{CallerAccount: sh.CallerAccount})
+		log.Info("security hub import", "run", filepath.Base(dir), "findings", sum.Findings, "imported", sum.Imported, "failed", len(sum.Failed), "retries", sum.Retries)
+		for _, f := range sum.Failed {
+			log.Error("security hub refused a finding", "detail", f.String())
+		}
+		if err != nil {
+			return fmt.Errorf("security hub: %w", err)
+		}
+		return nil
+	}
+}
+
+func printTick(w io.Writer, r *scheduler.TickResult) {
+	if r.Status == scheduler.StatusBusy {
+		fmt.Fprintf(w, "tick %s: another tick is running (%s)\n", r.Now.Format(time.RFC3339), r.Holder)
+		return
+	}
+	fmt.Fprintf(w, "tick %s: %s, %d hunt windows run, %d failed, %d runs stored\n", r.Now.Format(time.RFC3339), r.Status, len(r.Windows), r.Failed, len(r.Runs))
+	for _, x := range r.Windows {
+		kind := ""
+		if x.Late {
+			kind = fmt.Sprintf(" (late data: %d rows)", x.LateRows)
+		}
+		line := fmt.Sprintf("  %-32s %s .. %s%s  %s, %d findings", x.HuntID, x.Start.Format(time.RFC3339), x.End.Format(time.RFC3339), kind, x.Status, x.Findings)
+		if x.Error != "" {
+			line += ": " + firstLine(x.Error)
+		}
+		fmt.Fprintln(w, line)
+	}
+	for _, p := range r.Problems {
+		fmt.Fprintln(w, "  problem:", p)
+	}
+}
