@@ -58,12 +58,12 @@ type CloudTrailEvent struct {
 	RecipientAccountID      string    `parquet:"recipient_account_id,optional,dict,zstd"`
 	VPCEndpointID           string    `parquet:"vpc_endpoint_id,optional,dict,zstd"`
 	TLSCipherSuite          string    `parquet:"tls_cipher_suite,optional,dict,zstd"`
-	RequestParameters       string   `parquet:"request_parameters,optional,zstd" lake:"json" doc:"requestParameters as JSON text"`
-	ResponseElements        string   `parquet:"response_elements,optional,zstd" lake:"json" doc:"responseElements as JSON text"`
-	AdditionalEventData     string   `parquet:"additional_event_data,optional,zstd" lake:"json" doc:"additionalEventData as JSON text"`
-	ServiceEventDetails     string   `parquet:"service_event_details,optional,zstd" lake:"json" doc:"serviceEventDetails as JSON text"`
-	Resources               string   `parquet:"resources,optional,zstd" lake:"json" doc:"resources[] as JSON text"`
-	UserIdentity            string   `parquet:"user_identity,optional,zstd" lake:"json" doc:"the whole userIdentity object as JSON text"`
+	RequestParameters       string    `parquet:"request_parameters,optional,zstd" lake:"json" doc:"requestParameters as JSON text"`
+	ResponseElements        string    `parquet:"response_elements,optional,zstd" lake:"json" doc:"responseElements as JSON text"`
+	AdditionalEventData     string    `parquet:"additional_event_data,optional,zstd" lake:"json" doc:"additionalEventData as JSON text"`
+	ServiceEventDetails     string    `parquet:"service_event_details,optional,zstd" lake:"json" doc:"serviceEventDetails as JSON text"`
+	Resources               string    `parquet:"resources,optional,zstd" lake:"json" doc:"resources[] as JSON text"`
+	UserIdentity            string    `parquet:"user_identity,optional,zstd" lake:"json" doc:"the whole userIdentity object as JSON text"`
 	Lineage
 }
 
@@ -130,11 +130,11 @@ type Route53ResolverQuery struct {
 	QueryType               string    `parquet:"query_type,optional,dict,zstd"`
 	QueryClass              string    `parquet:"query_class,optional,dict,zstd"`
 	Rcode                   string    `parquet:"rcode,optional,dict,zstd"`
-	Answers                 string   `parquet:"answers,optional,zstd" lake:"json" doc:"answers[] as JSON text ([{Rdata,Type,Class}])"`
+	Answers                 string    `parquet:"answers,optional,zstd" lake:"json" doc:"answers[] as JSON text ([{Rdata,Type,Class}])"`
 	SrcAddr                 string    `parquet:"srcaddr,optional,dict,zstd"`
 	SrcPort                 *int32    `parquet:"srcport,optional,zstd"`
 	Transport               string    `parquet:"transport,optional,dict,zstd"`
-	SrcIDs                  string   `parquet:"srcids,optional,zstd" lake:"json" doc:"srcids as JSON text"`
+	SrcIDs                  string    `parquet:"srcids,optional,zstd" lake:"json" doc:"srcids as JSON text"`
 	SrcInstanceID           string    `parquet:"srcids_instance,optional,dict,zstd" doc:"srcids.instance"`
 	SrcResolverEndpoint     string    `parquet:"srcids_resolver_endpoint,optional,dict,zstd" doc:"srcids.resolver_endpoint"`
 	SrcResolverNetworkIface string    `parquet:"srcids_resolver_network_interface,optional,dict,zstd"`
@@ -166,7 +166,6 @@ type TIIndicator struct {
 	SourceFile    string     `parquet:"source_file,optional,dict,zstd" doc:"feed file or URL the indicator came from"`
 	SourceLine    int64      `parquet:"source_line,optional,zstd" doc:"line (or object index) in the feed file"`
 }
-
 
 // Column describes one column as DuckDB sees it.
 type Column struct {

@@ -211,8 +211,6 @@ func (r *record) row(raw []byte, fallbackAccount, fallbackRegion string) (lake.C
 	return ev, nil
 }
 
-
-
 // derivedEventID names an event of eventVersion 1.0, which predates the eventID field, by a hash of
 // its compact JSON, so copies delivered by several trails still deduplicate.
 func derivedEventID(raw []byte) string {
