@@ -46,7 +46,8 @@ type Options struct {
 	MaxRecordBytes int
 	// MergeMinFiles is how many small files a partition may hold before they are merged. Default 4.
 	MergeMinFiles int
-	// SmallFileBytes: files below this size are candidates for merging. Default 32 MiB.
+	// SmallFileBytes is the merge target: files below half of it are merged into files of about this
+	// size. Default 8 MiB (a CloudTrail file of that size holds ~150 MB of rows in memory while merged).
 	SmallFileBytes int64
 	// Workers parse objects in parallel. Default GOMAXPROCS.
 	Workers int
@@ -103,7 +104,7 @@ func (o *Options) defaults() {
 		o.MergeMinFiles = 4
 	}
 	if o.SmallFileBytes <= 0 {
-		o.SmallFileBytes = 32 << 20
+		o.SmallFileBytes = 8 << 20
 	}
 	if o.Workers <= 0 {
 		o.Workers = runtime.GOMAXPROCS(0)

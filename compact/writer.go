@@ -161,7 +161,32 @@ func (b *tableBuf[T]) flush(w *writer, ingestedAt time.Time) ([]lake.FileEntry, 
 		out = append(out, fe)
 	}
 	b.parts = map[partKey][]*T{}
+	b.trimSeen(keys)
 	return out, nil
+}
+
+// maxSeenIDs bounds the dedup sets kept between batches (about 40 bytes each). Beyond it, the sets of
+// partitions the last batch did not touch are dropped; they are reloaded from the committed files if a
+// later batch reaches those partitions again (input mostly arrives in time order, so that is rare).
+const maxSeenIDs = 1_000_000
+
+func (b *tableBuf[T]) trimSeen(keep []partKey) {
+	n := 0
+	for _, s := range b.seen {
+		n += len(s)
+	}
+	if n <= maxSeenIDs {
+		return
+	}
+	recent := map[partKey]bool{}
+	for _, k := range keep {
+		recent[k] = true
+	}
+	for k := range b.seen {
+		if !recent[k] {
+			delete(b.seen, k)
+		}
+	}
 }
 
 // write sorts rows by event time and stores them as one new, uniquely named Parquet file.
@@ -217,7 +242,7 @@ func (b *tableBuf[T]) write(w *writer, k partKey, rows []*T) (lake.FileEntry, er
 func (b *tableBuf[T]) merge(w *writer) error {
 	byPart := map[string][]lake.FileEntry{}
 	for _, f := range w.snap.FilesFor(b.name, time.Time{}, time.Time{}) {
-		if w.touched[f.Partition()] && f.Size < w.opts.SmallFileBytes {
+		if w.touched[f.Partition()] && f.Size < w.opts.SmallFileBytes/2 {
 			byPart[f.Partition()] = append(byPart[f.Partition()], f)
 		}
 	}
@@ -232,12 +257,15 @@ func (b *tableBuf[T]) merge(w *writer) error {
 			continue
 		}
 		sort.Slice(files, func(i, j int) bool { return files[i].MinTime.Before(files[j].MinTime) })
+		// Groups reach the target size (so the merged file is no longer small and is not merged again)
+		// or the batch row count, whichever comes first: that bounds the rows held in memory.
 		var group []lake.FileEntry
-		var rows int64
+		var rows, size int64
 		for i, f := range files {
 			group = append(group, f)
 			rows += f.Rows
-			if rows < int64(w.opts.BatchRows) && i < len(files)-1 {
+			size += f.Size
+			if rows < int64(w.opts.BatchRows) && size < w.opts.SmallFileBytes && i < len(files)-1 {
 				continue
 			}
 			if len(group) > 1 {
@@ -245,7 +273,7 @@ func (b *tableBuf[T]) merge(w *writer) error {
 					return err
 				}
 			}
-			group, rows = nil, 0
+			group, rows, size = nil, 0, 0
 		}
 	}
 	return nil

@@ -2,8 +2,6 @@ package lake
 
 import (
 	"context"
-	"crypto/md5"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -33,20 +31,25 @@ type leaseBody struct {
 	Expires time.Time `json:"expires"`
 }
 
-// etagOf is the ETag S3 (and the local store) give a single-part object: the hex MD5 of its body.
-func etagOf(b []byte) string {
-	sum := md5.Sum(b)
-	return hex.EncodeToString(sum[:])
+// currentETag reads the ETag of the lease just written. It is not computed from the body: with SSE-KMS
+// an ETag is not the MD5. Nobody can replace a freshly written, unexpired lease in between.
+func (l *Lake) currentETag(ctx context.Context, key string) (string, error) {
+	info, err := l.store.Stat(ctx, key)
+	if err != nil {
+		return "", fmt.Errorf("read back lease %s: %w", key, err)
+	}
+	return info.ETag, nil
 }
 
 // AcquireLease takes the lease name for owner until now+ttl, or fails with ErrLeaseHeld naming the holder.
 func (l *Lake) AcquireLease(ctx context.Context, name, owner string, ttl time.Duration, now time.Time) (*Lease, error) {
 	key := leasePrefix + name + ".json"
 	body, _ := json.Marshal(leaseBody{Owner: owner, Since: now.UTC(), Expires: now.Add(ttl).UTC()})
-	le := &Lease{lake: l, key: key, Owner: owner, Since: now.UTC(), Expires: now.Add(ttl).UTC(), etag: etagOf(body)}
+	le := &Lease{lake: l, key: key, Owner: owner, Since: now.UTC(), Expires: now.Add(ttl).UTC()}
 	err := l.store.Create(ctx, key, body)
 	if err == nil {
-		return le, nil
+		le.etag, err = l.currentETag(ctx, key)
+		return le, err
 	}
 	if !errors.Is(err, ErrExists) {
 		return nil, fmt.Errorf("acquire lease %s: %w", name, err)
@@ -73,7 +76,8 @@ func (l *Lake) AcquireLease(ctx context.Context, name, owner string, ttl time.Du
 		}
 		return nil, fmt.Errorf("acquire lease %s: %w", name, err)
 	}
-	return le, nil
+	le.etag, err = l.currentETag(ctx, key)
+	return le, err
 }
 
 // Renew extends a held lease; it fails if the lease was lost (expired and taken over).
@@ -85,7 +89,11 @@ func (le *Lease) Renew(ctx context.Context, ttl time.Duration, now time.Time) er
 		}
 		return err
 	}
-	le.etag, le.Expires = etagOf(body), now.Add(ttl).UTC()
+	etag, err := le.lake.currentETag(ctx, le.key)
+	if err != nil {
+		return err
+	}
+	le.etag, le.Expires = etag, now.Add(ttl).UTC()
 	return nil
 }
 
@@ -96,4 +104,18 @@ func (le *Lease) Release(ctx context.Context) error {
 		return err
 	}
 	return nil
+}
+
+// LeaseInfo reads who holds a lease and until when, without taking it (for status displays).
+// ErrNotFound if it was never taken.
+func (l *Lake) LeaseInfo(ctx context.Context, name string) (owner string, since, expires time.Time, err error) {
+	b, err := ReadAll(ctx, l.store, leasePrefix+name+".json")
+	if err != nil {
+		return "", time.Time{}, time.Time{}, err
+	}
+	var lb leaseBody
+	if err := json.Unmarshal(b, &lb); err != nil {
+		return "", time.Time{}, time.Time{}, fmt.Errorf("lease %s is damaged: %w", name, err)
+	}
+	return lb.Owner, lb.Since, lb.Expires, nil
 }

@@ -2,7 +2,6 @@ package scheduler
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"path"
 	"sort"
@@ -51,9 +50,6 @@ type HuntStatus struct {
 	Error      string        `json:"error,omitempty"` // e.g. an unparsable schedule
 }
 
-// leaseKey mirrors lake's lease layout (lake/lease.go): _lakehunt/leases/NAME.json.
-const leaseKey = lake.MetaPrefix + "leases/" + LeaseName + ".json"
-
 // ReadStatus reports the lease, the last tick and every hunt's ledger (loaded hunts first, then ledgers
 // of hunts that are no longer loaded), as of now with the given window close delay.
 func ReadStatus(ctx context.Context, lk *lake.Lake, hunts []*huntfile.Hunt, now time.Time, delay time.Duration) (*StatusReport, error) {
@@ -62,12 +58,8 @@ func ReadStatus(ctx context.Context, lk *lake.Lake, hunts []*huntfile.Hunt, now 
 	}
 	st := lk.Store()
 	rep := &StatusReport{Lake: lk.URL(), Now: now.UTC(), Hunts: []HuntStatus{}}
-	if b, err := lake.ReadAll(ctx, st, leaseKey); err == nil {
-		var li LeaseInfo
-		if json.Unmarshal(b, &li) == nil {
-			li.Held = now.Before(li.Expires)
-			rep.Lease = &li
-		}
+	if owner, since, expires, err := lk.LeaseInfo(ctx, LeaseName); err == nil {
+		rep.Lease = &LeaseInfo{Owner: owner, Since: since, Expires: expires, Held: now.Before(expires)}
 	} else if !errors.Is(err, lake.ErrNotFound) {
 		return nil, err
 	}
