@@ -35,7 +35,11 @@ demo: build
 	$(BIN) query --lake $(DEMO)/lake "SELECT event_name, count(*) AS events FROM cloudtrail GROUP BY 1 ORDER BY 2 DESC LIMIT 10"
 	$(BIN) query --lake $(DEMO)/lake "SELECT action, flow_direction, count(*) AS flows, sum(bytes) AS bytes FROM vpc_flow GROUP BY ALL ORDER BY 3 DESC"
 	$(BIN) query --lake $(DEMO)/lake "SELECT rtrim(query_name, '.') AS name, count(*) AS queries FROM route53_resolver GROUP BY 1 ORDER BY 2 DESC LIMIT 10"
+	$(BIN) ti import --lake $(DEMO)/lake --feed feodo --now 2025-06-17 $(DEMO)/raw/ti/feodo-2025-06-16.csv
+	$(BIN) ti import --lake $(DEMO)/lake --feed blocklist --now 2025-06-17 $(DEMO)/raw/ti/ip-blocklist-2025-06-16.txt
+	$(BIN) ti import --lake $(DEMO)/lake --feed c2-domains --now 2025-06-17 $(DEMO)/raw/ti/domains-2025-06-16.txt
 	$(BIN) hunt run --lake $(DEMO)/lake --from 2025-06-09 --to 2025-06-16 --out $(DEMO)/run
+	-command -v python3 >/dev/null && python3 scripts/detection.py $(DEMO)/raw/ground-truth.json $(DEMO)/run/findings.jsonl 7
 	@echo "report: $(abspath $(DEMO)/run/report.html)"
 
 bench: build

@@ -234,19 +234,24 @@ func (t *Table) HasColumn(name string) bool {
 }
 
 // ViewSelect is the DuckDB SELECT a view of the table runs over from (e.g. a read_parquet call).
-// JSON columns are stored as plain strings (parquet-go v0.32 loses or panics on optional JSON-typed
-// strings) and typed JSON here, so hunts see DuckDB JSON either way.
+// Empty strings read as NULL: parquet-go v0.32 sometimes writes an absent value of an optional string
+// field as "" instead of NULL (after a non-empty value in the same column chunk), and hunts rely on
+// "IS NULL" for absent fields such as error_code. JSON columns are stored as strings (parquet-go loses
+// or panics on optional JSON-typed strings) and typed JSON here.
 func (t *Table) ViewSelect(from string) string {
-	var casts []string
+	var fix []string
 	for _, c := range t.Columns {
-		if c.Type == "JSON" {
-			casts = append(casts, fmt.Sprintf("CAST(%s AS JSON) AS %s", c.Name, c.Name))
+		switch c.Type {
+		case "JSON":
+			fix = append(fix, fmt.Sprintf("CAST(nullif(%s, '') AS JSON) AS %s", c.Name, c.Name))
+		case "VARCHAR":
+			fix = append(fix, fmt.Sprintf("nullif(%s, '') AS %s", c.Name, c.Name))
 		}
 	}
-	if len(casts) == 0 {
+	if len(fix) == 0 {
 		return "SELECT * FROM " + from
 	}
-	return fmt.Sprintf("SELECT * REPLACE (%s) FROM %s", strings.Join(casts, ", "), from)
+	return fmt.Sprintf("SELECT * REPLACE (%s) FROM %s", strings.Join(fix, ", "), from)
 }
 
 // EmptySelect is a DuckDB SELECT with the table's columns and types and no rows,

@@ -65,6 +65,7 @@ for n in $SIZES; do
       events=$flows; bytes=$vf_bytes
     fi
     measure duckdb "$BIN" query --lake "$WORK/empty-lake" "$sql"
+    "$BIN" vacuum --lake "$WORK/lake" --min-age 0s >/dev/null # count live files only, not merged-away ones
     while read -r label wall rss; do
       out=$([ $label = lakehunt ] && dusize "$WORK/lake" || dusize "$WORK/duck")
       python3 - "$src" "$events" "$label" "$wall" "$rss" "$bytes" "$out" >> "$OUT" <<'PY'
@@ -79,3 +80,23 @@ done
 echo
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB; $(date -u +%F); $(go version | cut -d' ' -f3)"
 cat "$OUT"
+
+# Hunting: the whole shipped library over a generated lake, 7-day window, the hunts' own baselines;
+# the first run with a cold baseline cache, then the next day's run reusing it. Then detection quality.
+SCALE=${BENCH_HUNT_SCALE:-small}
+H=$WORK/hunt-$SCALE
+if [ ! -d "$H/lake" ]; then
+  "$BIN" gen --out "$H/raw" --scale "$SCALE" --seed 1 --start 2025-06-02 --days 14 --json > "$H.gen.json"
+  /usr/bin/time -f "compact %e %M" -o "$H.compact.time" "$BIN" compact --from "$H/raw" --lake "$H/lake" --json > "$H.compact.json"
+  for f in "$H"/raw/ti/*; do "$BIN" ti import --lake "$H/lake" --feed "$(basename "$f" | cut -d- -f1)" --now 2025-06-17 "$f" >/dev/null; done
+fi
+rm -rf "$H/cache" "$H/run1" "$H/run2"
+/usr/bin/time -f "first %e %M" -o "$H.hunt.time" "$BIN" hunt run --lake "$H/lake" --cache-dir "$H/cache" --from 2025-06-08 --to 2025-06-15 --out "$H/run1" --json > /dev/null
+/usr/bin/time -f "next-day %e %M" -a -o "$H.hunt.time" "$BIN" hunt run --lake "$H/lake" --cache-dir "$H/cache" --from 2025-06-09 --to 2025-06-16 --out "$H/run2" --json > /dev/null
+echo
+echo "hunting, scale $SCALE: $(python3 -c "import json;e=json.load(open('$H.gen.json'))['events'];print(', '.join(f'{v:,} {k}' for k,v in e.items()))"); $(cat "$H.compact.time")"
+echo "| run | wall s | peak RSS MiB |"
+echo "|---|---|---|"
+while read -r label wall rss; do echo "| $label | $wall | $((rss / 1024)) |"; done < "$H.hunt.time"
+echo
+python3 scripts/detection.py "$H/raw/ground-truth.json" "$H/run2/findings.jsonl" 7 || true

@@ -65,6 +65,12 @@ func TestPipeline(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &q); err != nil || q.N == 0 || q.N != q.IDs {
 		t.Fatalf("cloudtrail rows %d, distinct ids %d (%v): every event must be there exactly once", q.N, q.IDs, err)
 	}
+	// Absent fields are NULL, never "", whatever the Parquet writer did (hunts test error_code IS NULL).
+	out, code = run(t, "query", "--lake", lk, "--format", "csv",
+		"SELECT count(*) FILTER (WHERE error_code = '' OR user_agent = '' OR response_elements::VARCHAR = '') AS empty, count(*) FILTER (WHERE error_code IS NULL) > 0 AND count(*) FILTER (WHERE error_code IS NOT NULL) > 0 AS both FROM cloudtrail")
+	if code != 0 || !strings.Contains(out, "0,true") {
+		t.Fatalf("absent CloudTrail fields are not NULL: %s", out)
+	}
 	out, code = run(t, "query", "--lake", lk, "--format", "csv", "SELECT event_name FROM cloudtrail WHERE event_name = 'StopLogging'")
 	if code != 0 || !strings.Contains(out, "StopLogging") {
 		t.Fatalf("planted StopLogging not queryable: %d %s", code, out)
