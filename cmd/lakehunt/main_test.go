@@ -1,10 +1,7 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,22 +13,11 @@ import (
 // run executes the CLI in-process and returns stdout and the exit code it would exit with.
 func run(t *testing.T, args ...string) (string, int) {
 	t.Helper()
-	root := newRootCmd()
-	var out, errb bytes.Buffer
-	root.SetOut(&out)
-	root.SetErr(&errb)
-	root.SetArgs(args)
-	err := root.ExecuteContext(context.Background())
-	code := exitOK
-	if err != nil {
-		code = exitError
-		var ec *exitCodeError
-		if errors.As(err, &ec) {
-			code = ec.code
-		}
-		t.Logf("lakehunt %s: %v\n%s", strings.Join(args, " "), err, errb.String())
+	out, errs, code := cli(t, args...)
+	if code != exitOK {
+		t.Logf("lakehunt %s: exit %d\n%s", strings.Join(args, " "), code, errs)
 	}
-	return out.String(), code
+	return out, code
 }
 
 // TestPipeline runs what `make demo` runs, at the tiny scale: gen → compact → query → hunt run → report.

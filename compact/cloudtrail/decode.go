@@ -9,8 +9,9 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
-	"time"
 	"unicode/utf8"
+
+	"github.com/lakehunt/lakehunt/compact/logtime"
 
 	json "github.com/goccy/go-json"
 
@@ -153,7 +154,7 @@ func (r *record) row(raw []byte, fallbackAccount, fallbackRegion string) (lake.C
 	if r.EventTime == "" {
 		return lake.CloudTrailEvent{}, errors.New("record has no eventTime")
 	}
-	t, err := parseTime(r.EventTime)
+	t, err := logtime.Parse(r.EventTime)
 	if err != nil {
 		return lake.CloudTrailEvent{}, fmt.Errorf("eventTime %q is not an ISO 8601 UTC time", truncate(r.EventTime, 64))
 	}
@@ -221,25 +222,6 @@ func derivedEventID(raw []byte) string {
 	}
 	sum := sha256.Sum256(buf.Bytes())
 	return "derived-" + hex.EncodeToString(sum[:16])
-}
-
-// parseTime reads CloudTrail's eventTime (RFC 3339, "2024-01-02T03:04:05Z"). It also accepts a space
-// for the T, and no zone at all (taken as UTC), as log pipelines (and the Panther samples) write them.
-func parseTime(s string) (time.Time, error) {
-	t, err := time.Parse(time.RFC3339Nano, s)
-	if err == nil {
-		return t.UTC(), nil
-	}
-	if len(s) >= 19 && (s[10] == ' ' || s[10] == 'T') {
-		s = s[:10] + "T" + s[11:]
-		if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-			return t.UTC(), nil
-		}
-		if t, err := time.Parse("2006-01-02T15:04:05.999999999", s); err == nil {
-			return t, nil
-		}
-	}
-	return time.Time{}, err
 }
 
 func truncate(s string, n int) string {

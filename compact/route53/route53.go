@@ -8,8 +8,9 @@ import (
 	"fmt"
 	"io"
 	"strconv"
-	"time"
 	"unicode/utf8"
+
+	"github.com/lakehunt/lakehunt/compact/logtime"
 
 	"github.com/lakehunt/lakehunt/compact/lines"
 
@@ -159,7 +160,7 @@ func parseQuery(line []byte, fallbackAccount, fallbackRegion, fallbackVPC string
 	if ts == "" {
 		return lake.Route53ResolverQuery{}, errors.New("entry has no query_timestamp")
 	}
-	if q.EventTime, err = parseTime(ts); err != nil {
+	if q.EventTime, err = logtime.Parse(ts); err != nil {
 		return lake.Route53ResolverQuery{}, fmt.Errorf("query_timestamp %q is not an ISO 8601 UTC time", truncate(ts, 64))
 	}
 	q.Version = version
@@ -208,25 +209,6 @@ func srcIDs(r *reader, q *lake.Route53ResolverQuery) error {
 	})
 	q.SrcIDs = jsonText(r.b[start:r.i])
 	return err
-}
-
-// parseTime reads query_timestamp (RFC 3339, "2021-02-04T17:51:55Z" or with milliseconds). It also
-// accepts a space for the T, and no zone at all (taken as UTC), as log pipelines write them.
-func parseTime(s string) (time.Time, error) {
-	t, err := time.Parse(time.RFC3339Nano, s)
-	if err == nil {
-		return t.UTC(), nil
-	}
-	if len(s) >= 19 && (s[10] == ' ' || s[10] == 'T') {
-		s = s[:10] + "T" + s[11:]
-		if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-			return t.UTC(), nil
-		}
-		if t, err := time.Parse("2006-01-02T15:04:05.999999999", s); err == nil {
-			return t, nil
-		}
-	}
-	return time.Time{}, err
 }
 
 func truncate(s string, n int) string {
