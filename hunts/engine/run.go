@@ -262,14 +262,103 @@ func coverage(ctx context.Context, lk *lake.Lake, snap *lake.Snapshot, tables ma
 				q += " WHERE event_time >= $window_start AND event_time < $window_end"
 			}
 			err = s.db.QueryRowContext(ctx, q, Window{Start: from, End: to}.params()...).Scan(&c.Rows)
+			if err == nil && table.HasColumn("event_time") {
+				c.Gaps, err = gaps(ctx, s, t, from, to)
+			}
 			s.Close()
 			if err != nil {
 				return nil, fmt.Errorf("coverage of %s: %w", t, sqlError(err))
 			}
 		}
+		if table.HasColumn("event_time") {
+			c.Gaps = append(c.Gaps, silentStreams(snap, t, from, to)...)
+		}
 		out = append(out, c)
 	}
 	return out, nil
+}
+
+// gapMinHours is the shortest stretch of silence reported as a gap in a stream that is normally busy
+// (data in at least half of the window's hours).
+const gapMinHours = 2
+
+// gaps finds, per account and region, stretches of whole hours without a row in a table that has rows
+// in most hours of the window: a stopped trail, a deleted flow log, a broken delivery. An auditor must
+// see when a hunt was blind.
+func gaps(ctx context.Context, s *Session, table string, from, to time.Time) ([]lake.Gap, error) {
+	rows, err := s.db.QueryContext(ctx, fmt.Sprintf(`SELECT account_id, region, list(DISTINCT date_trunc('hour', event_time))
+		FROM %s WHERE event_time >= $window_start AND event_time < $window_end GROUP BY ALL ORDER BY ALL`, ident(table)),
+		Window{Start: from, End: to}.params()...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	first, last := from.UTC().Truncate(time.Hour), to.UTC().Add(-time.Nanosecond).Truncate(time.Hour)
+	total := int(last.Sub(first)/time.Hour) + 1
+	var out []lake.Gap
+	for rows.Next() {
+		var acct, region string
+		var hours []any
+		if err := rows.Scan(&acct, &region, &hours); err != nil {
+			return nil, err
+		}
+		active := map[time.Time]bool{}
+		for _, h := range hours {
+			if t, ok := h.(time.Time); ok {
+				active[t.UTC()] = true
+			}
+		}
+		if len(active)*2 < total {
+			continue // a stream that is often quiet: silence says nothing
+		}
+		var start time.Time
+		for h := first; !h.After(last.Add(time.Hour)); h = h.Add(time.Hour) {
+			silent := !h.After(last) && !active[h]
+			switch {
+			case silent && start.IsZero():
+				start = h
+			case !silent && !start.IsZero():
+				if n := int(h.Sub(start) / time.Hour); n >= gapMinHours {
+					out = append(out, lake.Gap{AccountID: acct, Region: region, Start: start, End: h,
+						Reason: fmt.Sprintf("no %s rows for %dh in a stream with rows in %d of %d hours of the window", table, n, len(active), total)})
+				}
+				start = time.Time{}
+			}
+		}
+	}
+	return out, rows.Err()
+}
+
+// silentStreams reports accounts and regions that have data in the table but none in the window.
+func silentStreams(snap *lake.Snapshot, table string, from, to time.Time) []lake.Gap {
+	in, before := map[[2]string]bool{}, map[[2]string]time.Time{}
+	for _, f := range snap.FilesFor(table, time.Time{}, time.Time{}) {
+		k := [2]string{f.AccountID, f.Region}
+		if f.MaxTime.Before(from) {
+			if f.MaxTime.After(before[k]) {
+				before[k] = f.MaxTime
+			}
+		} else if f.MinTime.Before(to) {
+			in[k] = true
+		}
+	}
+	var out []lake.Gap
+	for _, k := range sortedKeys2(before) {
+		if !in[k] {
+			out = append(out, lake.Gap{AccountID: k[0], Region: k[1], Start: from, End: to,
+				Reason: fmt.Sprintf("no %s data in the window; the last data for this account and region is from %s", table, before[k].Format(time.RFC3339))})
+		}
+	}
+	return out
+}
+
+func sortedKeys2[V any](m map[[2]string]V) [][2]string {
+	out := make([][2]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i][0]+"/"+out[i][1] < out[j][0]+"/"+out[j][1] })
+	return out
 }
 
 func sortedKeys[V any](m map[string]V) []string {
