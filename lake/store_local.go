@@ -189,3 +189,24 @@ func (s *localStore) Delete(ctx context.Context, key string) error {
 	}
 	return nil
 }
+
+// WriteFileAtomic writes a local file whole (mode 0644): readers see the old content or the new, never
+// a part. Run directories and reports are written this way.
+func WriteFileAtomic(path string, b []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path))
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(b); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}

@@ -383,31 +383,12 @@ func WriteRunDir(dir string, run *lake.Run, findings []lake.Finding) error {
 			return fmt.Errorf("finding %s: %w", f.ID, err)
 		}
 	}
-	if err := writeAtomic(filepath.Join(dir, lake.FindingsFile), []byte(fb.String())); err != nil {
+	if err := lake.WriteFileAtomic(filepath.Join(dir, lake.FindingsFile), []byte(fb.String())); err != nil {
 		return err
 	}
 	rb, err := json.MarshalIndent(run, "", "  ")
 	if err != nil {
 		return err
 	}
-	return writeAtomic(filepath.Join(dir, lake.RunFile), append(rb, '\n'))
-}
-
-func writeAtomic(path string, b []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path))
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return lake.WriteFileAtomic(filepath.Join(dir, lake.RunFile), append(rb, '\n'))
 }

@@ -6,12 +6,12 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"path/filepath"
 	"reflect"
 	"sort"
 
 	"github.com/aws/aws-sdk-go-v2/service/securityhub/types"
 	smithyjson "github.com/aws/smithy-go/encoding/json"
+	"github.com/lakehunt/lakehunt/lake"
 )
 
 // The SDK's AwsSecurityFinding has no JSON tags and its serializer is unexported, so Marshal walks the
@@ -57,7 +57,7 @@ func WriteFile(path string, findings []types.AwsSecurityFinding) error {
 	if err != nil {
 		return err
 	}
-	return writeAtomic(path, b)
+	return lake.WriteFileAtomic(path, b)
 }
 
 // ReadFile reads a file written by WriteFile (or any JSON array of ASFF findings).
@@ -72,22 +72,6 @@ func ReadFile(path string) ([]types.AwsSecurityFinding, error) {
 		return nil, fmt.Errorf("%s is not a JSON array of ASFF findings: %v", path, err)
 	}
 	return out, nil
-}
-
-func writeAtomic(path string, b []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }
 
 func encodeValue(jv smithyjson.Value, v reflect.Value, path string) error {

@@ -11,8 +11,6 @@ import (
 	"errors"
 	"html/template"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/lakehunt/lakehunt/lake"
@@ -49,17 +47,5 @@ func WriteFile(path string, run *lake.Run, findings []lake.Finding) error {
 	if err := Render(&buf, run, findings); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(buf.Bytes()); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return lake.WriteFileAtomic(path, buf.Bytes())
 }
