@@ -134,6 +134,11 @@ func (s *localStore) writeTemp(key string, body io.Reader) (string, error) {
 		os.Remove(f.Name())
 		return "", err
 	}
+	if err := f.Chmod(0o644); err != nil { // CreateTemp makes 0600; lake objects are for every reader
+		f.Close()
+		os.Remove(f.Name())
+		return "", err
+	}
 	if err := f.Close(); err != nil {
 		os.Remove(f.Name())
 		return "", err
