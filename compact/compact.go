@@ -239,7 +239,7 @@ func (w *writer) ingest(todo []work) error {
 			}
 			go func(t work, s slot) {
 				defer func() { <-sem }()
-				s.ch <- w.parseObject(ctx, t)
+				s.ch <- w.parseObjectSafely(ctx, t)
 			}(t, s)
 		}
 	}()
@@ -258,6 +258,17 @@ func (w *writer) ingest(todo []work) error {
 		}
 	}
 	return w.flush()
+}
+
+// parseObjectSafely quarantines an object whose parser panicked instead of crashing the run: a panic
+// would otherwise recur on every later run, since the object is never marked consumed.
+func (w *writer) parseObjectSafely(ctx context.Context, t work) (p *parsed) {
+	defer func() {
+		if r := recover(); r != nil {
+			p = &parsed{w: t, err: fmt.Errorf("internal parser error (a lakehunt bug; please report it with this object): %v", r)}
+		}
+	}()
+	return w.parseObject(ctx, t)
 }
 
 func (w *writer) parseObject(ctx context.Context, t work) *parsed {

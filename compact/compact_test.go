@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -168,6 +169,22 @@ func (c *corpus) withBadInput(t testing.TB) *corpus {
 	c.objects[dnsDir+acct+"_vpcdnsquerylogs_vpc-abc123_20221110T1700Z_huge.log.gz"] = gz(t, []byte(huge))
 	c.wantDNS++
 	c.badRecords++
+	// A CloudTrail event of 50 MB between two good ones, and a 50 MB flow-log line between two good ones.
+	ev := func(id, extra string) string {
+		return `{"eventVersion":"1.08","eventID":"` + id + `","eventTime":"2022-11-10T16:50:00Z","eventSource":"s3.amazonaws.com","eventName":"PutObject","awsRegion":"us-east-1","recipientAccountId":"` + acct + `","userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::` + acct + `:user/u"}` + extra + `}`
+	}
+	c.objects[ctDir+acct+"_CloudTrail_us-east-1_20221110T1750Z_huge.json.gz"] = gz(t, []byte(`{"Records":[`+
+		ev("huge-before", "")+","+ev("huge-event", `,"requestParameters":{"key":"`+strings.Repeat("k", 50<<20)+`"}`)+","+ev("huge-after", "")+"]}"))
+	c.wantEventIDs["huge-before"], c.wantEventIDs["huge-after"] = true, true
+	c.badRecords++
+	flowLine := func(src string) string {
+		return "2 " + acct + " eni-1 " + src + " 10.0.0.2 443 49152 6 10 840 1668096000 1668096060 ACCEPT OK\n"
+	}
+	c.objects[flowDir+acct+"_vpcflowlogs_us-east-1_fl-1234abcd_20221110T1750Z_huge.log.gz"] = gz(t, []byte(
+		"version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n"+
+			flowLine("10.0.0.7")+"2 "+acct+" eni-1 "+strings.Repeat("9", 50<<20)+" 10.0.0.2\n"+flowLine("10.0.0.8")))
+	c.wantFlows += 2
+	c.badRecords++
 	return c
 }
 
@@ -308,15 +325,45 @@ func TestCompactDiskAndS3GiveTheSameLake(t *testing.T) {
 			got := readLake(t, lk)
 			c.check(t, got)
 			snap, _ := lk.Snapshot(ctx)
+			parts := map[string]bool{}
+			for _, f := range snap.Files {
+				parts[f.Partition()] = true
+			}
+			if sum.PartitionsWritten != len(parts) {
+				t.Errorf("summary says %d partitions written, the lake has %d", sum.PartitionsWritten, len(parts))
+			}
+			if in := sum.RecordsWritten + sum.DuplicatesDropped + sum.RecordsQuarantined; sum.RecordsIn != in {
+				t.Errorf("records_in %d != written %d + duplicates %d + quarantined %d", sum.RecordsIn, sum.RecordsWritten, sum.DuplicatesDropped, sum.RecordsQuarantined)
+			}
+			if sum.BytesIn <= 0 || sum.BytesInUncompressed <= sum.BytesIn || sum.BytesOut <= 0 || sum.Seconds <= 0 {
+				t.Errorf("byte and time counters not filled: in %d (uncompressed %d), out %d, %.3fs", sum.BytesIn, sum.BytesInUncompressed, sum.BytesOut, sum.Seconds)
+			}
 			reasons := map[string]string{}
 			for _, q := range snap.Quarantine {
 				reasons[filepath.Base(q.SourceKey)] = q.Reason
 			}
-			for file, want := range map[string]string{"corrupt.json.gz": "gzip", "empty.json.gz": "empty", "cut-gzip.json.gz": "gzip"} {
+			for suffix, want := range map[string]string{
+				"1700Z_corrupt.json.gz":   "corrupt gzip",
+				"1700Z_cut-gzip.json.gz":  "corrupt gzip",
+				"1700Z_empty.json.gz":     "empty object",
+				"1700Z_flowlog.json.gz":   "not a cloudtrail log file",
+				"1700Z_truncated.json.gz": "not a cloudtrail log file",
+				"1700Z_badline.log.gz":    "6 fields, the header has 14",
+				"1700Z_huge.log.gz":       "more than the 8388608-byte limit",
+				"1750Z_huge.log.gz":       "more than the 8388608-byte limit",
+				"1750Z_huge.json.gz":      "record is 52429104 bytes, more than the 8388608-byte limit",
+			} {
+				found := false
 				for k, r := range reasons {
-					if strings.HasSuffix(k, file) && !strings.Contains(strings.ToLower(r), want) {
-						t.Errorf("%s quarantined with reason %q, want it to mention %q", file, r, want)
+					if strings.HasSuffix(k, suffix) {
+						found = true
+						if !strings.Contains(strings.ToLower(r), want) {
+							t.Errorf("%s quarantined with reason %q, want it to mention %q", k, r, want)
+						}
 					}
+				}
+				if !found {
+					t.Errorf("nothing ending in %s was quarantined", suffix)
 				}
 			}
 
@@ -393,7 +440,7 @@ func TestKilledCompactorLeavesEveryEventExactlyOnce(t *testing.T) {
 	raw, _ := lake.OpenStore(ctx, rawDir, lake.StoreOptions{})
 	want := map[string]bool{}
 	rng := rand.New(rand.NewPCG(1, 2))
-	for f := 0; f < 150; f++ {
+	for f := 0; f < 240; f++ {
 		var recs []json.RawMessage
 		for i := 0; i < 400; i++ {
 			// Every 7th file re-delivers events of an earlier file (duplicates across files and commits).
@@ -408,8 +455,16 @@ func TestKilledCompactorLeavesEveryEventExactlyOnce(t *testing.T) {
 		}
 		lake.PutBytes(ctx, raw, fmt.Sprintf("%s%s_CloudTrail_us-east-1_20221110T%04dZ_k%d.json.gz", ctDir, acct, f, f), gz(t, recordsFile(recs)))
 	}
-	kills := 0
-	for attempt := 0; attempt < 40 && kills < 12; attempt++ {
+	// Each child is killed a random 0-30 ms after it has made a commit of its own, so kills land in
+	// the middle of the work (parsing, writing data files, committing, merging), not only at start-up.
+	commits := func() int {
+		es, _ := os.ReadDir(filepath.Join(lakeDir, "_lakehunt", "log"))
+		return len(es)
+	}
+	lk, _ := lake.Open(ctx, lakeDir, lake.Options{})
+	kills, finished := 0, false
+	for attempt := 0; attempt < 40 && kills < 12 && !finished; attempt++ {
+		before := commits()
 		cmd := exec.Command(os.Args[0], "-test.run=^TestCompactChild$")
 		cmd.Env = append(os.Environ(), "LAKEHUNT_COMPACT_CHILD=1", "CHILD_RAW="+rawDir, "CHILD_LAKE="+lakeDir)
 		var out bytes.Buffer
@@ -417,24 +472,44 @@ func TestKilledCompactorLeavesEveryEventExactlyOnce(t *testing.T) {
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		delay := time.Duration(30+rng.IntN(200)) * time.Millisecond
 		done := make(chan error, 1)
 		go func() { done <- cmd.Wait() }()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Fatalf("child failed on its own: %v\n%s", err, out.String())
+		var killAt <-chan time.Time
+		poll := time.NewTicker(2 * time.Millisecond)
+	wait:
+		for {
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Fatalf("child failed on its own: %v\n%s", err, out.String())
+				}
+				finished = true
+				break wait
+			case <-poll.C:
+				if killAt == nil && commits() > before {
+					killAt = time.After(time.Duration(rng.IntN(30)) * time.Millisecond)
+				}
+			case <-killAt:
+				_ = cmd.Process.Kill()
+				<-done
+				kills++
+				break wait
 			}
-		case <-time.After(delay):
-			_ = cmd.Process.Kill()
-			<-done
-			kills++
+		}
+		poll.Stop()
+		// What a reader sees between kills: whole batches only, never an event twice.
+		for id, n := range readLake(t, lk).eventIDs {
+			if n != 1 {
+				t.Fatalf("after kill %d: event %s visible %d times", kills, id, n)
+			}
 		}
 	}
 	if kills < 10 {
-		t.Fatalf("only %d kills happened; make the corpus bigger", kills)
+		t.Fatalf("only %d kills happened before the work was done; make the corpus bigger", kills)
 	}
-	lk, _ := lake.Open(ctx, lakeDir, lake.Options{})
+	if finished {
+		t.Fatalf("a child finished the whole corpus; the final run after the kills must still have work to do")
+	}
 	if _, err := Run(ctx, Options{From: raw, Lake: lk}); err != nil {
 		t.Fatalf("final run after %d kills: %v", kills, err)
 	}
@@ -461,5 +536,57 @@ func TestCompactChild(t *testing.T) {
 	// Small batches: many commits, so kills land between, during and after them.
 	if _, err := Run(ctx, Options{From: raw, Lake: lk, BatchRows: 1500, Workers: 1}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestConcurrentCompactorsDoNotCommitAnEventTwice runs a second compactor, over another trail's copy of
+// the same events (an organization trail beside an account trail), between the moment the first one
+// deduplicated its batch and the moment it commits. The first must not rebase its batch over the second's
+// (both hold the same events): it fails with a conflict, commits nothing, and its re-run adds nothing twice.
+func TestConcurrentCompactorsDoNotCommitAnEventTwice(t *testing.T) {
+	ctx := context.Background()
+	var recs []json.RawMessage
+	for i := 0; i < 300; i++ {
+		recs = append(recs, json.RawMessage(fmt.Sprintf(`{"eventVersion":"1.08","eventID":"evt-%04d","eventTime":"2022-11-10T16:%02d:%02dZ","eventSource":"ec2.amazonaws.com","eventName":"DescribeInstances","awsRegion":"us-east-1","recipientAccountId":"%s","userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::%s:user/u"}}`,
+			i, i%60, i%59, acct, acct)))
+	}
+	accountTrail, _ := lake.OpenStore(ctx, t.TempDir(), lake.StoreOptions{})
+	orgTrail, _ := lake.OpenStore(ctx, t.TempDir(), lake.StoreOptions{})
+	lake.PutBytes(ctx, accountTrail, ctDir+acct+"_CloudTrail_us-east-1_20221110T1625Z_a.json.gz", gz(t, recordsFile(recs)))
+	lake.PutBytes(ctx, orgTrail, "AWSLogs/o-exampleorgid/"+acct+"/CloudTrail/us-east-1/2022/11/10/"+acct+"_CloudTrail_us-east-1_20221110T1625Z_o.json.gz", gz(t, recordsFile(recs)))
+	lk, _ := lake.Open(ctx, t.TempDir(), lake.Options{})
+
+	var other error
+	once := false
+	_, err := Run(ctx, Options{From: accountTrail, Lake: lk, afterWrite: func() {
+		if !once {
+			once = true
+			_, other = Run(ctx, Options{From: orgTrail, Lake: lk})
+		}
+	}})
+	if other != nil {
+		t.Fatalf("the second compactor failed: %v", other)
+	}
+	if !errors.Is(err, lake.ErrConflict) {
+		t.Fatalf("first compactor: err = %v, want a conflict (its batch was deduplicated against an outdated lake)", err)
+	}
+	if !strings.Contains(err.Error(), "Run compact again") {
+		t.Errorf("the conflict error does not tell the user what to do: %v", err)
+	}
+	sum, err := Run(ctx, Options{From: accountTrail, Lake: lk})
+	if err != nil {
+		t.Fatalf("re-run of the first compactor: %v", err)
+	}
+	if sum.RecordsWritten != 0 || sum.DuplicatesDropped != 300 {
+		t.Errorf("re-run wrote %d and dropped %d duplicates, want 0 and 300", sum.RecordsWritten, sum.DuplicatesDropped)
+	}
+	got := readLake(t, lk)
+	if len(got.eventIDs) != 300 {
+		t.Errorf("%d distinct events in the lake, want 300", len(got.eventIDs))
+	}
+	for id, n := range got.eventIDs {
+		if n != 1 {
+			t.Errorf("event %s is in the lake %d times", id, n)
+		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -36,6 +37,7 @@ type tableBuf[T any] struct {
 
 type flusher interface {
 	buffered() int
+	deduplicates() bool
 	flush(w *writer, ingestedAt time.Time) ([]lake.FileEntry, error)
 	merge(w *writer) error
 }
@@ -51,6 +53,8 @@ func (b *tableBuf[T]) add(rows []*T) {
 		b.parts[k] = append(b.parts[k], r)
 	}
 }
+
+func (b *tableBuf[T]) deduplicates() bool { return b.id != nil }
 
 func (b *tableBuf[T]) buffered() int {
 	n := 0
@@ -425,15 +429,23 @@ func (w *writer) flush() error {
 		add = append(add, fs...)
 	}
 	sortFiles(add)
-	parts := map[string]bool{}
+	// Deduplicated partitions were checked against the files live in w.snap: if another compactor adds
+	// to one of them meanwhile, the commit must not be rebased over it (both could hold the same event).
+	var exclusive []string
 	for _, f := range add {
-		parts[f.Partition()] = true
+		if w.tables[f.Table].deduplicates() {
+			exclusive = append(exclusive, f.Partition())
+		}
 	}
-	w.sum.PartitionsWritten += len(parts)
+	w.sum.PartitionsWritten = len(w.touched)
 	if w.opts.afterWrite != nil {
 		w.opts.afterWrite()
 	}
-	err := w.commit(lake.Commit{Operation: "compact", Add: add, Sources: w.sources, Quarantine: w.bad})
+	err := w.commit(lake.Commit{Operation: "compact", Add: add, Sources: w.sources, Quarantine: w.bad, Exclusive: exclusive})
+	if errors.Is(err, lake.ErrConflict) {
+		err = fmt.Errorf("%w\nAnother compactor is writing to this lake; nothing of this batch became visible. "+
+			"Run compact again once it has finished: it resumes where this run stopped", err)
+	}
 	w.sources, w.bad, w.bytes = nil, nil, 0
 	return err
 }

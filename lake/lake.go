@@ -11,6 +11,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -136,6 +137,10 @@ type Commit struct {
 	Sources    []SourceObject    `json:"sources,omitempty"`
 	Quarantine []Quarantined     `json:"quarantine,omitempty"`
 	Meta       map[string]string `json:"meta,omitempty"`
+	// Exclusive lists partitions (FileEntry.Partition) whose live files this commit was computed
+	// against, e.g. deduplicated against. If another writer changed the files of any of them since the
+	// base snapshot, the commit is not rebased: ErrConflict. Not stored.
+	Exclusive []string `json:"-"`
 }
 
 // Snapshot is the lake's committed state at one version.
@@ -284,6 +289,7 @@ var ErrConflict = errors.New("concurrent commit conflict")
 // consumes are still unconsumed; otherwise ErrConflict (nothing of c is visible).
 // It returns the new snapshot.
 func (l *Lake) Commit(ctx context.Context, base *Snapshot, c Commit) (*Snapshot, error) {
+	basis := partitionFiles(base, c.Exclusive)
 	for attempt := 0; attempt < 20; attempt++ {
 		if attempt > 0 {
 			var err error
@@ -298,6 +304,12 @@ func (l *Lake) Commit(ctx context.Context, base *Snapshot, c Commit) (*Snapshot,
 			for _, s := range c.Sources {
 				if _, done := base.Sources[s.Key]; done {
 					return nil, fmt.Errorf("%w: raw object %s was consumed by another writer", ErrConflict, s.Key)
+				}
+			}
+			now := partitionFiles(base, c.Exclusive)
+			for _, p := range c.Exclusive {
+				if !slices.Equal(basis[p], now[p]) {
+					return nil, fmt.Errorf("%w: another writer changed partition %s while this commit was prepared against it", ErrConflict, p)
 				}
 			}
 		}
@@ -338,6 +350,27 @@ func (l *Lake) Commit(ctx context.Context, base *Snapshot, c Commit) (*Snapshot,
 		return next, nil
 	}
 	return nil, fmt.Errorf("%w: gave up after 20 attempts; is another compactor running against %s?", ErrConflict, l.URL())
+}
+
+// partitionFiles returns, for each of the given partitions, the sorted keys of its live files in snap.
+func partitionFiles(snap *Snapshot, parts []string) map[string][]string {
+	if len(parts) == 0 {
+		return nil
+	}
+	want := make(map[string]bool, len(parts))
+	for _, p := range parts {
+		want[p] = true
+	}
+	out := make(map[string][]string, len(parts))
+	for _, f := range snap.Files {
+		if p := f.Partition(); want[p] {
+			out[p] = append(out[p], f.Key)
+		}
+	}
+	for _, keys := range out {
+		sort.Strings(keys)
+	}
+	return out
 }
 
 func (l *Lake) writeCheckpoint(ctx context.Context, s *Snapshot) error {
