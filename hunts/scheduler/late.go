@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -14,8 +15,41 @@ import (
 	"github.com/lakehunt/lakehunt/lake"
 )
 
+// readsIntel reports whether h reads ti_indicators. New or changed intel re-opens such a hunt's recorded
+// windows (as far back as its window or the late lookback, whichever is longer): "with today's intel,
+// what happened in the past" is the question a retro-hunt answers, also when it runs unattended.
+func readsIntel(h *huntfile.Hunt) bool { return slices.Contains(h.Tables, lake.TableTIIndicators) }
+
+// intelMark is the newest imported_at of the live intel: any import that adds, re-lists or closes an
+// indicator moves it.
+func intelMark(snap *lake.Snapshot) (mark time.Time, rows func(after time.Time) int64) {
+	files := snap.FilesFor(lake.TableTIIndicators, time.Time{}, time.Time{})
+	for _, f := range files {
+		if f.MaxIngested.After(mark) {
+			mark = f.MaxIngested
+		}
+	}
+	return mark, func(after time.Time) int64 {
+		var n int64
+		for _, f := range files {
+			if f.MaxIngested.After(after) {
+				n += f.Rows
+			}
+		}
+		return n
+	}
+}
+
+// lookback is how far back h's recorded windows are kept and re-opened.
+func lookback(h *huntfile.Hunt, late time.Duration) time.Duration {
+	if readsIntel(h) && h.Window.D() > late {
+		return h.Window.D()
+	}
+	return late
+}
+
 // eventTables are the tables of h that have event time; only their rows can arrive late for a window.
-// (ti_indicators has no event time: new intel does not re-open past windows.)
+// (ti_indicators has no event time: intel changes are tracked by readsIntel and intelMark.)
 func eventTables(h *huntfile.Hunt) []string {
 	var out []string
 	for _, name := range h.Tables {
@@ -38,6 +72,9 @@ func watermarks(snap *lake.Snapshot, h *huntfile.Hunt, w Window) map[string]time
 			}
 		}
 		out[t] = max
+	}
+	if readsIntel(h) {
+		out[lake.TableTIIndicators], _ = intelMark(snap)
 	}
 	return out
 }
@@ -78,10 +115,15 @@ func (t *ticker) lateWindows(ctx context.Context, snap *lake.Snapshot, h *huntfi
 			}
 		}
 	}
-	if len(probes) == 0 {
-		return nil, nil
-	}
 	rows := map[int]int64{}
+	if readsIntel(h) {
+		mark, changed := intelMark(snap)
+		for i, rec := range led.Windows {
+			if wm := rec.Ingested[lake.TableTIIndicators]; mark.After(wm) {
+				rows[i] += changed(wm)
+			}
+		}
+	}
 	for table, byKey := range files {
 		entries := make([]lake.FileEntry, 0, len(byKey))
 		for _, f := range byKey {

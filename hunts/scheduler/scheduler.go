@@ -393,7 +393,7 @@ func (t *ticker) plan(ctx context.Context, snap *lake.Snapshot) ([]*group, error
 		if err != nil {
 			return nil, err
 		}
-		lf.prune(t.opts.Now.Add(-t.opts.LateLookback))
+		lf.prune(t.opts.Now.Add(-lookback(h, t.opts.LateLookback)))
 		t.ledgers[h.ID] = lf
 		late, err := t.lateWindows(ctx, snap, h, &lf.Ledger)
 		if err != nil {

@@ -2,6 +2,7 @@ package scheduler
 
 import (
 	"bytes"
+	"cmp"
 	"compress/gzip"
 	"context"
 	"encoding/json"
@@ -90,6 +91,7 @@ type world struct {
 	pending map[time.Time][]event // delivery time → events in one file
 	events  []event
 	seq     int
+	ip      string // sourceIPAddress of every event ("" means 198.51.100.7)
 }
 
 func newWorld(t *testing.T) *world {
@@ -114,7 +116,7 @@ func (w *world) deliver(now time.Time) {
 		for _, e := range evs {
 			recs = append(recs, map[string]any{
 				"eventVersion": "1.08", "eventTime": e.at.UTC().Format(time.RFC3339), "eventSource": "cloudtrail.amazonaws.com",
-				"eventName": e.name, "awsRegion": region, "sourceIPAddress": "198.51.100.7", "userAgent": "aws-cli/2.15",
+				"eventName": e.name, "awsRegion": region, "sourceIPAddress": cmp.Or(w.ip, "198.51.100.7"), "userAgent": "aws-cli/2.15",
 				"eventID": e.id, "eventType": "AwsApiCall", "managementEvent": true, "recipientAccountId": acct, "readOnly": false,
 				"userIdentity": map[string]any{"type": "AssumedRole", "arn": e.principal + "/session", "accountId": acct,
 					"sessionContext": map[string]any{"sessionIssuer": map[string]any{"type": "Role", "arn": e.principal, "accountId": acct}}},
