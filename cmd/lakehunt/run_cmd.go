@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -361,6 +362,10 @@ func publisher(cfg *config, log *slog.Logger) func(ctx context.Context, dir stri
 		log.Info("security hub import", "run", filepath.Base(dir), "findings", sum.Findings, "imported", sum.Imported, "failed", len(sum.Failed), "retries", sum.Retries)
 		for _, f := range sum.Failed {
 			log.Error("security hub refused a finding", "detail", f.String())
+		}
+		if err != nil && errors.Is(err, securityhub.ErrNotImported) && !sum.Transient() {
+			// Refused findings fail the same way next tick: do not hold the hunts' windows back for them.
+			return fmt.Errorf("security hub: %w (%w)", err, scheduler.ErrPublishRefused)
 		}
 		if err != nil {
 			return fmt.Errorf("security hub: %w", err)

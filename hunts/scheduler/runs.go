@@ -46,7 +46,8 @@ type RunEntry struct {
 	Failed      []string  `json:"failed,omitempty"`
 	Late        []string  `json:"late,omitempty"` // hunts that re-ran the window for late data
 	Findings    int       `json:"findings"`
-	// PublishError is why publishing failed; the run's hunts run the window again next tick.
+	// PublishError is why publishing failed: the run's hunts run the window again next tick, unless the
+	// destination refused findings (ErrPublishRefused), which a retry cannot fix.
 	PublishError string `json:"publish_error,omitempty"`
 }
 
@@ -72,7 +73,9 @@ func (t *ticker) store(ctx context.Context, run *lake.Run, findings []lake.Findi
 	}
 	var perr error
 	if t.opts.Publish != nil {
-		if perr = t.opts.Publish(ctx, dir); perr != nil {
+		if perr = t.opts.Publish(ctx, dir); errors.Is(perr, ErrPublishRefused) {
+			t.log.Error("publishing refused; the windows are done and not retried", "run_id", run.ID, "error", perr.Error())
+		} else if perr != nil {
 			t.log.Error("publishing failed; the run's windows run again next tick", "run_id", run.ID, "error", perr.Error())
 		}
 	}

@@ -24,6 +24,9 @@ import (
 	"github.com/lakehunt/lakehunt/lake"
 )
 
+// ErrPublishRefused marks a publish error that a retry of the window cannot fix (see Options.Publish).
+var ErrPublishRefused = errors.New("refused by the destination")
+
 // Window is a half-open interval of event time.
 type Window = schedule.Window
 
@@ -72,7 +75,9 @@ type Options struct {
 	// Publish, if set, is called with each local run directory (run.json, findings.jsonl) before it is
 	// stored: write report.html / asff.json into it, export to Security Hub. An error fails the hunts of
 	// that run, so their windows run (and publish) again next tick; finding ids are stable, so that
-	// updates rather than duplicates.
+	// updates rather than duplicates. An error wrapping ErrPublishRefused (the destination answered and
+	// refused some findings: retrying cannot help) does not: the windows are done, the refusal is a
+	// problem of the tick and stays in the run's index entry.
 	Publish func(ctx context.Context, runDir string) error
 	// LeaseTTL is how long the lease lasts without renewal (a crashed runner blocks others this long).
 	// Default 15m; the lease is renewed before every window.
@@ -484,6 +489,11 @@ func (t *ticker) runGroup(ctx context.Context, snap *lake.Snapshot, g *group) er
 	entry, perr := t.store(ctx, run, findings, items)
 	if entry == nil {
 		return perr // the run directory could not be stored: nothing is recorded, the windows stay due
+	}
+	if errors.Is(perr, ErrPublishRefused) {
+		t.problem("run %s (%s): publishing refused, not retried: %v; the run is stored at %s, fix the cause and export it again with 'lakehunt export securityhub --run DIR'",
+			run.ID, fmtWindow(g.w), perr, entry.Location())
+		perr = nil
 	}
 	perFinding := map[string]int{}
 	for _, f := range findings {

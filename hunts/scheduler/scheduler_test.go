@@ -589,3 +589,60 @@ func TestLostLeaseStopsTheTick(t *testing.T) {
 		t.Fatalf("the stalled runner recorded state after losing its lease: %+v %v", led, err)
 	}
 }
+
+// TestPublishRefusalDoesNotStallTheHunt: findings that Security Hub refuses (wrong account, invalid input)
+// are refused again on every retry, so they must not hold a hunt's windows back: the window is done,
+// the tick reports the refusal, the next window runs. A transient publish failure (throttling, network)
+// keeps the window due, and the next tick runs and publishes it again.
+func TestPublishRefusalDoesNotStallTheHunt(t *testing.T) {
+	ctx := context.Background()
+	day0 := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
+	w := newWorld(t)
+	for h := 0; h < 48; h += 2 {
+		at := day0.Add(time.Duration(h)*time.Hour + 20*time.Minute)
+		w.add("StopLogging", "arn:aws:iam::111122223333:role/ops-a", at, at.Add(10*time.Minute))
+	}
+	lk := openLocalLake(t)
+	hunt := loadHunt(t, "sched-stoplogging", "")
+	var publishErr error
+	published := 0
+	tick := func(now time.Time) *TickResult {
+		t.Helper()
+		w.deliver(now)
+		res, err := Tick(ctx, Options{Lake: lk, Raw: []RawSource{{Store: rawStore(t, w.raw)}}, Hunts: []*huntfile.Hunt{hunt}, Now: now, Owner: "test",
+			Publish: func(context.Context, string) error { published++; return publishErr }})
+		if err != nil {
+			t.Fatalf("tick at %s: %v", now, err)
+		}
+		return res
+	}
+
+	publishErr = fmt.Errorf("security hub: 3 findings were not imported: InvalidAccessException (%w)", ErrPublishRefused)
+	res := tick(day0.Add(12*time.Hour + 30*time.Minute))
+	if res.Status != StatusFailed || res.Failed != 0 || len(res.Problems) != 1 || !strings.Contains(res.Problems[0], "publishing refused") {
+		t.Errorf("refused publish: status %s, %d failed windows, problems %q; want the refusal reported as a problem, no failed window", res.Status, res.Failed, res.Problems)
+	}
+	led, _ := ReadLedger(ctx, lk.Store(), hunt.ID)
+	if !led.LastEnd.Equal(day0.Add(12*time.Hour)) || len(led.Failures) != 0 {
+		t.Fatalf("after a refused publish the window is not done: last end %s, failures %+v", led.LastEnd, led.Failures)
+	}
+	if len(res.Runs) != 1 || !strings.Contains(res.Runs[0].PublishError, "InvalidAccessException") {
+		t.Errorf("the run's index entry does not keep the refusal: %+v", res.Runs)
+	}
+	res = tick(day0.Add(24*time.Hour + 30*time.Minute))
+	if len(res.Windows) != 1 || !res.Windows[0].Start.Equal(day0.Add(12*time.Hour)) || res.Windows[0].Status != "ok" {
+		t.Errorf("the next window did not run after a refusal: %+v", res.Windows)
+	}
+
+	publishErr = errors.New("security hub: ThrottlingException: gave up after 8 attempts")
+	res = tick(day0.Add(36*time.Hour + 30*time.Minute))
+	if res.Failed != 1 {
+		t.Errorf("transient publish failure: %d failed windows, want 1 (it is retried)", res.Failed)
+	}
+	publishErr = nil
+	before := published
+	res = tick(day0.Add(37 * time.Hour))
+	if len(res.Windows) != 1 || !res.Windows[0].Start.Equal(day0.Add(24*time.Hour)) || res.Windows[0].Status != "ok" || published != before+1 {
+		t.Errorf("after a transient failure the window was not run and published again: %+v (published %d times)", res.Windows, published-before)
+	}
+}

@@ -59,6 +59,10 @@ type Failure struct {
 	Account string
 	Code    string
 	Message string
+	// Transient is set when the finding was not sent or not answered (throttling or server errors until
+	// the retries gave up, a network failure, cancellation): the same import can succeed later. Findings
+	// refused locally or by Security Hub are not transient: importing them again fails the same way.
+	Transient bool
 }
 
 func (f Failure) String() string {
@@ -86,6 +90,16 @@ type Summary struct {
 	Retries  int
 	Accounts []AccountSummary
 	Failed   []Failure
+}
+
+// Transient reports whether any finding failed for a reason that a later import can overcome.
+func (s Summary) Transient() bool {
+	for _, f := range s.Failed {
+		if f.Transient {
+			return true
+		}
+	}
+	return false
 }
 
 // ErrNotImported is returned (wrapped) when any finding was not imported; Summary.Failed says which and why.
@@ -161,7 +175,7 @@ func Import(ctx context.Context, client BatchImporter, findings []types.AwsSecur
 			if msg == "" {
 				msg = "Import was given no client"
 			}
-			sum.Failed = append(sum.Failed, failAll(b, "NoClient", "no Security Hub client for the account: "+msg)...)
+			sum.Failed = append(sum.Failed, failAll(b, "NoClient", "no Security Hub client for the account: "+msg, false)...)
 			continue
 		}
 		imported, failed, retries := send(ctx, c, b, &opts)
@@ -286,14 +300,14 @@ func send(ctx context.Context, c BatchImporter, b batch, opts *Options) (importe
 			if retryable(err) && attempt >= opts.MaxAttempts {
 				msg = fmt.Sprintf("gave up after %d attempts: %s", attempt, msg)
 			}
-			return 0, failAll(b, code, msg), retries
+			return 0, failAll(b, code, msg, retryable(err) || ctx.Err() != nil), retries
 		}
 		d := backoff(attempt, opts.BaseDelay, opts.MaxDelay)
 		opts.logf("account %s: %s, retrying in %s", b.account, code, d.Round(time.Millisecond))
 		retries++
 		select {
 		case <-ctx.Done():
-			return 0, failAll(b, "Canceled", ctx.Err().Error()), retries
+			return 0, failAll(b, "Canceled", ctx.Err().Error(), true), retries
 		case <-time.After(d):
 		}
 	}
@@ -313,10 +327,10 @@ func responseFailures(b batch, out *awssh.BatchImportFindingsOutput) []Failure {
 	return failed
 }
 
-func failAll(b batch, code, msg string) []Failure {
+func failAll(b batch, code, msg string, transient bool) []Failure {
 	out := make([]Failure, 0, len(b.findings))
 	for _, f := range b.findings {
-		out = append(out, Failure{ID: aws.ToString(f.Id), Account: b.account, Code: code, Message: msg})
+		out = append(out, Failure{ID: aws.ToString(f.Id), Account: b.account, Code: code, Message: msg, Transient: transient})
 	}
 	return out
 }

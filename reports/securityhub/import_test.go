@@ -134,8 +134,11 @@ func TestImportGivesUpOnEndlessThrottling(t *testing.T) {
 	if hub.requests != 3 || sum.Imported != 0 || len(sum.Failed) != 4 {
 		t.Fatalf("%d requests, summary %+v", hub.requests, sum)
 	}
-	if f := sum.Failed[0]; f.Code != "ThrottlingException" || !strings.Contains(f.Message, "gave up after 3 attempts") {
-		t.Errorf("failure %+v", f)
+	if f := sum.Failed[0]; f.Code != "ThrottlingException" || !strings.Contains(f.Message, "gave up after 3 attempts") || !f.Transient {
+		t.Errorf("failure %+v, want a transient throttling failure", f)
+	}
+	if !sum.Transient() {
+		t.Error("an import that gave up on throttling is not reported as transient: a scheduler would not retry it")
 	}
 }
 
@@ -152,6 +155,9 @@ func TestImportPartialFailure(t *testing.T) {
 	hub.checkClean(t)
 	if sum.Imported != 8 || len(sum.Failed) != 2 {
 		t.Fatalf("summary %+v", sum)
+	}
+	if sum.Transient() {
+		t.Errorf("findings Security Hub refused are reported as transient (a retry fails the same way): %+v", sum.Failed)
 	}
 	var out bytes.Buffer
 	sum.WriteText(&out)
@@ -218,8 +224,8 @@ func TestImportAccountNotEnabled(t *testing.T) {
 	if !errors.Is(err, ErrNotImported) {
 		t.Fatalf("err = %v", err)
 	}
-	if sum.Imported != 2 || len(sum.Failed) != 3 || sum.Failed[0].Code != "InvalidAccessException" || sum.Retries != 0 {
-		t.Errorf("summary %+v; want account B's 3 findings failed without retries", sum)
+	if sum.Imported != 2 || len(sum.Failed) != 3 || sum.Failed[0].Code != "InvalidAccessException" || sum.Retries != 0 || sum.Transient() {
+		t.Errorf("summary %+v; want account B's 3 findings failed without retries, not transient", sum)
 	}
 }
 
