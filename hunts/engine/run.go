@@ -249,7 +249,8 @@ func coverage(ctx context.Context, lk *lake.Lake, snap *lake.Snapshot, tables ma
 		}
 		c.Accounts, c.Regions, c.Partitions = sortedKeys(accts), sortedKeys(regions), len(parts)
 		if len(entries) > 0 {
-			paths, err := lk.LocalPaths(ctx, entries)
+			// The day before the window too: gaps compares a stream's silence with its own activity then.
+			paths, err := lk.LocalPaths(ctx, snap.FilesFor(t, from.Add(-24*time.Hour), to))
 			if err != nil {
 				return nil, err
 			}
@@ -282,12 +283,21 @@ func coverage(ctx context.Context, lk *lake.Lake, snap *lake.Snapshot, tables ma
 // (data in at least half of the window's hours).
 const gapMinHours = 2
 
+func maxTime(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
 // gaps finds, per account and region, stretches of whole hours without a row in a table that has rows
 // in most hours of the window: a stopped trail, a deleted flow log, a broken delivery. An auditor must
-// see when a hunt was blind.
+// see when a hunt was blind. A stream that is quiet over most of the window but falls silent until its
+// end, in hours that had rows the day before, stopped too (a trail stopped at 02:00); a stream that is
+// simply quiet at night is not reported.
 func gaps(ctx context.Context, s *Session, table string, from, to time.Time) ([]lake.Gap, error) {
 	rows, err := s.db.QueryContext(ctx, fmt.Sprintf(`SELECT account_id, region, list(DISTINCT date_trunc('hour', event_time))
-		FROM %s WHERE event_time >= $window_start AND event_time < $window_end GROUP BY ALL ORDER BY ALL`, ident(table)),
+		FROM %s WHERE event_time >= $window_start - INTERVAL 1 DAY AND event_time < $window_end GROUP BY ALL ORDER BY ALL`, ident(table)),
 		Window{Start: from, End: to}.params()...)
 	if err != nil {
 		return nil, err
@@ -302,14 +312,35 @@ func gaps(ctx context.Context, s *Session, table string, from, to time.Time) ([]
 		if err := rows.Scan(&acct, &region, &hours); err != nil {
 			return nil, err
 		}
-		active := map[time.Time]bool{}
+		seen, active := map[time.Time]bool{}, map[time.Time]bool{}
+		lastActive := time.Time{}
 		for _, h := range hours {
 			if t, ok := h.(time.Time); ok {
-				active[t.UTC()] = true
+				t = t.UTC()
+				seen[t] = true
+				if !t.Before(first) {
+					active[t] = true
+					lastActive = maxTime(lastActive, t)
+				}
 			}
 		}
+		if len(active) == 0 {
+			continue // silentStreams reports streams with no data in the window
+		}
 		if len(active)*2 < total {
-			continue // a stream that is often quiet: silence says nothing
+			silent, expected := 0, 0
+			for h := lastActive.Add(time.Hour); !h.After(last); h = h.Add(time.Hour) {
+				silent++
+				if seen[h.Add(-24*time.Hour)] {
+					expected++
+				}
+			}
+			if silent >= gapMinHours && expected >= gapMinHours && expected*2 >= silent {
+				out = append(out, lake.Gap{AccountID: acct, Region: region, Start: lastActive.Add(time.Hour), End: to.UTC(),
+					Reason: fmt.Sprintf("no %s rows for the last %dh of the window, hours of which %d had rows the day before: stopped logging or broken delivery?",
+						table, silent, expected)})
+			}
+			continue // otherwise a stream that is often quiet: silence says nothing
 		}
 		var start time.Time
 		for h := first; !h.After(last.Add(time.Hour)); h = h.Add(time.Hour) {
