@@ -298,6 +298,7 @@ One failing hunt never stops the others; the exit status is 3 if any hunt failed
 			if err != nil {
 				return err
 			}
+			addUnloadable(run, set.Diagnostics)
 			if err := hunts.WriteRunDir(out, run, findings); err != nil {
 				return err
 			}
@@ -332,6 +333,27 @@ One failing hunt never stops the others; the exit status is 3 if any hunt failed
 	dirs.register(c)
 	s3.register(c)
 	return c
+}
+
+// addUnloadable records each hunt file that did not load as a failed hunt of the run, so run.json, the
+// report and the exit code show that it did not run (an auditor must not read its silence as "clean").
+func addUnloadable(run *lake.Run, diags []hunts.Diagnostic) {
+	byFile := map[string][]string{}
+	var files []string
+	for _, d := range diags {
+		if d.Warning {
+			continue
+		}
+		if _, ok := byFile[d.File]; !ok {
+			files = append(files, d.File)
+		}
+		byFile[d.File] = append(byFile[d.File], d.String())
+	}
+	for _, f := range files {
+		run.Hunts = append(run.Hunts, lake.HuntRun{ID: f, Title: "hunt file that did not load", Status: "failed",
+			Error: "not run: the file does not load (run 'lakehunt hunt lint'): " + strings.Join(byFile[f], "; ")})
+		run.FailedCount++
+	}
 }
 
 // baselineCache is where baseline day summaries persist between runs.

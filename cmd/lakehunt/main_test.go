@@ -79,7 +79,85 @@ func TestPipeline(t *testing.T) {
 	if _, code := run(t, "report", "--run", rd, "--out", filepath.Join(dir, "again.html")); code != 0 {
 		t.Errorf("report exit %d", code)
 	}
+
+	// A hunt that fails at run time, and a hunt file that does not load, do not stop the others: their
+	// errors are in run.json, the exit code is 3 (0 with --allow-failures).
+	mine := filepath.Join(dir, "my-hunts")
+	if err := os.MkdirAll(mine, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(mine, "explodes.yaml"), []byte(failingHunt), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(mine, "broken.yaml"), []byte("id: my-broken\nversion: one\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	failed := filepath.Join(dir, "run-failed")
+	if _, code := run(t, "hunt", "run", "--lake", lk, "--hunts", mine, "--from", "2025-06-05", "--to", "2025-06-12", "--out", failed); code != exitBadInput {
+		t.Errorf("hunt run with a failing hunt: exit %d, want %d", code, exitBadInput)
+	}
+	b, err := os.ReadFile(filepath.Join(failed, "run.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rj struct {
+		Hunts []struct{ ID, Status, Error string }
+	}
+	if err := json.Unmarshal(b, &rj); err != nil {
+		t.Fatal(err)
+	}
+	ok, bad, unloaded := 0, "", ""
+	for _, h := range rj.Hunts {
+		switch {
+		case h.ID == "my-explodes" && h.Status == "failed" && strings.Contains(h.Error, "planted failure"):
+			bad = h.Error
+		case strings.HasSuffix(h.ID, "broken.yaml") && h.Status == "failed" && strings.Contains(h.Error, "does not load"):
+			unloaded = h.Error
+		case h.Status == "ok":
+			ok++
+		}
+	}
+	if bad == "" || unloaded == "" || ok < 10 {
+		t.Errorf("run.json: failing hunt error %q, unloadable file %q, %d other hunts ok; want both failures recorded and the library run: %s", bad, unloaded, ok, b)
+	}
+	if _, code := run(t, "hunt", "run", "--lake", lk, "--hunts", mine, "--allow-failures", "--from", "2025-06-05", "--to", "2025-06-12", "--out", failed+"2"); code != exitOK {
+		t.Errorf("--allow-failures: exit %d, want 0", code)
+	}
 }
+
+// failingHunt is well-formed but its SQL raises an error on the first row it reads.
+const failingHunt = `id: my-explodes
+version: 1
+title: Fails at run time
+status: test
+authors: [test]
+hypothesis: A hunt whose query raises an error at run time.
+description: A hunt whose query raises an error at run time.
+attack: {tactics: [discovery], techniques: [T1087]}
+severity: LOW
+tables: [cloudtrail]
+schedule: "@daily"
+window: 24h
+query: |
+  SELECT principal_arn, min(account_id) AS account_id, min(region) AS region, count(*) AS event_count,
+         min(event_time) AS first_seen, max(event_time) AS last_seen,
+         list({'event_time': event_time, 'source_key': source_key, 'source_line': source_line}) AS evidence
+  FROM cloudtrail
+  WHERE event_time >= $window_start AND event_time < $window_end AND error('planted failure') IS NULL
+  GROUP BY principal_arn
+output:
+  entity: {type: principal, key: principal_arn}
+  title: "{{principal_arn}}"
+  evidence: evidence
+  types: ["TTPs/Discovery"]
+  resources:
+    - {type: Other, id: "{{principal_arn}}"}
+false_positives: [none]
+tests:
+  - name: placeholder
+    window: {start: "2026-01-01T00:00:00Z", end: "2026-01-02T00:00:00Z"}
+    expect: {count: 0}
+`
 
 func TestCompactExitCodeOnQuarantine(t *testing.T) {
 	dir := t.TempDir()

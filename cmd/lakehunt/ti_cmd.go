@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"path"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -97,6 +99,12 @@ from matching and reported, as are malformed lines (with line numbers). Formats:
 			}
 			for _, is := range sum.Malformed {
 				fmt.Fprintf(w, "  malformed %s:%d: %s: %q\n", is.Source, is.Line, is.Reason, is.Text)
+			}
+			for _, is := range sum.Warnings {
+				fmt.Fprintf(w, "  warning %s:%d: %s: %q\n", is.Source, is.Line, is.Reason, is.Text)
+			}
+			for _, reason := range slices.Sorted(maps.Keys(sum.Skipped)) {
+				fmt.Fprintf(w, "  skipped %d records: %s\n", sum.Skipped[reason], reason)
 			}
 			if !sum.Changed {
 				fmt.Fprintln(w, "nothing changed: the lake already holds this content")
