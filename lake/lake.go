@@ -145,10 +145,31 @@ type Commit struct {
 
 // Snapshot is the lake's committed state at one version.
 type Snapshot struct {
-	Version    int64                   `json:"version"`
-	Files      []FileEntry             `json:"files"`
+	Version int64       `json:"version"`
+	Files   []FileEntry `json:"files"`
+	// Sources are the raw objects consumed so far, one per object ever compacted: what a compactor needs
+	// to pick up only new objects. Nil in a FileSnapshot.
 	Sources    map[string]SourceObject `json:"sources"`
 	Quarantine []Quarantined           `json:"quarantine"`
+	// noSources marks a FileSnapshot: commits on top of it carry no consumed-object state forward, so
+	// they must not write checkpoints.
+	noSources bool
+}
+
+// checkpointFiles is a checkpoint's main object: everything but Sources, which are stored beside it in
+// SourcesObject so that readers do not download or decode them. Checkpoints written before that split
+// hold "sources" inline (see checkpointAll); decoding into this type skips them.
+type checkpointFiles struct {
+	Version       int64         `json:"version"`
+	Files         []FileEntry   `json:"files"`
+	Quarantine    []Quarantined `json:"quarantine"`
+	SourcesObject string        `json:"sources_object,omitempty"`
+}
+
+// checkpointAll is how writers read a checkpoint of either form.
+type checkpointAll struct {
+	checkpointFiles
+	Sources map[string]SourceObject `json:"sources,omitempty"`
 }
 
 // FilesFor returns a table's files whose event-time range overlaps [from, to). Zero times mean unbounded.
@@ -185,6 +206,9 @@ func (s *Snapshot) Live(key string) bool {
 
 func logKey(v int64) string        { return fmt.Sprintf("%s%020d.json", logPrefix, v) }
 func checkpointKey(v int64) string { return fmt.Sprintf("%s%020d.json.gz", checkpointPrefix, v) }
+func checkpointSourcesKey(v int64) string {
+	return fmt.Sprintf("%s%020d.sources.json.gz", checkpointPrefix, v)
+}
 
 func parseVersion(key, prefix, suffix string) (int64, bool) {
 	s := strings.TrimSuffix(strings.TrimPrefix(key, prefix), suffix)
@@ -192,9 +216,20 @@ func parseVersion(key, prefix, suffix string) (int64, bool) {
 	return v, err == nil
 }
 
-// Snapshot reads the latest committed state: the newest checkpoint plus the commits after it.
-func (l *Lake) Snapshot(ctx context.Context) (*Snapshot, error) {
-	snap := &Snapshot{Sources: map[string]SourceObject{}}
+// Snapshot reads the latest committed state, the consumed raw objects included: the newest checkpoint
+// plus the commits after it. Writers (compact, ti import) start from it.
+func (l *Lake) Snapshot(ctx context.Context) (*Snapshot, error) { return l.snapshot(ctx, true) }
+
+// FileSnapshot is Snapshot without Sources: the live files and the quarantine, all that readers (hunts,
+// queries, the scheduler's planning, vacuum) need. On a lake of hundreds of thousands of raw objects the
+// consumed-object state is most of the lake state (hundreds of MB in memory, seconds to decode).
+func (l *Lake) FileSnapshot(ctx context.Context) (*Snapshot, error) { return l.snapshot(ctx, false) }
+
+func (l *Lake) snapshot(ctx context.Context, withSources bool) (*Snapshot, error) {
+	snap := &Snapshot{noSources: !withSources}
+	if withSources {
+		snap.Sources = map[string]SourceObject{}
+	}
 	var cps []int64
 	err := l.store.List(ctx, checkpointPrefix, func(o ObjectInfo) error {
 		if v, ok := parseVersion(o.Key, checkpointPrefix, ".json.gz"); ok {
@@ -207,7 +242,7 @@ func (l *Lake) Snapshot(ctx context.Context) (*Snapshot, error) {
 	}
 	sort.Slice(cps, func(i, j int) bool { return cps[i] > cps[j] })
 	if len(cps) > 0 {
-		if err := l.readCheckpoint(ctx, cps[0], snap); err != nil {
+		if err := l.readCheckpoint(ctx, cps[0], snap, withSources); err != nil {
 			return nil, err
 		}
 	}
@@ -255,30 +290,59 @@ func apply(snap *Snapshot, files map[string]FileEntry, c *Commit) {
 	for _, f := range c.Add {
 		files[f.Key] = f
 	}
-	for _, s := range c.Sources {
-		snap.Sources[s.Key] = s
+	if snap.Sources != nil {
+		for _, s := range c.Sources {
+			snap.Sources[s.Key] = s
+		}
 	}
 	snap.Quarantine = append(snap.Quarantine, c.Quarantine...)
 	snap.Version = c.Version
 }
 
-func (l *Lake) readCheckpoint(ctx context.Context, v int64, snap *Snapshot) error {
-	rc, err := l.store.Open(ctx, checkpointKey(v))
+func (l *Lake) readCheckpoint(ctx context.Context, v int64, snap *Snapshot, withSources bool) error {
+	damaged := func(key string, err error) error {
+		return fmt.Errorf("checkpoint %s is damaged (%v); delete it and the lake state is rebuilt from the log", key, err)
+	}
+	var cp checkpointAll
+	var target any = &cp.checkpointFiles
+	if withSources {
+		target = &cp
+	}
+	if err := readGzipJSON(ctx, l.store, checkpointKey(v), target); err != nil {
+		return damaged(checkpointKey(v), err)
+	}
+	snap.Version, snap.Files, snap.Quarantine = cp.Version, cp.Files, cp.Quarantine
+	if !withSources {
+		return nil
+	}
+	snap.Sources = cp.Sources
+	if snap.Sources == nil {
+		snap.Sources = map[string]SourceObject{}
+	}
+	if cp.SourcesObject == "" {
+		return nil // written before sources were split out: they were inline
+	}
+	var sources []SourceObject
+	if err := readGzipJSON(ctx, l.store, cp.SourcesObject, &sources); err != nil {
+		return damaged(cp.SourcesObject, err)
+	}
+	for _, so := range sources {
+		snap.Sources[so.Key] = so
+	}
+	return nil
+}
+
+func readGzipJSON(ctx context.Context, st Store, key string, v any) error {
+	rc, err := st.Open(ctx, key)
 	if err != nil {
-		return fmt.Errorf("read checkpoint %d: %w", v, err)
+		return err
 	}
 	defer rc.Close()
 	zr, err := gzip.NewReader(rc)
 	if err != nil {
-		return fmt.Errorf("checkpoint %s is damaged (%v); delete it and the lake state is rebuilt from the log", checkpointKey(v), err)
+		return err
 	}
-	if err := json.NewDecoder(zr).Decode(snap); err != nil {
-		return fmt.Errorf("checkpoint %s is damaged (%v); delete it and the lake state is rebuilt from the log", checkpointKey(v), err)
-	}
-	if snap.Sources == nil {
-		snap.Sources = map[string]SourceObject{}
-	}
-	return nil
+	return json.NewDecoder(zr).Decode(v)
 }
 
 // ErrConflict means another writer committed first and the change no longer applies.
@@ -328,22 +392,26 @@ func (l *Lake) Commit(ctx context.Context, base *Snapshot, c Commit) (*Snapshot,
 		if err != nil {
 			return nil, fmt.Errorf("commit to %s: %w", l.URL(), err)
 		}
-		next := &Snapshot{Version: base.Version, Sources: base.Sources, Quarantine: base.Quarantine}
+		next := &Snapshot{Version: base.Version, Sources: base.Sources, Quarantine: base.Quarantine, noSources: base.noSources}
 		files := make(map[string]FileEntry, len(base.Files))
 		for _, f := range base.Files {
 			files[f.Key] = f
 		}
-		// Copy the source map so the caller's base stays unchanged.
-		next.Sources = make(map[string]SourceObject, len(base.Sources)+len(c.Sources))
-		for k, v := range base.Sources {
-			next.Sources[k] = v
+		// Copy the source map so the caller's base stays unchanged; a commit that consumes no raw objects
+		// (a merge, a TI import) shares it: it holds one entry per raw object ever consumed, and a copy of
+		// hundreds of thousands of entries per merge commit is wasted time and memory.
+		if len(c.Sources) > 0 && !base.noSources {
+			next.Sources = make(map[string]SourceObject, len(base.Sources)+len(c.Sources))
+			for k, v := range base.Sources {
+				next.Sources[k] = v
+			}
 		}
 		apply(next, files, &c)
 		for _, f := range files {
 			next.Files = append(next.Files, f)
 		}
 		sort.Slice(next.Files, func(i, j int) bool { return next.Files[i].Key < next.Files[j].Key })
-		if c.Version%checkpointEvery == 0 {
+		if c.Version%checkpointEvery == 0 && !next.noSources {
 			// A failed checkpoint only costs replay time on the next read.
 			_ = l.writeCheckpoint(ctx, next)
 		}
@@ -374,21 +442,35 @@ func partitionFiles(snap *Snapshot, parts []string) map[string][]string {
 }
 
 func (l *Lake) writeCheckpoint(ctx context.Context, s *Snapshot) error {
+	sources := make([]SourceObject, 0, len(s.Sources))
+	for _, so := range s.Sources {
+		sources = append(sources, so)
+	}
+	sort.Slice(sources, func(i, j int) bool { return sources[i].Key < sources[j].Key })
+	// Sources first: the main object is what marks the checkpoint as there.
+	if err := putGzipJSON(ctx, l.store, checkpointSourcesKey(s.Version), sources); err != nil {
+		return err
+	}
+	return putGzipJSON(ctx, l.store, checkpointKey(s.Version), checkpointFiles{Version: s.Version, Files: s.Files, Quarantine: s.Quarantine,
+		SourcesObject: checkpointSourcesKey(s.Version)})
+}
+
+func putGzipJSON(ctx context.Context, st Store, key string, v any) error {
 	var buf bytes.Buffer
 	zw := gzip.NewWriter(&buf)
-	if err := json.NewEncoder(zw).Encode(s); err != nil {
+	if err := json.NewEncoder(zw).Encode(v); err != nil {
 		return err
 	}
 	if err := zw.Close(); err != nil {
 		return err
 	}
-	return PutBytes(ctx, l.store, checkpointKey(s.Version), buf.Bytes())
+	return PutBytes(ctx, st, key, buf.Bytes())
 }
 
 // Vacuum deletes table files that no commit references and that are older than minAge
 // (orphans of crashed writers, files merged away). minAge protects readers still using an older snapshot.
 func (l *Lake) Vacuum(ctx context.Context, minAge time.Duration) (deleted int, err error) {
-	snap, err := l.Snapshot(ctx)
+	snap, err := l.FileSnapshot(ctx)
 	if err != nil {
 		return 0, err
 	}

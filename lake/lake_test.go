@@ -119,6 +119,21 @@ func TestCommitLog(t *testing.T) {
 			if read.Live("cloudtrail/f29.parquet") || !read.Live("cloudtrail/f30.parquet") {
 				t.Fatal("removed file still live or added file missing")
 			}
+			// Readers get the same files without the consumed-object state.
+			light, err := l.FileSnapshot(ctx)
+			if err != nil || light.Version != 30 || len(light.Files) != 20 || light.Sources != nil {
+				t.Fatalf("FileSnapshot: version %d, %d files, sources %v, %v", light.Version, len(light.Files), light.Sources, err)
+			}
+			// Commits on a reader's snapshot (up to and past the next checkpoint) must not checkpoint a state
+			// without the consumed objects: a compactor would then read every raw object again.
+			for i := 31; i <= 50; i++ {
+				if light, err = l.Commit(ctx, light, lake.Commit{Operation: "test", Add: []lake.FileEntry{fileEntry(fmt.Sprintf("cloudtrail/g%02d.parquet", i), "2026-01-03")}}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if full, err := l.Snapshot(ctx); err != nil || full.Version != 50 || len(full.Sources) != 30 || len(full.Files) != 40 {
+				t.Fatalf("after commits on a FileSnapshot: version %d, %d sources, %d files, %v; want 50, 30, 40", full.Version, len(full.Sources), len(full.Files), err)
+			}
 			// A writer on a stale base that consumes an object another writer consumed gets ErrConflict.
 			_, err = l.Commit(ctx, s0, lake.Commit{Sources: []lake.SourceObject{{Key: "raw/5"}}})
 			if !errors.Is(err, lake.ErrConflict) {
@@ -126,8 +141,8 @@ func TestCommitLog(t *testing.T) {
 			}
 			// A stale writer with an independent change is rebased.
 			s2, err := l.Commit(ctx, s0, lake.Commit{Sources: []lake.SourceObject{{Key: "raw/new"}}})
-			if err != nil || s2.Version != 31 {
-				t.Fatalf("rebased commit: %v version %v", err, s2)
+			if err != nil || s2.Version != 51 {
+				t.Fatalf("rebased commit: %v version %v", err, s2.Version)
 			}
 		})
 	}

@@ -151,7 +151,7 @@ func newQuarantineCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			snap, err := lk.Snapshot(cmd.Context())
+			snap, err := lk.FileSnapshot(cmd.Context())
 			if err != nil {
 				return err
 			}

@@ -113,9 +113,13 @@ of the same window updates the same findings. Credentials come from the standard
 			if err != nil {
 				return err
 			}
-			client, err := securityhub.NewClient(ctx, securityhub.ClientOptions{Region: a.region, Endpoint: endpoint})
-			if err != nil {
-				return err
+			var client securityhub.BatchImporter // a dry run plans and checks the batches only: no credentials or region needed
+			if !dryRun {
+				c, err := securityhub.NewClient(ctx, securityhub.ClientOptions{Region: a.region, Endpoint: endpoint})
+				if err != nil {
+					return err
+				}
+				client = c
 			}
 			sum, err := securityhub.Import(ctx, client, fs, securityhub.Options{DryRun: dryRun, CallerAccount: caller, Log: cmd.ErrOrStderr()})
 			sum.WriteText(cmd.OutOrStdout())

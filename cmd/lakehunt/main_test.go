@@ -79,6 +79,14 @@ func TestPipeline(t *testing.T) {
 	if _, code := run(t, "report", "--run", rd, "--out", filepath.Join(dir, "again.html")); code != 0 {
 		t.Errorf("report exit %d", code)
 	}
+	// A dry run plans the batches without credentials or a region.
+	t.Setenv("AWS_REGION", "")
+	t.Setenv("AWS_DEFAULT_REGION", "")
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "no-aws-config"))
+	out, code = run(t, "export", "securityhub", "--run", rd, "--dry-run")
+	if code != 0 || !strings.Contains(out, "total: ") || !strings.Contains(out, "0 imported, 0 failed") {
+		t.Errorf("export securityhub --dry-run: exit %d\n%s", code, out)
+	}
 
 	// A hunt that fails at run time, and a hunt file that does not load, do not stop the others: their
 	// errors are in run.json, the exit code is 3 (0 with --allow-failures).

@@ -50,7 +50,7 @@ Only committed files are read. For an S3 lake, the files are fetched into the lo
 			if err != nil {
 				return err
 			}
-			snap, err := lk.Snapshot(ctx)
+			snap, err := lk.FileSnapshot(ctx)
 			if err != nil {
 				return err
 			}

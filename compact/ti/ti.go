@@ -502,7 +502,7 @@ type listRow struct {
 
 // List describes every feed in the lake, by name.
 func List(ctx context.Context, lk *lake.Lake) ([]FeedInfo, error) {
-	snap, err := lk.Snapshot(ctx)
+	snap, err := lk.FileSnapshot(ctx)
 	if err != nil {
 		return nil, err
 	}

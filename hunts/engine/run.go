@@ -73,7 +73,7 @@ func Run(ctx context.Context, opts RunOptions) (*lake.Run, []lake.Finding, error
 	if !opts.From.IsZero() && !to.After(opts.From) {
 		return nil, nil, fmt.Errorf("empty window: --from %s is not before --to %s", opts.From.Format(time.RFC3339), to.Format(time.RFC3339))
 	}
-	snap, err := opts.Lake.Snapshot(ctx)
+	snap, err := opts.Lake.FileSnapshot(ctx)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -263,14 +263,14 @@ func (t *ticker) problem(format string, args ...any) {
 }
 
 func (t *ticker) run(ctx context.Context) error {
-	before, err := t.opts.Lake.Snapshot(ctx)
+	before, err := t.opts.Lake.FileSnapshot(ctx)
 	if err != nil {
 		return err
 	}
 	if err := t.ingest(ctx); err != nil {
 		return err
 	}
-	snap, err := t.opts.Lake.Snapshot(ctx)
+	snap, err := t.opts.Lake.FileSnapshot(ctx)
 	if err != nil {
 		return err
 	}
