@@ -368,6 +368,9 @@ func (c countingStore) Open(ctx context.Context, key string) (io.ReadCloser, err
 func TestRemoteLakeFetchesOnlyWhatIsNotCached(t *testing.T) {
 	ctx := context.Background()
 	local := plantedLake(t)
+	// Files the run must not fetch: before its 30-day baseline and after its window.
+	commitEvents(t, local, []lake.CloudTrailEvent{ev("alice", "2024-06-01T09:00:00Z", "s3.amazonaws.com", "ListBuckets", "us-east-1", "aws-cli/2")})
+	commitEvents(t, local, []lake.CloudTrailEvent{ev("alice", "2024-08-25T09:00:00Z", "s3.amazonaws.com", "ListBuckets", "us-east-1", "aws-cli/2")})
 	h := libraryHunt(t, "cloudtrail-new-behaviour")
 	baselines := t.TempDir()
 	run := func() int {
