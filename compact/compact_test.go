@@ -590,3 +590,50 @@ func TestConcurrentCompactorsDoNotCommitAnEventTwice(t *testing.T) {
 		}
 	}
 }
+
+// TestDedupSetsAreReloadedAfterAnotherWritersCommit: a compactor that already deduplicated a partition in
+// an earlier batch, then saw another compactor commit the same events to it, must not dedup its next batch
+// for that partition against its outdated id set.
+func TestDedupSetsAreReloadedAfterAnotherWritersCommit(t *testing.T) {
+	ctx := context.Background()
+	events := func(prefix, day string) []json.RawMessage {
+		var recs []json.RawMessage
+		for i := 0; i < 100; i++ {
+			recs = append(recs, json.RawMessage(fmt.Sprintf(`{"eventVersion":"1.08","eventID":"%s-%03d","eventTime":"2022-11-%sT16:%02d:%02dZ","eventSource":"ec2.amazonaws.com","eventName":"DescribeInstances","awsRegion":"us-east-1","recipientAccountId":"%s","userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::%s:user/u"}}`,
+				prefix, i, day, i%60, i%59, acct, acct)))
+		}
+		return recs
+	}
+	accountTrail, _ := lake.OpenStore(ctx, t.TempDir(), lake.StoreOptions{})
+	orgTrail, _ := lake.OpenStore(ctx, t.TempDir(), lake.StoreOptions{})
+	// In listing order: day 10, day 11, then day 10 again with the events the org trail also delivers.
+	lake.PutBytes(ctx, accountTrail, ctDir+acct+"_CloudTrail_us-east-1_20221110T0100Z_1.json.gz", gz(t, recordsFile(events("e", "10"))))
+	lake.PutBytes(ctx, accountTrail, ctDir+acct+"_CloudTrail_us-east-1_20221110T0200Z_2.json.gz", gz(t, recordsFile(events("f", "11"))))
+	lake.PutBytes(ctx, accountTrail, ctDir+acct+"_CloudTrail_us-east-1_20221110T0300Z_3.json.gz", gz(t, recordsFile(events("g", "10"))))
+	lake.PutBytes(ctx, orgTrail, "AWSLogs/o-exampleorgid/"+acct+"/CloudTrail/us-east-1/2022/11/10/"+acct+"_CloudTrail_us-east-1_20221110T0300Z_o.json.gz", gz(t, recordsFile(events("g", "10"))))
+	lk, _ := lake.Open(ctx, t.TempDir(), lake.Options{})
+
+	calls := 0
+	var other error
+	// One object per batch; while the second batch (day 11) is being committed, the org trail lands.
+	sum, err := Run(ctx, Options{From: accountTrail, Lake: lk, BatchRows: 100, Workers: 1, afterWrite: func() {
+		if calls++; calls == 2 {
+			_, other = Run(ctx, Options{From: orgTrail, Lake: lk})
+		}
+	}})
+	if err != nil || other != nil {
+		t.Fatalf("compactors: %v / %v", err, other)
+	}
+	if sum.DuplicatesDropped != 100 {
+		t.Errorf("the account trail's compactor dropped %d duplicates, want the org trail's 100", sum.DuplicatesDropped)
+	}
+	got := readLake(t, lk)
+	for id, n := range got.eventIDs {
+		if n != 1 {
+			t.Errorf("event %s is in the lake %d times", id, n)
+		}
+	}
+	if len(got.eventIDs) != 300 {
+		t.Errorf("%d distinct events, want 300", len(got.eventIDs))
+	}
+}

@@ -38,6 +38,7 @@ type tableBuf[T any] struct {
 type flusher interface {
 	buffered() int
 	deduplicates() bool
+	forgetSeen()
 	flush(w *writer, ingestedAt time.Time) ([]lake.FileEntry, error)
 	merge(w *writer) error
 }
@@ -55,6 +56,8 @@ func (b *tableBuf[T]) add(rows []*T) {
 }
 
 func (b *tableBuf[T]) deduplicates() bool { return b.id != nil }
+
+func (b *tableBuf[T]) forgetSeen() { b.seen = map[partKey]map[xxh3.Uint128]struct{}{} }
 
 func (b *tableBuf[T]) buffered() int {
 	n := 0
@@ -455,6 +458,13 @@ func (w *writer) commit(c lake.Commit) error {
 	next, err := w.opts.Lake.Commit(w.ctx, w.snap, c)
 	if err != nil {
 		return err
+	}
+	if next.Version != w.snap.Version+1 {
+		// Another writer committed in between: the event ids this writer loaded for deduplication may
+		// miss rows it added. They are reloaded from the new snapshot when next needed.
+		for _, t := range w.tables {
+			t.forgetSeen()
+		}
 	}
 	w.snap = next
 	w.sum.Commits++
