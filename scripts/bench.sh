@@ -86,7 +86,7 @@ cat "$OUT"
 # window). The first run starts with a cold baseline cache; then the next day's run two ways: the 7-day
 # window slid by a day, and the window a scheduled daily tick runs (just the new day). Both reuse the
 # cache. BENCH_HUNT_SCALE=large is the benchmark (28 days, >= 10 M CloudTrail events, >= 100 M
-# flows, >= 10 M DNS queries; about 35 minutes of generation and compaction on 2 cores the first time;
+# flows, >= 10 M DNS queries; over an hour of generation and compaction on 2 cores the first time;
 # BENCH_DIR keeps it for the next run). Then detection quality and the same questions over raw logs.
 SCALE=${BENCH_HUNT_SCALE:-small}
 case $SCALE in large|medium) HDAYS=28 ;; *) HDAYS=14 ;; esac

@@ -363,7 +363,7 @@ func publisher(cfg *config, log *slog.Logger) func(ctx context.Context, dir stri
 		for _, f := range sum.Failed {
 			log.Error("security hub refused a finding", "detail", f.String())
 		}
-		if err != nil && errors.Is(err, securityhub.ErrNotImported) && !sum.Transient() {
+		if errors.Is(err, securityhub.ErrNotImported) && !sum.Transient() {
 			// Refused findings fail the same way next tick: do not hold the hunts' windows back for them.
 			return fmt.Errorf("security hub: %w (%w)", err, scheduler.ErrPublishRefused)
 		}

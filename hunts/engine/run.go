@@ -283,13 +283,6 @@ func coverage(ctx context.Context, lk *lake.Lake, snap *lake.Snapshot, tables ma
 // (data in at least half of the window's hours).
 const gapMinHours = 2
 
-func maxTime(a, b time.Time) time.Time {
-	if b.After(a) {
-		return b
-	}
-	return a
-}
-
 // gaps finds, per account and region, stretches of whole hours without a row in a table that has rows
 // in most hours of the window: a stopped trail, a deleted flow log, a broken delivery. An auditor must
 // see when a hunt was blind. A stream that is quiet over most of the window but falls silent until its
@@ -313,14 +306,16 @@ func gaps(ctx context.Context, s *Session, table string, from, to time.Time) ([]
 			return nil, err
 		}
 		seen, active := map[time.Time]bool{}, map[time.Time]bool{}
-		lastActive := time.Time{}
+		var lastActive time.Time
 		for _, h := range hours {
 			if t, ok := h.(time.Time); ok {
 				t = t.UTC()
 				seen[t] = true
 				if !t.Before(first) {
 					active[t] = true
-					lastActive = maxTime(lastActive, t)
+					if t.After(lastActive) {
+						lastActive = t
+					}
 				}
 			}
 		}

@@ -22,22 +22,25 @@ func readsIntel(h *huntfile.Hunt) bool { return slices.Contains(h.Tables, lake.T
 
 // intelMark is the newest imported_at of the live intel: any import that adds, re-lists or closes an
 // indicator moves it.
-func intelMark(snap *lake.Snapshot) (mark time.Time, rows func(after time.Time) int64) {
-	files := snap.FilesFor(lake.TableTIIndicators, time.Time{}, time.Time{})
-	for _, f := range files {
+func intelMark(snap *lake.Snapshot) time.Time {
+	var mark time.Time
+	for _, f := range snap.FilesFor(lake.TableTIIndicators, time.Time{}, time.Time{}) {
 		if f.MaxIngested.After(mark) {
 			mark = f.MaxIngested
 		}
 	}
-	return mark, func(after time.Time) int64 {
-		var n int64
-		for _, f := range files {
-			if f.MaxIngested.After(after) {
-				n += f.Rows
-			}
+	return mark
+}
+
+// intelRowsSince counts the indicator rows of intel files imported after t.
+func intelRowsSince(snap *lake.Snapshot, t time.Time) int64 {
+	var n int64
+	for _, f := range snap.FilesFor(lake.TableTIIndicators, time.Time{}, time.Time{}) {
+		if f.MaxIngested.After(t) {
+			n += f.Rows
 		}
-		return n
 	}
+	return n
 }
 
 // lookback is how far back h's recorded windows are kept and re-opened.
@@ -74,7 +77,7 @@ func watermarks(snap *lake.Snapshot, h *huntfile.Hunt, w Window) map[string]time
 		out[t] = max
 	}
 	if readsIntel(h) {
-		out[lake.TableTIIndicators], _ = intelMark(snap)
+		out[lake.TableTIIndicators] = intelMark(snap)
 	}
 	return out
 }
@@ -117,10 +120,10 @@ func (t *ticker) lateWindows(ctx context.Context, snap *lake.Snapshot, h *huntfi
 	}
 	rows := map[int]int64{}
 	if readsIntel(h) {
-		mark, changed := intelMark(snap)
+		mark := intelMark(snap)
 		for i, rec := range led.Windows {
 			if wm := rec.Ingested[lake.TableTIIndicators]; mark.After(wm) {
-				rows[i] += changed(wm)
+				rows[i] += intelRowsSince(snap, wm)
 			}
 		}
 	}
