@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/klauspost/compress/flate"
@@ -78,7 +79,7 @@ type Summary struct {
 	LakeVersion         int64               `json:"lake_version"`
 	PerTable            map[string]int64    `json:"records_written_per_table"`
 	Quarantine          []lake.Quarantined  `json:"quarantine,omitempty"`
-	Skipped             []lake.SourceObject `json:"skipped,omitempty"`
+	Skipped             []lake.SourceObject `json:"skipped,omitempty"` // the first 1,000; ObjectsSkipped counts all
 }
 
 // Quarantined reports whether any input was quarantined (the CLI exits non-zero unless told to tolerate it).
@@ -114,13 +115,15 @@ func (o *Options) defaults() {
 	}
 }
 
-// work is one raw object to read.
+// work is one raw object to read, or to record as skipped (skip is the reason).
 type work struct {
 	info lake.ObjectInfo
 	kind rawkey.Info
+	skip string
 }
 
-// Run compacts every raw object under From that the lake has not consumed yet.
+// Run compacts every raw object under From that the lake has not consumed yet. Listing, parsing and
+// writing are one stream: nothing is held per raw object beyond the batch being written.
 func Run(ctx context.Context, opts Options) (*Summary, error) {
 	opts.defaults()
 	start := time.Now()
@@ -136,37 +139,12 @@ func Run(ctx context.Context, opts Options) (*Summary, error) {
 		return nil, err
 	}
 	sum := &Summary{PerTable: map[string]int64{}}
-	var todo []work
-	var skipped []lake.SourceObject
-	err = opts.From.List(ctx, opts.Prefix, func(o lake.ObjectInfo) error {
-		sum.ObjectsListed++
-		if _, done := snap.Sources[o.Key]; done {
-			sum.ObjectsAlreadyDone++
-			return nil
-		}
-		k := rawkey.Classify(o.Key)
-		switch {
-		case k.Source == "" || !want[k.Source]:
-			sum.ObjectsIgnored++
-		case k.Kind != rawkey.Events:
-			skipped = append(skipped, lake.SourceObject{Key: o.Key, Size: o.Size, ETag: o.ETag, Source: k.Source, Status: "skipped", Reason: skipReason(k)})
-		default:
-			todo = append(todo, work{info: o, kind: k})
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("list raw objects under %s: %w", opts.From.URL(), err)
-	}
+	l := &lister{opts: &opts, snap: snap, want: want}
 	w := newWriter(ctx, &opts, snap, sum)
-	if len(skipped) > 0 {
-		sum.ObjectsSkipped = len(skipped)
-		sum.Skipped = skipped
-		if err := w.commit(lake.Commit{Operation: "compact", Sources: skipped}); err != nil {
-			return sum, err
-		}
-	}
-	if err := w.ingest(todo); err != nil {
+	w.listed = &l.listed
+	err = w.ingest(l.run)
+	sum.ObjectsListed, sum.ObjectsAlreadyDone, sum.ObjectsIgnored = int(l.listed.Load()), l.done, l.ignored
+	if err != nil {
 		return sum, err
 	}
 	if err := w.mergeSmallFiles(); err != nil {
@@ -175,9 +153,65 @@ func Run(ctx context.Context, opts Options) (*Summary, error) {
 	sum.LakeVersion = w.snap.Version
 	sum.Seconds = time.Since(start).Seconds()
 	if opts.Progress != nil {
-		fmt.Fprintf(opts.Progress, "\r%s\n", w.progressLine(len(todo)))
+		fmt.Fprintf(opts.Progress, "\r%s\n", w.progressLine())
 	}
 	return sum, nil
+}
+
+// lister lists the raw objects and hands on those the lake has not consumed, checking each against
+// the consumed-object manifest of its folder (loaded once per folder, a few kept).
+type lister struct {
+	opts          *Options
+	snap          *lake.Snapshot
+	want          map[string]bool
+	listed        atomic.Int64
+	done, ignored int
+	shards        map[string]map[string]lake.SourceObject
+}
+
+const listerShards = 8
+
+func (l *lister) run(ctx context.Context, emit func(work) error) error {
+	err := l.opts.From.List(ctx, l.opts.Prefix, func(o lake.ObjectInfo) error {
+		l.listed.Add(1)
+		k := rawkey.Classify(o.Key)
+		if k.Source == "" || !l.want[k.Source] {
+			l.ignored++
+			return nil
+		}
+		consumed, err := l.consumed(ctx, lake.SourceShard(o.Key))
+		if err != nil {
+			return err
+		}
+		if _, ok := consumed[o.Key]; ok {
+			l.done++
+			return nil
+		}
+		t := work{info: o, kind: k}
+		if k.Kind != rawkey.Events {
+			t.skip = skipReason(k)
+		}
+		return emit(t)
+	})
+	if err != nil {
+		return fmt.Errorf("list raw objects under %s: %w", l.opts.From.URL(), err)
+	}
+	return nil
+}
+
+func (l *lister) consumed(ctx context.Context, shard string) (map[string]lake.SourceObject, error) {
+	if c, ok := l.shards[shard]; ok {
+		return c, nil
+	}
+	if len(l.shards) >= listerShards || l.shards == nil {
+		l.shards = map[string]map[string]lake.SourceObject{}
+	}
+	c, err := l.opts.Lake.ConsumedIn(ctx, l.snap, shard)
+	if err != nil {
+		return nil, err
+	}
+	l.shards[shard] = c
+	return c, nil
 }
 
 func skipReason(k rawkey.Info) string {
@@ -216,34 +250,41 @@ type parsed struct {
 
 func (p *parsed) rows() int { return len(p.ct) + len(p.vf) + len(p.r53) }
 
-// ingest parses objects in parallel (bounded) and hands results, in listing order, to the batcher.
-func (w *writer) ingest(todo []work) error {
+// ingest parses the objects list hands on in parallel (bounded) and hands results, in listing order,
+// to the batcher.
+func (w *writer) ingest(list func(context.Context, func(work) error) error) error {
 	ctx, cancel := context.WithCancel(w.ctx)
 	defer cancel()
 	type slot struct{ ch chan *parsed }
 	slots := make(chan slot, w.opts.Workers*2)
+	var listErr error
 	go func() {
 		defer close(slots)
 		sem := make(chan struct{}, w.opts.Workers)
-		for _, t := range todo {
+		listErr = list(ctx, func(t work) error {
 			s := slot{ch: make(chan *parsed, 1)}
 			select {
 			case sem <- struct{}{}:
 			case <-ctx.Done():
-				return
+				return ctx.Err()
 			}
 			select {
 			case slots <- s:
 			case <-ctx.Done():
-				return
+				return ctx.Err()
 			}
-			go func(t work, s slot) {
+			go func() {
 				defer func() { <-sem }()
+				if t.skip != "" {
+					s.ch <- &parsed{w: t}
+					return
+				}
 				s.ch <- w.parseObjectSafely(ctx, t)
-			}(t, s)
-		}
+			}()
+			return nil
+		})
 	}()
-	done := 0
+	lastProgress := time.Now()
 	for s := range slots {
 		p := <-s.ch
 		if err := ctx.Err(); err != nil {
@@ -252,13 +293,18 @@ func (w *writer) ingest(todo []work) error {
 		if err := w.add(p); err != nil {
 			return err
 		}
-		done++
-		if w.opts.Progress != nil && done%50 == 0 {
-			fmt.Fprintf(w.opts.Progress, "\r%s", w.progressLine(len(todo)))
+		if w.opts.Progress != nil && time.Since(lastProgress) >= progressEvery {
+			fmt.Fprintf(w.opts.Progress, "\r%s", w.progressLine())
+			lastProgress = time.Now()
 		}
+	}
+	if listErr != nil {
+		return listErr
 	}
 	return w.flush()
 }
+
+const progressEvery = 500 * time.Millisecond
 
 // parseObjectSafely quarantines an object whose parser panicked instead of crashing the run: a panic
 // would otherwise recur on every later run, since the object is never marked consumed.
@@ -350,9 +396,9 @@ func (c *countingReader) Read(b []byte) (int, error) {
 	return n, err
 }
 
-func (w *writer) progressLine(total int) string {
-	return fmt.Sprintf("compact: %d/%d objects, %d records in, %d written, %d duplicates, %d quarantined",
-		w.sum.ObjectsRead+w.sum.ObjectsQuarantined, total, w.sum.RecordsIn, w.sum.RecordsWritten, w.sum.DuplicatesDropped, w.sum.RecordsQuarantined)
+func (w *writer) progressLine() string {
+	return fmt.Sprintf("compact: %d objects listed, %d read, %d records in, %d written, %d duplicates, %d quarantined",
+		w.listed.Load(), w.sum.ObjectsRead+w.sum.ObjectsQuarantined, w.sum.RecordsIn, w.sum.RecordsWritten, w.sum.DuplicatesDropped, w.sum.RecordsQuarantined)
 }
 
 // sortFiles orders file entries by key for stable commits.

@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"sort"
+	"sync/atomic"
 	"time"
 
 	"github.com/parquet-go/parquet-go"
@@ -344,6 +345,9 @@ func readRows[T any](path string) ([]T, error) {
 	return nil, fmt.Errorf("read %d of %d rows", n, pf.NumRows())
 }
 
+// maxListed bounds the quarantined records and skipped objects a summary lists one by one (all are counted).
+const maxListed = 1000
+
 // writer turns parsed objects into committed batches.
 type writer struct {
 	ctx     context.Context
@@ -357,7 +361,8 @@ type writer struct {
 	sources []lake.SourceObject
 	bad     []lake.Quarantined
 	touched map[string]bool
-	bytes   int64 // uncompressed input bytes behind the buffered rows
+	bytes   int64         // uncompressed input bytes behind the buffered rows
+	listed  *atomic.Int64 // raw objects listed so far, for progress
 }
 
 func newWriter(ctx context.Context, opts *Options, snap *lake.Snapshot, sum *Summary) *writer {
@@ -383,6 +388,15 @@ func newWriter(ctx context.Context, opts *Options, snap *lake.Snapshot, sum *Sum
 
 func (w *writer) add(p *parsed) error {
 	so := lake.SourceObject{Key: p.w.info.Key, Size: p.w.info.Size, ETag: p.w.info.ETag, Source: p.w.kind.Source}
+	if p.w.skip != "" {
+		so.Status, so.Reason = "skipped", p.w.skip
+		w.sum.ObjectsSkipped++
+		if len(w.sum.Skipped) < maxListed {
+			w.sum.Skipped = append(w.sum.Skipped, so)
+		}
+		w.sources = append(w.sources, so)
+		return nil
+	}
 	w.sum.BytesIn += p.w.info.Size
 	w.sum.BytesInUncompressed += p.uncompressed
 	if p.err != nil {
@@ -403,7 +417,7 @@ func (w *writer) add(p *parsed) error {
 			q.Time = w.opts.Now().UTC()
 			w.bad = append(w.bad, q)
 			w.sum.RecordsQuarantined++
-			if len(w.sum.Quarantine) < 1000 {
+			if len(w.sum.Quarantine) < maxListed {
 				w.sum.Quarantine = append(w.sum.Quarantine, q)
 			}
 		}

@@ -2,40 +2,128 @@ package lake
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"sort"
 	"testing"
+	"time"
 )
 
-// Lakes written before checkpoints split the consumed objects out hold them inline; both snapshot kinds
-// still read those checkpoints.
-func TestInlineSourcesCheckpointStillReads(t *testing.T) {
+func consumedKeys(t *testing.T, l *Lake, s *Snapshot) []string {
+	t.Helper()
+	var keys []string
+	if err := l.EachConsumed(context.Background(), s, func(o SourceObject) error { keys = append(keys, o.Key); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	return keys
+}
+
+// Lakes written before consumed-object manifests hold every consumed object in the checkpoint (inline,
+// or in one list beside it) and in each commit. Both snapshot kinds still read them; the first commit on
+// such a lake moves them into manifests, and later checkpoints are of the new form.
+func TestPreManifestLakesStillReadAndMigrate(t *testing.T) {
+	for _, form := range []string{"inline", "sources_object"} {
+		t.Run(form, func(t *testing.T) {
+			ctx := context.Background()
+			l, err := Open(ctx, t.TempDir(), Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var files []FileEntry
+			inline := map[string]SourceObject{}
+			var list []SourceObject
+			for i := 1; i <= 3; i++ {
+				so := SourceObject{Key: fmt.Sprintf("raw/d%d/obj", i%2), Status: "ok"}
+				so.Key += fmt.Sprint(i)
+				inline[so.Key], list = so, append(list, so)
+				files = append(files, FileEntry{Table: "cloudtrail", Key: fmt.Sprintf("cloudtrail/f%d.parquet", i), Day: "2026-01-02"})
+			}
+			cp := map[string]any{"version": 3, "files": files, "quarantine": nil}
+			if form == "inline" {
+				cp["sources"] = inline
+			} else {
+				if err := putGzipJSON(ctx, l.store, checkpointPrefix+"00000000000000000003.sources.json.gz", list); err != nil {
+					t.Fatal(err)
+				}
+				cp["sources_object"] = checkpointPrefix + "00000000000000000003.sources.json.gz"
+			}
+			if err := putGzipJSON(ctx, l.store, checkpointKey(3), cp); err != nil {
+				t.Fatal(err)
+			}
+			// A commit of the old form after the checkpoint: sources, no manifests.
+			b, _ := json.Marshal(map[string]any{"version": 4, "time": time.Now(), "operation": "compact",
+				"sources": []SourceObject{{Key: "raw/d0/obj4", Status: "ok"}}})
+			if err := l.store.Create(ctx, logKey(4), b); err != nil {
+				t.Fatal(err)
+			}
+			want := []string{"raw/d0/obj2", "raw/d0/obj4", "raw/d1/obj1", "raw/d1/obj3"}
+			full, err := l.Snapshot(ctx)
+			if err != nil || full.Version != 4 || len(full.Files) != 3 || fmt.Sprint(consumedKeys(t, l, full)) != fmt.Sprint(want) {
+				t.Fatalf("full snapshot of an old lake: %+v %v; want %v consumed", full, err, want)
+			}
+			light, err := l.FileSnapshot(ctx)
+			if err != nil || light.Version != 4 || light.Consumed != nil || len(light.Files) != 3 {
+				t.Fatalf("file snapshot of an old lake: %+v %v", light, err)
+			}
+			if _, err := l.Commit(ctx, full, Commit{Sources: []SourceObject{{Key: "raw/d1/obj1"}}}); err == nil {
+				t.Fatal("consuming an object the old state records as consumed was accepted")
+			}
+			s := full
+			for v := 5; v <= checkpointEvery; v++ {
+				if s, err = l.Commit(ctx, s, Commit{Operation: "test"}); err != nil {
+					t.Fatal(err)
+				}
+				if v == 5 && (len(s.pending) != 0 || len(s.Consumed) != 2) {
+					t.Fatalf("after the first commit: %d shards pending, %d in manifests; want 0 and 2", len(s.pending), len(s.Consumed))
+				}
+			}
+			var cpNew checkpointAll
+			if err := readGzipJSON(ctx, l.store, checkpointKey(checkpointEvery), &cpNew); err != nil || cpNew.ConsumedObject == "" || cpNew.Sources != nil {
+				t.Fatalf("checkpoint after migration: %+v %v; want a consumed-object map and no inline sources", cpNew.checkpointFiles, err)
+			}
+			again, err := l.Snapshot(ctx)
+			if err != nil || len(again.pending) != 0 || fmt.Sprint(consumedKeys(t, l, again)) != fmt.Sprint(want) {
+				t.Fatalf("after migration: %v consumed, %d pending, %v", consumedKeys(t, l, again), len(again.pending), err)
+			}
+		})
+	}
+}
+
+// Vacuum deletes replaced manifests and old checkpoints, and the lake reads the same state after it.
+func TestVacuumKeepsTheState(t *testing.T) {
 	ctx := context.Background()
 	l, err := Open(ctx, t.TempDir(), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	s, _ := l.Snapshot(ctx)
-	for i := 1; i <= 3; i++ {
-		if s, err = l.Commit(ctx, s, Commit{Operation: "test", Sources: []SourceObject{{Key: fmt.Sprintf("raw/%d", i), Status: "ok"}},
-			Add: []FileEntry{{Table: "cloudtrail", Key: fmt.Sprintf("cloudtrail/f%d.parquet", i), Day: "2026-01-02"}}}); err != nil {
+	var want []string
+	for i := 1; i <= 3*checkpointEvery+1; i++ {
+		k := fmt.Sprintf("raw/day%d/obj%03d", i%3, i)
+		want = append(want, k)
+		if s, err = l.Commit(ctx, s, Commit{Operation: "test", Sources: []SourceObject{{Key: k, Status: "ok"}}}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	old := struct {
-		Version    int64                   `json:"version"`
-		Files      []FileEntry             `json:"files"`
-		Sources    map[string]SourceObject `json:"sources"`
-		Quarantine []Quarantined           `json:"quarantine"`
-	}{s.Version, s.Files, s.Sources, s.Quarantine}
-	if err := putGzipJSON(ctx, l.store, checkpointKey(3), old); err != nil {
+	sort.Strings(want)
+	count := func(prefix string) int {
+		n := 0
+		_ = l.store.List(ctx, prefix, func(ObjectInfo) error { n++; return nil })
+		return n
+	}
+	manifests, checkpoints := count(consumedPrefix), count(checkpointPrefix)
+	if manifests != 3*checkpointEvery+1 || checkpoints != 6 {
+		t.Fatalf("before vacuum: %d manifests, %d checkpoint objects; want one manifest per commit and 3 checkpoints of 2 objects", manifests, checkpoints)
+	}
+	n, err := l.Vacuum(ctx, 0)
+	if err != nil {
 		t.Fatal(err)
 	}
-	full, err := l.Snapshot(ctx)
-	if err != nil || full.Version != 3 || len(full.Sources) != 3 || len(full.Files) != 3 {
-		t.Fatalf("full snapshot from an inline checkpoint: %+v %v", full, err)
+	if got := count(consumedPrefix); got != 3 || count(checkpointPrefix) != 4 || n != manifests-3+2 {
+		t.Fatalf("after vacuum: %d manifests, %d checkpoint objects, %d deleted; want 3 (one per raw folder), 4 (the newest two checkpoints)", got, count(checkpointPrefix), n)
 	}
-	light, err := l.FileSnapshot(ctx)
-	if err != nil || light.Version != 3 || light.Sources != nil || len(light.Files) != 3 {
-		t.Fatalf("file snapshot from an inline checkpoint: %+v %v", light, err)
+	again, err := l.Snapshot(ctx)
+	if err != nil || again.Version != s.Version || fmt.Sprint(consumedKeys(t, l, again)) != fmt.Sprint(want) {
+		t.Fatalf("after vacuum the lake reads %v (version %d, %v); want %d objects at version %d", consumedKeys(t, l, again), again.Version, err, len(want), s.Version)
 	}
 }

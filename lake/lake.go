@@ -22,6 +22,7 @@ import (
 //
 //	_lakehunt/log/00000000000000000042.json         commit 42 (created with If-None-Match: the version number is the lock)
 //	_lakehunt/checkpoint/00000000000000000040.json.gz the whole state as of commit 40
+//	_lakehunt/consumed/<shard hash>/<random>.json.gz  raw objects consumed under one raw folder (consumed.go)
 //
 // Data files are immutable and uniquely named; a file is live only once a commit adds it. A crash before the
 // commit leaves an orphan that no reader sees and Vacuum deletes; a crash after it leaves a complete commit.
@@ -129,12 +130,15 @@ type Quarantined struct {
 
 // Commit is one atomic change to the lake.
 type Commit struct {
-	Version    int64             `json:"version"`
-	Time       time.Time         `json:"time"`
-	Operation  string            `json:"operation"`
-	Add        []FileEntry       `json:"add,omitempty"`
-	Remove     []string          `json:"remove,omitempty"`
-	Sources    []SourceObject    `json:"sources,omitempty"`
+	Version   int64          `json:"version"`
+	Time      time.Time      `json:"time"`
+	Operation string         `json:"operation"`
+	Add       []FileEntry    `json:"add,omitempty"`
+	Remove    []string       `json:"remove,omitempty"`
+	Sources   []SourceObject `json:"sources,omitempty"`
+	// Consumed maps each raw folder (SourceShard) whose consumed objects this commit changed to its new
+	// manifest. Set by Lake.Commit; commits written before manifests have Sources only.
+	Consumed   map[string]string `json:"consumed,omitempty"`
 	Quarantine []Quarantined     `json:"quarantine,omitempty"`
 	Meta       map[string]string `json:"meta,omitempty"`
 	// Exclusive lists partitions (FileEntry.Partition) whose live files this commit was computed
@@ -147,26 +151,31 @@ type Commit struct {
 type Snapshot struct {
 	Version int64       `json:"version"`
 	Files   []FileEntry `json:"files"`
-	// Sources are the raw objects consumed so far, one per object ever compacted: what a compactor needs
-	// to pick up only new objects. Nil in a FileSnapshot.
-	Sources    map[string]SourceObject `json:"sources"`
-	Quarantine []Quarantined           `json:"quarantine"`
+	// Consumed maps each raw folder to the manifest of the objects consumed under it: what a compactor
+	// needs to pick up only new objects (Lake.ConsumedIn). Nil in a FileSnapshot.
+	Consumed   map[string]string `json:"consumed"`
+	Quarantine []Quarantined     `json:"quarantine"`
+	// pending holds, by shard, consumed objects read from a lake written before manifests (inline in
+	// checkpoints and commits). The next commit writes them into manifests.
+	pending map[string]map[string]SourceObject
 	// noSources marks a FileSnapshot: commits on top of it carry no consumed-object state forward, so
 	// they must not write checkpoints.
 	noSources bool
 }
 
-// checkpointFiles is a checkpoint's main object: everything but Sources, which are stored beside it in
-// SourcesObject so that readers do not download or decode them. Checkpoints written before that split
-// hold "sources" inline (see checkpointAll); decoding into this type skips them.
+// checkpointFiles is a checkpoint's main object: everything but the consumed-object state, which is
+// stored beside it in ConsumedObject (the shard → manifest map) so that readers do not download or
+// decode it. Older checkpoints hold a list of every consumed object in SourcesObject, or inline as
+// "sources" (see checkpointAll); decoding into this type skips them.
 type checkpointFiles struct {
-	Version       int64         `json:"version"`
-	Files         []FileEntry   `json:"files"`
-	Quarantine    []Quarantined `json:"quarantine"`
-	SourcesObject string        `json:"sources_object,omitempty"`
+	Version        int64         `json:"version"`
+	Files          []FileEntry   `json:"files"`
+	Quarantine     []Quarantined `json:"quarantine"`
+	ConsumedObject string        `json:"consumed_object,omitempty"`
+	SourcesObject  string        `json:"sources_object,omitempty"`
 }
 
-// checkpointAll is how writers read a checkpoint of either form.
+// checkpointAll is how writers read a checkpoint of any form.
 type checkpointAll struct {
 	checkpointFiles
 	Sources map[string]SourceObject `json:"sources,omitempty"`
@@ -206,8 +215,8 @@ func (s *Snapshot) Live(key string) bool {
 
 func logKey(v int64) string        { return fmt.Sprintf("%s%020d.json", logPrefix, v) }
 func checkpointKey(v int64) string { return fmt.Sprintf("%s%020d.json.gz", checkpointPrefix, v) }
-func checkpointSourcesKey(v int64) string {
-	return fmt.Sprintf("%s%020d.sources.json.gz", checkpointPrefix, v)
+func checkpointConsumedKey(v int64) string {
+	return fmt.Sprintf("%s%020d.consumed.json.gz", checkpointPrefix, v)
 }
 
 func parseVersion(key, prefix, suffix string) (int64, bool) {
@@ -228,7 +237,7 @@ func (l *Lake) FileSnapshot(ctx context.Context) (*Snapshot, error) { return l.s
 func (l *Lake) snapshot(ctx context.Context, withSources bool) (*Snapshot, error) {
 	snap := &Snapshot{noSources: !withSources}
 	if withSources {
-		snap.Sources = map[string]SourceObject{}
+		snap.Consumed = map[string]string{}
 	}
 	var cps []int64
 	err := l.store.List(ctx, checkpointPrefix, func(o ObjectInfo) error {
@@ -290,9 +299,14 @@ func apply(snap *Snapshot, files map[string]FileEntry, c *Commit) {
 	for _, f := range c.Add {
 		files[f.Key] = f
 	}
-	if snap.Sources != nil {
-		for _, s := range c.Sources {
-			snap.Sources[s.Key] = s
+	if !snap.noSources {
+		if c.Consumed != nil {
+			for sh, key := range c.Consumed {
+				snap.Consumed[sh] = key
+				delete(snap.pending, sh)
+			}
+		} else {
+			addPending(snap, c.Sources)
 		}
 	}
 	snap.Quarantine = append(snap.Quarantine, c.Quarantine...)
@@ -315,21 +329,43 @@ func (l *Lake) readCheckpoint(ctx context.Context, v int64, snap *Snapshot, with
 	if !withSources {
 		return nil
 	}
-	snap.Sources = cp.Sources
-	if snap.Sources == nil {
-		snap.Sources = map[string]SourceObject{}
+	if cp.ConsumedObject != "" {
+		if err := readGzipJSON(ctx, l.store, cp.ConsumedObject, &snap.Consumed); err != nil {
+			return damaged(cp.ConsumedObject, err)
+		}
+		if snap.Consumed == nil {
+			snap.Consumed = map[string]string{}
+		}
+		return nil
 	}
-	if cp.SourcesObject == "" {
-		return nil // written before sources were split out: they were inline
+	// Written before manifests: every consumed object, inline or in one list beside the checkpoint.
+	snap.Consumed = map[string]string{}
+	inline := make([]SourceObject, 0, len(cp.Sources))
+	for _, so := range cp.Sources {
+		inline = append(inline, so)
 	}
-	var sources []SourceObject
-	if err := readGzipJSON(ctx, l.store, cp.SourcesObject, &sources); err != nil {
-		return damaged(cp.SourcesObject, err)
-	}
-	for _, so := range sources {
-		snap.Sources[so.Key] = so
+	addPending(snap, inline)
+	if cp.SourcesObject != "" {
+		var sources []SourceObject
+		if err := readGzipJSON(ctx, l.store, cp.SourcesObject, &sources); err != nil {
+			return damaged(cp.SourcesObject, err)
+		}
+		addPending(snap, sources)
 	}
 	return nil
+}
+
+func addPending(snap *Snapshot, sources []SourceObject) {
+	for _, s := range sources {
+		sh := SourceShard(s.Key)
+		if snap.pending == nil {
+			snap.pending = map[string]map[string]SourceObject{}
+		}
+		if snap.pending[sh] == nil {
+			snap.pending[sh] = map[string]SourceObject{}
+		}
+		snap.pending[sh][s.Key] = s
+	}
 }
 
 func readGzipJSON(ctx context.Context, st Store, key string, v any) error {
@@ -355,9 +391,9 @@ var ErrConflict = errors.New("concurrent commit conflict")
 func (l *Lake) Commit(ctx context.Context, base *Snapshot, c Commit) (*Snapshot, error) {
 	basis := partitionFiles(base, c.Exclusive)
 	for attempt := 0; attempt < 20; attempt++ {
+		var err error
 		if attempt > 0 {
-			var err error
-			if base, err = l.Snapshot(ctx); err != nil {
+			if base, err = l.snapshot(ctx, !base.noSources); err != nil {
 				return nil, err
 			}
 			for _, k := range c.Remove {
@@ -365,16 +401,21 @@ func (l *Lake) Commit(ctx context.Context, base *Snapshot, c Commit) (*Snapshot,
 					return nil, fmt.Errorf("%w: file %s was removed by another writer", ErrConflict, k)
 				}
 			}
-			for _, s := range c.Sources {
-				if _, done := base.Sources[s.Key]; done {
-					return nil, fmt.Errorf("%w: raw object %s was consumed by another writer", ErrConflict, s.Key)
-				}
-			}
 			now := partitionFiles(base, c.Exclusive)
 			for _, p := range c.Exclusive {
 				if !slices.Equal(basis[p], now[p]) {
 					return nil, fmt.Errorf("%w: another writer changed partition %s while this commit was prepared against it", ErrConflict, p)
 				}
+			}
+		}
+		if len(c.Sources) > 0 && base.noSources {
+			return nil, errFileSnapshot
+		}
+		c.Consumed = nil
+		if len(c.Sources) > 0 || len(base.pending) > 0 {
+			// Checks each object against the shard's manifest of this base: consumed already is ErrConflict.
+			if c.Consumed, err = l.writeManifests(ctx, base, c.Sources); err != nil {
+				return nil, err
 			}
 		}
 		c.Version = base.Version + 1
@@ -392,19 +433,18 @@ func (l *Lake) Commit(ctx context.Context, base *Snapshot, c Commit) (*Snapshot,
 		if err != nil {
 			return nil, fmt.Errorf("commit to %s: %w", l.URL(), err)
 		}
-		next := &Snapshot{Version: base.Version, Sources: base.Sources, Quarantine: base.Quarantine, noSources: base.noSources}
+		next := &Snapshot{Version: base.Version, Consumed: base.Consumed, Quarantine: base.Quarantine, pending: base.pending, noSources: base.noSources}
 		files := make(map[string]FileEntry, len(base.Files))
 		for _, f := range base.Files {
 			files[f.Key] = f
 		}
-		// Copy the source map so the caller's base stays unchanged; a commit that consumes no raw objects
-		// (a merge, a TI import) shares it: it holds one entry per raw object ever consumed, and a copy of
-		// hundreds of thousands of entries per merge commit is wasted time and memory.
-		if len(c.Sources) > 0 && !base.noSources {
-			next.Sources = make(map[string]SourceObject, len(base.Sources)+len(c.Sources))
-			for k, v := range base.Sources {
-				next.Sources[k] = v
+		if len(c.Consumed) > 0 {
+			// The caller's base stays unchanged. The commit wrote every pending shard into a manifest.
+			next.Consumed = make(map[string]string, len(base.Consumed)+len(c.Consumed))
+			for k, v := range base.Consumed {
+				next.Consumed[k] = v
 			}
+			next.pending = nil
 		}
 		apply(next, files, &c)
 		for _, f := range files {
@@ -442,17 +482,15 @@ func partitionFiles(snap *Snapshot, parts []string) map[string][]string {
 }
 
 func (l *Lake) writeCheckpoint(ctx context.Context, s *Snapshot) error {
-	sources := make([]SourceObject, 0, len(s.Sources))
-	for _, so := range s.Sources {
-		sources = append(sources, so)
+	if len(s.pending) > 0 {
+		return nil // not written into manifests yet; never the case after a commit on a full snapshot
 	}
-	sort.Slice(sources, func(i, j int) bool { return sources[i].Key < sources[j].Key })
-	// Sources first: the main object is what marks the checkpoint as there.
-	if err := putGzipJSON(ctx, l.store, checkpointSourcesKey(s.Version), sources); err != nil {
+	// The shard map first: the main object is what marks the checkpoint as there.
+	if err := putGzipJSON(ctx, l.store, checkpointConsumedKey(s.Version), s.Consumed); err != nil {
 		return err
 	}
 	return putGzipJSON(ctx, l.store, checkpointKey(s.Version), checkpointFiles{Version: s.Version, Files: s.Files, Quarantine: s.Quarantine,
-		SourcesObject: checkpointSourcesKey(s.Version)})
+		ConsumedObject: checkpointConsumedKey(s.Version)})
 }
 
 func putGzipJSON(ctx context.Context, st Store, key string, v any) error {
@@ -467,28 +505,57 @@ func putGzipJSON(ctx context.Context, st Store, key string, v any) error {
 	return PutBytes(ctx, st, key, buf.Bytes())
 }
 
-// Vacuum deletes table files that no commit references and that are older than minAge
-// (orphans of crashed writers, files merged away). minAge protects readers still using an older snapshot.
+// Vacuum deletes objects no reader needs any more that are older than minAge: table files that no
+// commit references (orphans of crashed writers, files merged away), consumed-object manifests that
+// newer ones replaced, and checkpoints older than the newest two. minAge protects readers and writers
+// still using an older snapshot.
 func (l *Lake) Vacuum(ctx context.Context, minAge time.Duration) (deleted int, err error) {
-	snap, err := l.FileSnapshot(ctx)
+	snap, err := l.Snapshot(ctx)
 	if err != nil {
 		return 0, err
 	}
-	live := make(map[string]bool, len(snap.Files))
+	live := make(map[string]bool, len(snap.Files)+len(snap.Consumed))
 	for _, f := range snap.Files {
 		live[f.Key] = true
 	}
+	for _, m := range snap.Consumed {
+		live[m] = true
+	}
 	cutoff := time.Now().Add(-minAge)
 	var doomed []string
-	for _, t := range Tables() {
-		err := l.store.List(ctx, t.Name+"/", func(o ObjectInfo) error {
-			if strings.HasSuffix(o.Key, ".parquet") && !live[o.Key] && o.Modified.Before(cutoff) {
+	old := func(prefix string, keep func(ObjectInfo) bool) error {
+		return l.store.List(ctx, prefix, func(o ObjectInfo) error {
+			if !keep(o) && !live[o.Key] && o.Modified.Before(cutoff) {
 				doomed = append(doomed, o.Key)
 			}
 			return nil
 		})
-		if err != nil {
-			return deleted, err
+	}
+	for _, t := range Tables() {
+		if err := old(t.Name+"/", func(o ObjectInfo) bool { return !strings.HasSuffix(o.Key, ".parquet") }); err != nil {
+			return 0, err
+		}
+	}
+	if err := old(consumedPrefix, func(ObjectInfo) bool { return false }); err != nil {
+		return 0, err
+	}
+	var cps []int64
+	if err := l.store.List(ctx, checkpointPrefix, func(o ObjectInfo) error {
+		if v, ok := parseVersion(o.Key, checkpointPrefix, ".json.gz"); ok {
+			cps = append(cps, v)
+		}
+		return nil
+	}); err != nil {
+		return 0, err
+	}
+	sort.Slice(cps, func(i, j int) bool { return cps[i] > cps[j] })
+	if len(cps) > 2 {
+		keepFrom := cps[1]
+		if err := old(checkpointPrefix, func(o ObjectInfo) bool {
+			v, err := strconv.ParseInt(strings.SplitN(strings.TrimPrefix(o.Key, checkpointPrefix), ".", 2)[0], 10, 64)
+			return err != nil || v >= keepFrom
+		}); err != nil {
+			return 0, err
 		}
 	}
 	for _, k := range doomed {

@@ -34,17 +34,26 @@ func TestStoreContract(t *testing.T) {
 			if _, err := st.Open(ctx, "missing"); !errors.Is(err, lake.ErrNotFound) {
 				t.Fatalf("Open(missing) = %v, want ErrNotFound", err)
 			}
-			for _, k := range []string{"b/2.txt", "a/1.txt", "b/1.txt", "c.txt"} {
+			// "b-x" sorts before "b/..." as keys ('-' < '/'), after the folder "b" in a directory walk.
+			for _, k := range []string{"b/2.txt", "a/1.txt", "b/1.txt", "c.txt", "b-x.txt", "b/d/3.txt", "b/d-e.txt", "bb/4.txt"} {
 				if err := lake.PutBytes(ctx, st, k, []byte("data "+k)); err != nil {
 					t.Fatal(err)
 				}
 			}
-			var keys []string
-			if err := st.List(ctx, "b/", func(o lake.ObjectInfo) error { keys = append(keys, o.Key); return nil }); err != nil {
-				t.Fatal(err)
-			}
-			if got := strings.Join(keys, ","); got != "b/1.txt,b/2.txt" {
-				t.Fatalf("List(b/) = %s", got)
+			for _, tc := range []struct{ prefix, want string }{
+				{"b/", "b/1.txt,b/2.txt,b/d-e.txt,b/d/3.txt"},
+				{"b", "b-x.txt,b/1.txt,b/2.txt,b/d-e.txt,b/d/3.txt,bb/4.txt"},
+				{"b/d", "b/d-e.txt,b/d/3.txt"},
+				{"", "a/1.txt,b-x.txt,b/1.txt,b/2.txt,b/d-e.txt,b/d/3.txt,bb/4.txt,c.txt"},
+				{"z/", ""},
+			} {
+				var keys []string
+				if err := st.List(ctx, tc.prefix, func(o lake.ObjectInfo) error { keys = append(keys, o.Key); return nil }); err != nil {
+					t.Fatal(err)
+				}
+				if got := strings.Join(keys, ","); got != tc.want {
+					t.Errorf("List(%q) = %s, want %s (lexical key order)", tc.prefix, got, tc.want)
+				}
 			}
 			b, err := lake.ReadAll(ctx, st, "a/1.txt")
 			if err != nil || string(b) != "data a/1.txt" {
@@ -113,16 +122,16 @@ func TestCommitLog(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if read.Version != 30 || len(read.Files) != 20 || len(read.Sources) != 30 || len(s.Files) != 20 {
-				t.Fatalf("after 30 commits: version %d, %d files (in memory %d), %d sources", read.Version, len(read.Files), len(s.Files), len(read.Sources))
+			if read.Version != 30 || len(read.Files) != 20 || consumed(t, l, read) != 30 || len(s.Files) != 20 {
+				t.Fatalf("after 30 commits: version %d, %d files (in memory %d), %d sources", read.Version, len(read.Files), len(s.Files), consumed(t, l, read))
 			}
 			if read.Live("cloudtrail/f29.parquet") || !read.Live("cloudtrail/f30.parquet") {
 				t.Fatal("removed file still live or added file missing")
 			}
 			// Readers get the same files without the consumed-object state.
 			light, err := l.FileSnapshot(ctx)
-			if err != nil || light.Version != 30 || len(light.Files) != 20 || light.Sources != nil {
-				t.Fatalf("FileSnapshot: version %d, %d files, sources %v, %v", light.Version, len(light.Files), light.Sources, err)
+			if err != nil || light.Version != 30 || len(light.Files) != 20 || light.Consumed != nil {
+				t.Fatalf("FileSnapshot: version %d, %d files, consumed %v, %v", light.Version, len(light.Files), light.Consumed, err)
 			}
 			// Commits on a reader's snapshot (up to and past the next checkpoint) must not checkpoint a state
 			// without the consumed objects: a compactor would then read every raw object again.
@@ -131,8 +140,8 @@ func TestCommitLog(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			if full, err := l.Snapshot(ctx); err != nil || full.Version != 50 || len(full.Sources) != 30 || len(full.Files) != 40 {
-				t.Fatalf("after commits on a FileSnapshot: version %d, %d sources, %d files, %v; want 50, 30, 40", full.Version, len(full.Sources), len(full.Files), err)
+			if full, err := l.Snapshot(ctx); err != nil || full.Version != 50 || consumed(t, l, full) != 30 || len(full.Files) != 40 {
+				t.Fatalf("after commits on a FileSnapshot: version %d, %d sources, %d files, %v; want 50, 30, 40", full.Version, consumed(t, l, full), len(full.Files), err)
 			}
 			// A writer on a stale base that consumes an object another writer consumed gets ErrConflict.
 			_, err = l.Commit(ctx, s0, lake.Commit{Sources: []lake.SourceObject{{Key: "raw/5"}}})
@@ -179,8 +188,8 @@ func TestConcurrentCommitsAllLand(t *testing.T) {
 				}
 			}
 			s, err := l.Snapshot(ctx)
-			if err != nil || s.Version != 8 || len(s.Sources) != 8 {
-				t.Fatalf("8 concurrent commits: version %d sources %d err %v", s.Version, len(s.Sources), err)
+			if err != nil || s.Version != 8 || consumed(t, l, s) != 8 {
+				t.Fatalf("8 concurrent commits: version %d sources %d err %v", s.Version, consumed(t, l, s), err)
 			}
 		})
 	}
@@ -223,4 +232,13 @@ func TestLocalPathsCachesAndVerifies(t *testing.T) {
 	if _, err := l.LocalPaths(ctx, []lake.FileEntry{good}); err != nil {
 		t.Fatalf("cache not reused: %v", err)
 	}
+}
+
+func consumed(t *testing.T, l *lake.Lake, s *lake.Snapshot) int {
+	t.Helper()
+	n := 0
+	if err := l.EachConsumed(context.Background(), s, func(lake.SourceObject) error { n++; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }

@@ -39,52 +39,60 @@ func (s *localStore) URL() string { return s.root }
 func (s *localStore) Path(key string) string { return filepath.Join(s.root, filepath.FromSlash(key)) }
 
 func (s *localStore) List(ctx context.Context, prefix string, fn func(ObjectInfo) error) error {
-	// Walk from the deepest directory the prefix names, then filter by the full prefix.
+	// Start from the deepest directory the prefix names, then filter by the full prefix.
 	dir := prefix
 	if i := strings.LastIndexByte(dir, '/'); i >= 0 {
 		dir = dir[:i]
 	} else {
 		dir = ""
 	}
-	start := s.Path(dir)
-	var infos []ObjectInfo
-	err := filepath.WalkDir(start, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
-				return nil
-			}
-			return err
-		}
-		if d.IsDir() || strings.HasPrefix(d.Name(), ".tmp-") {
-			return nil
-		}
-		rel, err := filepath.Rel(s.root, p)
-		if err != nil {
-			return err
-		}
-		key := filepath.ToSlash(rel)
-		if !strings.HasPrefix(key, prefix) {
-			return nil
-		}
-		fi, err := d.Info()
-		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
-				return nil
-			}
-			return err
-		}
-		infos = append(infos, ObjectInfo{Key: key, Size: fi.Size(), Modified: fi.ModTime().UTC()})
-		return nil
-	})
+	return s.listDir(ctx, dir, prefix, fn)
+}
+
+// listDir calls fn for the objects under dir ("" for the root) in lexical key order, one directory in
+// memory at a time: a directory's entries sort as their keys do, a subdirectory "a" as "a/".
+func (s *localStore) listDir(ctx context.Context, dir, prefix string, fn func(ObjectInfo) error) error {
+	entries, err := os.ReadDir(s.Path(dir))
 	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
 		return err
 	}
-	sort.Slice(infos, func(i, j int) bool { return infos[i].Key < infos[j].Key })
-	for _, in := range infos {
+	name := func(e fs.DirEntry) string {
+		if e.IsDir() {
+			return e.Name() + "/"
+		}
+		return e.Name()
+	}
+	sort.Slice(entries, func(i, j int) bool { return name(entries[i]) < name(entries[j]) })
+	for _, e := range entries {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if err := fn(in); err != nil {
+		key := e.Name()
+		if dir != "" {
+			key = dir + "/" + key
+		}
+		if e.IsDir() {
+			if strings.HasPrefix(key+"/", prefix) || strings.HasPrefix(prefix, key+"/") {
+				if err := s.listDir(ctx, key, prefix, fn); err != nil {
+					return err
+				}
+			}
+			continue
+		}
+		if strings.HasPrefix(e.Name(), ".tmp-") || !strings.HasPrefix(key, prefix) {
+			continue
+		}
+		fi, err := e.Info()
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				continue // deleted since ReadDir
+			}
+			return err
+		}
+		if err := fn(ObjectInfo{Key: key, Size: fi.Size(), Modified: fi.ModTime().UTC()}); err != nil {
 			return err
 		}
 	}
