@@ -2,6 +2,7 @@ package compact
 
 import (
 	"bytes"
+	"container/heap"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -200,43 +201,81 @@ func (b *tableBuf[T]) trimSeen(keep []partKey) {
 // write sorts rows by event time and stores them as one new, uniquely named Parquet file.
 func (b *tableBuf[T]) write(w *writer, k partKey, rows []*T) (lake.FileEntry, error) {
 	sort.SliceStable(rows, func(i, j int) bool { return b.at(rows[i]).Before(b.at(rows[j])) })
-	var buf bytes.Buffer
-	pw := parquet.NewGenericWriter[T](&buf,
+	f := b.newFile(k)
+	for _, r := range rows {
+		if err := f.add(r); err != nil {
+			return lake.FileEntry{}, err
+		}
+	}
+	return f.finish(w)
+}
+
+// fileWriter builds one Parquet file of a partition from rows handed to it in event-time order.
+// The parquet writer compresses pages as they fill: memory is about the compressed file.
+type fileWriter[T any] struct {
+	b     *tableBuf[T]
+	k     partKey
+	buf   bytes.Buffer
+	pw    *parquet.GenericWriter[T]
+	chunk []T
+	fe    lake.FileEntry
+}
+
+func (b *tableBuf[T]) newFile(k partKey) *fileWriter[T] {
+	f := &fileWriter[T]{b: b, k: k, chunk: make([]T, 0, 4096)}
+	f.pw = parquet.NewGenericWriter[T](&f.buf,
 		parquet.Compression(&parquet.Zstd),
 		parquet.MaxRowsPerRowGroup(rowsPerRowGroup),
 		parquet.CreatedBy("lakehunt", "1", ""))
-	chunk := make([]T, 0, 4096)
-	for i, r := range rows {
-		chunk = append(chunk, *r)
-		if len(chunk) == cap(chunk) || i == len(rows)-1 {
-			if _, err := pw.Write(chunk); err != nil {
-				return lake.FileEntry{}, fmt.Errorf("write %s rows: %w", b.name, err)
-			}
-			chunk = chunk[:0]
-		}
+	return f
+}
+
+func (f *fileWriter[T]) add(r *T) error {
+	t, in := f.b.at(r).UTC(), f.b.lineage(r).IngestedAt
+	if f.fe.Rows == 0 {
+		f.fe.MinTime, f.fe.MinIngested, f.fe.MaxIngested = t, in, in
 	}
-	if err := pw.Close(); err != nil {
-		return lake.FileEntry{}, fmt.Errorf("write %s rows: %w", b.name, err)
+	f.fe.MaxTime = t
+	if in.Before(f.fe.MinIngested) {
+		f.fe.MinIngested = in
+	}
+	if in.After(f.fe.MaxIngested) {
+		f.fe.MaxIngested = in
+	}
+	f.fe.Rows++
+	f.chunk = append(f.chunk, *r)
+	if len(f.chunk) == cap(f.chunk) {
+		return f.writeChunk()
+	}
+	return nil
+}
+
+func (f *fileWriter[T]) writeChunk() error {
+	if _, err := f.pw.Write(f.chunk); err != nil {
+		return fmt.Errorf("write %s rows: %w", f.b.name, err)
+	}
+	clear(f.chunk) // drop the strings for the collector
+	f.chunk = f.chunk[:0]
+	return nil
+}
+
+func (f *fileWriter[T]) finish(w *writer) (lake.FileEntry, error) {
+	if err := f.writeChunk(); err != nil {
+		return lake.FileEntry{}, err
+	}
+	if err := f.pw.Close(); err != nil {
+		return lake.FileEntry{}, fmt.Errorf("write %s rows: %w", f.b.name, err)
 	}
 	var rnd [6]byte
 	_, _ = rand.Read(rnd[:])
-	key := fmt.Sprintf("%s/part-%s-%s.parquet", lake.PartitionPath(b.name, k.account, k.region, k.day),
+	k := f.k
+	fe := f.fe
+	fe.Table, fe.AccountID, fe.Region, fe.Day = f.b.name, k.account, k.region, k.day
+	fe.Key = fmt.Sprintf("%s/part-%s-%s.parquet", lake.PartitionPath(f.b.name, k.account, k.region, k.day),
 		w.opts.Now().UTC().Format("20060102T150405Z"), hex.EncodeToString(rnd[:]))
-	sum := sha256.Sum256(buf.Bytes())
-	fe := lake.FileEntry{Table: b.name, Key: key, AccountID: k.account, Region: k.region, Day: k.day,
-		Rows: int64(len(rows)), Size: int64(buf.Len()), SHA256: hex.EncodeToString(sum[:]),
-		MinTime: b.at(rows[0]).UTC(), MaxTime: b.at(rows[len(rows)-1]).UTC()}
-	fe.MinIngested, fe.MaxIngested = b.lineage(rows[0]).IngestedAt, b.lineage(rows[0]).IngestedAt
-	for _, r := range rows {
-		t := b.lineage(r).IngestedAt
-		if t.Before(fe.MinIngested) {
-			fe.MinIngested = t
-		}
-		if t.After(fe.MaxIngested) {
-			fe.MaxIngested = t
-		}
-	}
-	if err := w.opts.Lake.Store().Put(w.ctx, key, bytes.NewReader(buf.Bytes()), int64(buf.Len())); err != nil {
+	sum := sha256.Sum256(f.buf.Bytes())
+	fe.Size, fe.SHA256 = int64(f.buf.Len()), hex.EncodeToString(sum[:])
+	if err := w.opts.Lake.Store().Put(w.ctx, fe.Key, bytes.NewReader(f.buf.Bytes()), int64(f.buf.Len())); err != nil {
 		return lake.FileEntry{}, err
 	}
 	w.sum.FilesWritten++
@@ -265,15 +304,14 @@ func (b *tableBuf[T]) merge(w *writer) error {
 			continue
 		}
 		sort.Slice(files, func(i, j int) bool { return files[i].MinTime.Before(files[j].MinTime) })
-		// Groups reach the target size (so the merged file is no longer small and is not merged again)
-		// or the batch row count, whichever comes first: that bounds the rows held in memory.
+		// Groups reach the target size, so the merged file is no longer small and is not merged again.
+		// Their rows are streamed, not held: memory does not depend on the group's size.
 		var group []lake.FileEntry
-		var rows, size int64
+		var size int64
 		for i, f := range files {
 			group = append(group, f)
-			rows += f.Rows
 			size += f.Size
-			if rows < int64(w.opts.BatchRows) && size < w.opts.SmallFileBytes && i < len(files)-1 {
+			if size < w.opts.SmallFileBytes && len(group) < maxMergeFiles && i < len(files)-1 {
 				continue
 			}
 			if len(group) > 1 {
@@ -281,29 +319,66 @@ func (b *tableBuf[T]) merge(w *writer) error {
 					return err
 				}
 			}
-			group, rows, size = nil, 0, 0
+			group, size = nil, 0
 		}
 	}
 	return nil
 }
 
+// maxMergeFiles bounds the files one merge reads at once (open files, read buffers); a partition with
+// more small files than that is merged over several runs.
+const maxMergeFiles = 64
+
+// mergeRowBudget is about how many rows a merge holds in read buffers, across all its input files.
+const mergeRowBudget = 16 * 1024
+
+// mergeGroup k-way merges the group's files (each sorted by event time) into one sorted file.
 func (b *tableBuf[T]) mergeGroup(w *writer, group []lake.FileEntry) error {
 	paths, err := w.opts.Lake.LocalPaths(w.ctx, group)
 	if err != nil {
 		return err
 	}
-	var rows []*T
-	for _, p := range paths {
-		rs, err := readRows[T](p)
+	chunk := max(16, mergeRowBudget/len(paths))
+	h := &mergeHeap[T]{at: b.at}
+	defer h.close()
+	for i, p := range paths {
+		src, err := openMergeSource[T](p, i, chunk)
 		if err != nil {
 			return fmt.Errorf("merge: read %s: %w", p, err)
 		}
-		for i := range rs {
-			rows = append(rows, &rs[i])
+		h.all = append(h.all, src)
+		if src.n > 0 {
+			h.srcs = append(h.srcs, src)
 		}
 	}
+	heap.Init(h)
 	f0 := group[0]
-	fe, err := b.write(w, partKey{f0.AccountID, f0.Region, f0.Day}, rows)
+	out := b.newFile(partKey{f0.AccountID, f0.Region, f0.Day})
+	for h.Len() > 0 {
+		src := h.srcs[0]
+		if err := out.add(&src.buf[src.i]); err != nil {
+			return err
+		}
+		src.i++
+		if src.i == src.n {
+			if err := src.fill(); err != nil {
+				return fmt.Errorf("merge: read %s: %w", src.path, err)
+			}
+		}
+		if src.n == 0 {
+			heap.Pop(h)
+		} else {
+			heap.Fix(h, 0)
+		}
+	}
+	var rows int64
+	for _, f := range group {
+		rows += f.Rows
+	}
+	if out.fe.Rows != rows {
+		return fmt.Errorf("merge: read %d rows from %d files that hold %d; the files changed or are damaged", out.fe.Rows, len(group), rows)
+	}
+	fe, err := out.finish(w)
 	if err != nil {
 		return err
 	}
@@ -318,31 +393,78 @@ func (b *tableBuf[T]) mergeGroup(w *writer, group []lake.FileEntry) error {
 	return nil
 }
 
-func readRows[T any](path string) ([]T, error) {
+// mergeSource reads one sorted input file of a merge, a chunk at a time.
+type mergeSource[T any] struct {
+	path  string
+	order int // position in the group: equal times keep the group's order
+	file  *os.File
+	r     *parquet.GenericReader[T]
+	buf   []T
+	i, n  int
+	eof   bool
+}
+
+func openMergeSource[T any](path string, order, chunk int) (*mergeSource[T], error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
+	s := &mergeSource[T]{path: path, order: order, file: f, r: parquet.NewGenericReader[T](f), buf: make([]T, chunk)}
+	if err := s.fill(); err != nil {
+		s.close()
 		return nil, err
 	}
-	pf, err := parquet.OpenFile(f, st.Size())
-	if err != nil {
-		return nil, err
+	return s, nil
+}
+
+func (s *mergeSource[T]) fill() error {
+	s.i, s.n = 0, 0
+	if s.eof {
+		return nil
 	}
-	r := parquet.NewGenericReader[T](pf)
-	defer r.Close()
-	out := make([]T, pf.NumRows())
-	n, err := r.Read(out)
-	if int64(n) == pf.NumRows() {
-		return out, nil
+	clear(s.buf)
+	n, err := s.r.Read(s.buf)
+	s.n = n
+	if err == io.EOF {
+		s.eof = true
+		return nil
 	}
-	if err != nil {
-		return nil, err
+	return err
+}
+
+func (s *mergeSource[T]) close() {
+	_ = s.r.Close()
+	_ = s.file.Close()
+}
+
+// mergeHeap orders the sources by the event time of their next row.
+type mergeHeap[T any] struct {
+	at   func(*T) time.Time
+	srcs []*mergeSource[T] // with rows left
+	all  []*mergeSource[T] // every opened source, for close
+}
+
+func (h *mergeHeap[T]) Len() int { return len(h.srcs) }
+func (h *mergeHeap[T]) Less(i, j int) bool {
+	a, b := h.srcs[i], h.srcs[j]
+	ta, tb := h.at(&a.buf[a.i]), h.at(&b.buf[b.i])
+	if !ta.Equal(tb) {
+		return ta.Before(tb)
 	}
-	return nil, fmt.Errorf("read %d of %d rows", n, pf.NumRows())
+	return a.order < b.order
+}
+func (h *mergeHeap[T]) Swap(i, j int) { h.srcs[i], h.srcs[j] = h.srcs[j], h.srcs[i] }
+func (h *mergeHeap[T]) Push(x any)    { h.srcs = append(h.srcs, x.(*mergeSource[T])) }
+func (h *mergeHeap[T]) Pop() any {
+	x := h.srcs[len(h.srcs)-1]
+	h.srcs = h.srcs[:len(h.srcs)-1]
+	return x
+}
+
+func (h *mergeHeap[T]) close() {
+	for _, s := range h.all {
+		s.close()
+	}
 }
 
 // maxListed bounds the quarantined records and skipped objects a summary lists one by one (all are counted).
