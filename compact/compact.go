@@ -242,13 +242,21 @@ type parsed struct {
 	ct           []*lake.CloudTrailEvent // parsers hand out fresh rows: keep the pointers, copy nothing
 	vf           []*lake.VPCFlowRecord
 	r53          []*lake.Route53ResolverQuery
+	spilled      []lake.FileEntry // rows of an object too large to hold, already written (not committed)
 	bad          []lake.Quarantined
 	records      int64
 	uncompressed int64
 	err          error // object-level: quarantine the whole object
+	fatal        error // not the object's fault (the lake could not be written): the run fails
 }
 
-func (p *parsed) rows() int { return len(p.ct) + len(p.vf) + len(p.r53) }
+func (p *parsed) rows() int64 {
+	n := int64(len(p.ct) + len(p.vf) + len(p.r53))
+	for _, fe := range p.spilled {
+		n += fe.Rows
+	}
+	return n
+}
 
 // ingest parses the objects list hands on in parallel (bounded) and hands results, in listing order,
 // to the batcher.
@@ -356,13 +364,16 @@ func (w *writer) parseObject(ctx context.Context, t work) *parsed {
 		}
 		p.bad = append(p.bad, lake.Quarantined{Source: t.kind.Source, SourceKey: t.info.Key, Record: n, Reason: reason, Sample: string(bytes.ToValidUTF8(sample, []byte("?")))})
 	}
-	p.records, p.err = parseSource(cr, t, w.opts.MaxRecordBytes, p, bad)
+	p.records, p.err = w.parseSource(cr, t, p, bad)
 	p.uncompressed = cr.n
 	if p.err == nil && cr.err != nil {
 		p.err = cr.err
 	}
-	if p.err != nil {
-		p.ct, p.vf, p.r53 = nil, nil, nil
+	if p.err != nil || p.fatal != nil {
+		for _, fe := range p.spilled {
+			_ = w.opts.Lake.Store().Delete(ctx, fe.Key) // never committed; vacuum would delete it too
+		}
+		p.ct, p.vf, p.r53, p.spilled = nil, nil, nil, nil
 		if isGzipErr(p.err) {
 			p.err = fmt.Errorf("corrupt gzip: %w", p.err)
 		}

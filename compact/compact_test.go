@@ -681,3 +681,61 @@ func TestDedupSetsAreReloadedAfterAnotherWritersCommit(t *testing.T) {
 		t.Errorf("%d distinct events, want 300", len(got.eventIDs))
 	}
 }
+
+// A flow-log object can hold millions of records (AWS writes up to 75 MB of gzip per object): its rows
+// are written in pieces as they are parsed, not held whole, and still become visible in the one commit
+// that records the object consumed. An object that turns out bad after some pieces were written is
+// quarantined whole and its pieces are deleted.
+func TestLargeFlowObjectIsWrittenInPiecesAndCommittedOnce(t *testing.T) {
+	ctx := context.Background()
+	raw, _ := lake.OpenStore(ctx, t.TempDir(), lake.StoreOptions{})
+	lk, _ := lake.Open(ctx, t.TempDir(), lake.Options{})
+	flows := func(n int, from int64) []byte {
+		var b bytes.Buffer
+		b.WriteString("version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n")
+		for i := 0; i < n; i++ {
+			start := from + int64(i)*20 // crosses midnight: two partitions
+			fmt.Fprintf(&b, "2 %s eni-1 10.0.%d.%d 10.1.0.2 %d 443 6 10 840 %d %d ACCEPT OK\n", acct, i/250, i%250, 1024+i, start, start+60)
+		}
+		return b.Bytes()
+	}
+	midnight := time.Date(2022, 11, 11, 0, 0, 0, 0, time.UTC).Unix()
+	lake.PutBytes(ctx, raw, flowDir+acct+"_vpcflowlogs_us-east-1_fl-1_20221110T2355Z_big.log.gz", gz(t, flows(57, midnight-600)))
+	cut := gz(t, flows(400, midnight-600))
+	lake.PutBytes(ctx, raw, flowDir+acct+"_vpcflowlogs_us-east-1_fl-1_20221110T2356Z_cut.log.gz", cut[:len(cut)*3/4])
+
+	sum, err := Run(ctx, Options{From: raw, Lake: lk, BatchRows: 10, MergeMinFiles: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.RecordsWritten != 57 || sum.ObjectsQuarantined != 1 || sum.Commits != 1 || sum.FilesWritten < 6 {
+		t.Fatalf("summary %+v; want 57 rows written in 6 or more files, 1 object quarantined, 1 commit", sum)
+	}
+	got := readLake(t, lk)
+	if got.flows != 57 {
+		t.Errorf("%d flow rows in the lake, want the big object's 57 (none of the cut one's)", got.flows)
+	}
+	snap, _ := lk.FileSnapshot(ctx)
+	var onDisk int
+	_ = lk.Store().List(ctx, lake.TableVPCFlow+"/", func(o lake.ObjectInfo) error {
+		onDisk++
+		if !snap.Live(o.Key) {
+			t.Errorf("file %s is in the lake folder but not live: a piece of the quarantined object was left", o.Key)
+		}
+		return nil
+	})
+	if onDisk != int(sum.FilesWritten) || len(snap.FilesFor(lake.TableVPCFlow, time.Time{}, time.Time{})) != onDisk {
+		t.Errorf("%d files on disk, %d written, %d live", onDisk, sum.FilesWritten, len(snap.Files))
+	}
+	full, err := lk.Snapshot(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var records int64
+	if err := lk.EachConsumed(ctx, full, func(o lake.SourceObject) error { records += o.Records; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if records != 57 {
+		t.Errorf("consumed objects record %d rows, want 57", records)
+	}
+}

@@ -164,9 +164,7 @@ func (b *tableBuf[T]) flush(w *writer, ingestedAt time.Time) ([]lake.FileEntry, 
 		if err != nil {
 			return nil, err
 		}
-		w.sum.RecordsWritten += fe.Rows
-		w.sum.PerTable[b.name] += fe.Rows
-		w.touched[fe.Partition()] = true
+		w.wrote(fe)
 		out = append(out, fe)
 	}
 	b.parts = map[partKey][]*T{}
@@ -278,9 +276,29 @@ func (f *fileWriter[T]) finish(w *writer) (lake.FileEntry, error) {
 	if err := w.opts.Lake.Store().Put(w.ctx, fe.Key, bytes.NewReader(f.buf.Bytes()), int64(f.buf.Len())); err != nil {
 		return lake.FileEntry{}, err
 	}
-	w.sum.FilesWritten++
-	w.sum.BytesOut += fe.Size
 	return fe, nil
+}
+
+// spill writes rows of one object that is too large to buffer whole to new files, not yet committed:
+// they become visible with the commit that records the object as consumed. Safe for parse workers.
+func (b *tableBuf[T]) spill(w *writer, rows []*T) ([]lake.FileEntry, error) {
+	ingestedAt := w.opts.Now().UTC().Truncate(time.Microsecond)
+	parts := map[partKey][]*T{}
+	for _, r := range rows {
+		acct, region := b.part(r)
+		k := partKey{acct, region, b.at(r).UTC().Format("2006-01-02")}
+		parts[k] = append(parts[k], r)
+		b.lineage(r).IngestedAt = ingestedAt
+	}
+	var out []lake.FileEntry
+	for k, rs := range parts {
+		fe, err := b.write(w, k, rs)
+		if err != nil {
+			return out, err
+		}
+		out = append(out, fe)
+	}
+	return out, nil
 }
 
 // merge rewrites groups of small files of the partitions this run touched into larger ones,
@@ -382,6 +400,8 @@ func (b *tableBuf[T]) mergeGroup(w *writer, group []lake.FileEntry) error {
 	if err != nil {
 		return err
 	}
+	w.sum.FilesWritten++
+	w.sum.BytesOut += fe.Size
 	var remove []string
 	for _, f := range group {
 		remove = append(remove, f.Key)
@@ -481,6 +501,7 @@ type writer struct {
 	vf      *tableBuf[lake.VPCFlowRecord]
 	r53     *tableBuf[lake.Route53ResolverQuery]
 	sources []lake.SourceObject
+	spilled []lake.FileEntry // written by parse workers for objects in this batch
 	bad     []lake.Quarantined
 	touched map[string]bool
 	bytes   int64         // uncompressed input bytes behind the buffered rows
@@ -508,7 +529,19 @@ func newWriter(ctx context.Context, opts *Options, snap *lake.Snapshot, sum *Sum
 	return w
 }
 
+// wrote counts a file written for the batch being prepared.
+func (w *writer) wrote(fe lake.FileEntry) {
+	w.sum.FilesWritten++
+	w.sum.BytesOut += fe.Size
+	w.sum.RecordsWritten += fe.Rows
+	w.sum.PerTable[fe.Table] += fe.Rows
+	w.touched[fe.Partition()] = true
+}
+
 func (w *writer) add(p *parsed) error {
+	if p.fatal != nil {
+		return p.fatal
+	}
 	so := lake.SourceObject{Key: p.w.info.Key, Size: p.w.info.Size, ETag: p.w.info.ETag, Source: p.w.kind.Source}
 	if p.w.skip != "" {
 		so.Status, so.Reason = "skipped", p.w.skip
@@ -529,12 +562,16 @@ func (w *writer) add(p *parsed) error {
 		w.sum.Quarantine = append(w.sum.Quarantine, q)
 		w.opts.Log.Warn("object quarantined", "key", so.Key, "reason", so.Reason)
 	} else {
-		so.Status, so.Records = "ok", int64(p.rows())
+		so.Status, so.Records = "ok", p.rows()
 		w.sum.ObjectsRead++
 		w.sum.RecordsIn += p.records
 		w.ct.add(p.ct)
 		w.vf.add(p.vf)
 		w.r53.add(p.r53)
+		for _, fe := range p.spilled {
+			w.wrote(fe)
+		}
+		w.spilled = append(w.spilled, p.spilled...)
 		for _, q := range p.bad {
 			q.Time = w.opts.Now().UTC()
 			w.bad = append(w.bad, q)
@@ -567,6 +604,7 @@ func (w *writer) flush() error {
 		}
 		add = append(add, fs...)
 	}
+	add = append(add, w.spilled...)
 	sortFiles(add)
 	// Deduplicated partitions were checked against the files live in w.snap: if another compactor adds
 	// to one of them meanwhile, the commit must not be rebased over it (both could hold the same event).
@@ -585,7 +623,7 @@ func (w *writer) flush() error {
 		err = fmt.Errorf("%w\nAnother compactor is writing to this lake; nothing of this batch became visible. "+
 			"Run compact again once it has finished: it resumes where this run stopped", err)
 	}
-	w.sources, w.bad, w.bytes = nil, nil, 0
+	w.sources, w.spilled, w.bad, w.bytes = nil, nil, nil, 0
 	return err
 }
 
