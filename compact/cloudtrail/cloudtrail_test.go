@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
+	"math/rand/v2"
 	"errors"
 	"fmt"
 	"io"
@@ -656,5 +657,42 @@ func BenchmarkDecodeRecord(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// The record gate must accept exactly what encoding/json accepts: anything else reaches goccy/go-json,
+// which misbehaves on malformed input, or quarantines a record encoding/json would take.
+func TestValidAcceptsExactlyWhatEncodingJSONAccepts(t *testing.T) {
+	for _, in := range []string{
+		`{}`, `{"a":"b"}`, "{\"a\":\"tab\there\"}", "{\"a\":\"nl\nhere\"}", "{\"a\":\"\\\x01\"}", `{"a":"\u00e9\"\\"}`,
+		`{"a":"\x"}`, `{"a":1e5,"b":-0.5,"c":[true,false,null]}`, `{"a":01}`, `{"a":1.}`, `{"a":"b"} x`, `{"a":"b",}`,
+		"{\"a\":\"\x7f\"}", " {\"a\" : [ ] } \n", `"s"`, `12`, ``, `{"a":"\ud800"}`, `{"a":"b"`, `[{"a":{}}]`,
+	} {
+		if got, want := Valid([]byte(in)), json.Valid([]byte(in)); got != want {
+			t.Errorf("Valid(%q) = %v, encoding/json says %v", in, got, want)
+		}
+	}
+	var doc struct{ Records []json.RawMessage }
+	if err := json.Unmarshal(genFile(200, 7), &doc); err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	alphabet := []byte("{}[]\",:\\ \t\n\r0123456789.eE+-truefalsnul\x00\x01\x1f\x7f\xc3\xa9/bfnrtu")
+	for i := 0; i < 100_000; i++ {
+		r := append([]byte(nil), doc.Records[rng.IntN(len(doc.Records))]...)
+		for m := rng.IntN(3) + 1; m > 0 && len(r) > 0; m-- {
+			p := rng.IntN(len(r))
+			switch c := alphabet[rng.IntN(len(alphabet))]; rng.IntN(3) {
+			case 0:
+				r[p] = c
+			case 1:
+				r = append(r[:p], r[p+1:]...)
+			default:
+				r = append(r[:p], append([]byte{c}, r[p:]...)...)
+			}
+		}
+		if got, want := Valid(r), json.Valid(r); got != want {
+			t.Fatalf("Valid = %v, encoding/json says %v, on %q", got, want, r)
+		}
 	}
 }
