@@ -263,6 +263,7 @@ func (p *parsed) rows() int64 {
 func (w *writer) ingest(list func(context.Context, func(work) error) error) error {
 	ctx, cancel := context.WithCancel(w.ctx)
 	defer cancel()
+	defer w.stopFlusher()
 	type slot struct{ ch chan *parsed }
 	slots := make(chan slot, w.opts.Workers*2)
 	var listErr error
@@ -309,7 +310,7 @@ func (w *writer) ingest(list func(context.Context, func(work) error) error) erro
 	if listErr != nil {
 		return listErr
 	}
-	return w.flush()
+	return w.drain()
 }
 
 const progressEvery = 500 * time.Millisecond
@@ -408,6 +409,8 @@ func (c *countingReader) Read(b []byte) (int, error) {
 }
 
 func (w *writer) progressLine() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	return fmt.Sprintf("compact: %d objects listed, %d read, %d records in, %d written, %d duplicates, %d quarantined",
 		w.listed.Load(), w.sum.ObjectsRead+w.sum.ObjectsQuarantined, w.sum.RecordsIn, w.sum.RecordsWritten, w.sum.DuplicatesDropped, w.sum.RecordsQuarantined)
 }

@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"sort"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -26,7 +27,8 @@ const rowsPerRowGroup = 256 * 1024
 
 type partKey struct{ account, region, day string }
 
-// tableBuf buffers one table's rows per partition until the batch is flushed.
+// tableBuf buffers one table's rows per partition for the batch being filled (parts, by the ingest
+// loop), and keeps the dedup sets the flusher checks batches against (seen, by the flusher only).
 type tableBuf[T any] struct {
 	name    string
 	at      func(*T) time.Time
@@ -34,14 +36,17 @@ type tableBuf[T any] struct {
 	id      func(*T) string // dedup key; nil when the source has none
 	lineage func(*T) *lake.Lineage
 	parts   map[partKey][]*T
+	n       int // rows in parts
 	seen    map[partKey]map[xxh3.Uint128]struct{}
 }
 
 type flusher interface {
 	buffered() int
+	// take returns the rows buffered so far (a map[partKey][]*T) and starts an empty set.
+	take() any
 	deduplicates() bool
 	forgetSeen()
-	flush(w *writer, ingestedAt time.Time) ([]lake.FileEntry, error)
+	flush(w *writer, parts any, ingestedAt time.Time) ([]lake.FileEntry, error)
 	merge(w *writer) error
 }
 
@@ -55,19 +60,20 @@ func (b *tableBuf[T]) add(rows []*T) {
 		k := partKey{acct, region, b.at(r).UTC().Format("2006-01-02")}
 		b.parts[k] = append(b.parts[k], r)
 	}
+	b.n += len(rows)
+}
+
+func (b *tableBuf[T]) take() any {
+	parts := b.parts
+	b.parts, b.n = map[partKey][]*T{}, 0
+	return parts
 }
 
 func (b *tableBuf[T]) deduplicates() bool { return b.id != nil }
 
 func (b *tableBuf[T]) forgetSeen() { b.seen = map[partKey]map[xxh3.Uint128]struct{}{} }
 
-func (b *tableBuf[T]) buffered() int {
-	n := 0
-	for _, rows := range b.parts {
-		n += len(rows)
-	}
-	return n
-}
+func (b *tableBuf[T]) buffered() int { return b.n }
 
 // seenIDs returns the dedup set of a partition, loading the ids already committed in it on first use.
 // A duplicate event has the same event time, account and region, so the partition is the whole scope.
@@ -125,9 +131,10 @@ func readIDs(path string, fn func(string)) error {
 	}
 }
 
-func (b *tableBuf[T]) flush(w *writer, ingestedAt time.Time) ([]lake.FileEntry, error) {
-	keys := make([]partKey, 0, len(b.parts))
-	for k := range b.parts {
+func (b *tableBuf[T]) flush(w *writer, batch any, ingestedAt time.Time) ([]lake.FileEntry, error) {
+	parts := batch.(map[partKey][]*T)
+	keys := make([]partKey, 0, len(parts))
+	for k := range parts {
 		keys = append(keys, k)
 	}
 	sort.Slice(keys, func(i, j int) bool {
@@ -136,7 +143,7 @@ func (b *tableBuf[T]) flush(w *writer, ingestedAt time.Time) ([]lake.FileEntry, 
 	})
 	var out []lake.FileEntry
 	for _, k := range keys {
-		rows := b.parts[k]
+		rows := parts[k]
 		if b.id != nil {
 			seen, err := b.seenIDs(w, k)
 			if err != nil {
@@ -146,7 +153,9 @@ func (b *tableBuf[T]) flush(w *writer, ingestedAt time.Time) ([]lake.FileEntry, 
 			for _, r := range rows {
 				h := xxh3.HashString128(b.id(r))
 				if _, dup := seen[h]; dup {
+					w.mu.Lock()
 					w.sum.DuplicatesDropped++
+					w.mu.Unlock()
 					continue
 				}
 				seen[h] = struct{}{}
@@ -167,7 +176,6 @@ func (b *tableBuf[T]) flush(w *writer, ingestedAt time.Time) ([]lake.FileEntry, 
 		w.wrote(fe)
 		out = append(out, fe)
 	}
-	b.parts = map[partKey][]*T{}
 	b.trimSeen(keys)
 	return out, nil
 }
@@ -500,16 +508,31 @@ type writer struct {
 	ct      *tableBuf[lake.CloudTrailEvent]
 	vf      *tableBuf[lake.VPCFlowRecord]
 	r53     *tableBuf[lake.Route53ResolverQuery]
-	sources []lake.SourceObject
-	spilled []lake.FileEntry // written by parse workers for objects in this batch
-	bad     []lake.Quarantined
+	cur     *batch // being filled by the ingest loop
 	touched map[string]bool
 	bytes   int64         // uncompressed input bytes behind the buffered rows
 	listed  *atomic.Int64 // raw objects listed so far, for progress
+
+	// The flusher writes and commits batches in order on its own goroutine while the ingest loop fills
+	// the next one: parsing and writing overlap, and memory holds at most two batches. It owns snap,
+	// the dedup sets, touched and the summary's output counters (under mu, for the progress line).
+	batches   chan *batch
+	flushDone chan struct{}
+	flushErr  error
+	mu        sync.Mutex
+}
+
+// batch is what one compact commit records: the rows of a set of raw objects, the objects, and what
+// was quarantined from them.
+type batch struct {
+	parts   map[string]any // table -> its flusher's take()
+	sources []lake.SourceObject
+	spilled []lake.FileEntry // written by parse workers for objects in this batch
+	bad     []lake.Quarantined
 }
 
 func newWriter(ctx context.Context, opts *Options, snap *lake.Snapshot, sum *Summary) *writer {
-	w := &writer{ctx: ctx, opts: opts, snap: snap, sum: sum, touched: map[string]bool{}}
+	w := &writer{ctx: ctx, opts: opts, snap: snap, sum: sum, touched: map[string]bool{}, cur: &batch{}}
 	w.ct = newTableBuf(lake.TableCloudTrail,
 		func(r *lake.CloudTrailEvent) time.Time { return r.EventTime },
 		func(r *lake.CloudTrailEvent) (string, string) { return r.AccountID, r.Region },
@@ -529,8 +552,10 @@ func newWriter(ctx context.Context, opts *Options, snap *lake.Snapshot, sum *Sum
 	return w
 }
 
-// wrote counts a file written for the batch being prepared.
+// wrote counts a file written for the batch being committed.
 func (w *writer) wrote(fe lake.FileEntry) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	w.sum.FilesWritten++
 	w.sum.BytesOut += fe.Size
 	w.sum.RecordsWritten += fe.Rows
@@ -549,7 +574,7 @@ func (w *writer) add(p *parsed) error {
 		if len(w.sum.Skipped) < maxListed {
 			w.sum.Skipped = append(w.sum.Skipped, so)
 		}
-		w.sources = append(w.sources, so)
+		w.cur.sources = append(w.cur.sources, so)
 		return nil
 	}
 	w.sum.BytesIn += p.w.info.Size
@@ -558,7 +583,7 @@ func (w *writer) add(p *parsed) error {
 		so.Status, so.Reason = "quarantined", p.err.Error()
 		w.sum.ObjectsQuarantined++
 		q := lake.Quarantined{Time: w.opts.Now().UTC(), Source: so.Source, SourceKey: so.Key, Reason: so.Reason}
-		w.bad = append(w.bad, q)
+		w.cur.bad = append(w.cur.bad, q)
 		w.sum.Quarantine = append(w.sum.Quarantine, q)
 		w.opts.Log.Warn("object quarantined", "key", so.Key, "reason", so.Reason)
 	} else {
@@ -568,43 +593,90 @@ func (w *writer) add(p *parsed) error {
 		w.ct.add(p.ct)
 		w.vf.add(p.vf)
 		w.r53.add(p.r53)
-		for _, fe := range p.spilled {
-			w.wrote(fe)
-		}
-		w.spilled = append(w.spilled, p.spilled...)
+		w.cur.spilled = append(w.cur.spilled, p.spilled...)
 		for _, q := range p.bad {
 			q.Time = w.opts.Now().UTC()
-			w.bad = append(w.bad, q)
+			w.cur.bad = append(w.cur.bad, q)
 			w.sum.RecordsQuarantined++
 			if len(w.sum.Quarantine) < maxListed {
 				w.sum.Quarantine = append(w.sum.Quarantine, q)
 			}
 		}
 	}
-	w.sources = append(w.sources, so)
+	w.cur.sources = append(w.cur.sources, so)
 	w.bytes += p.uncompressed
 	if w.bytes >= w.opts.BatchBytes || w.ct.buffered()+w.vf.buffered()+w.r53.buffered() >= w.opts.BatchRows {
-		return w.flush()
+		return w.handOff()
 	}
 	return nil
 }
 
-// flush writes every buffered row and commits the files together with the raw objects they came from.
-// Until the commit lands none of it is visible, and the objects count as not consumed.
-func (w *writer) flush() error {
-	if len(w.sources) == 0 {
+// handOff passes the batch being filled to the flusher, once it has taken the previous one.
+func (w *writer) handOff() error {
+	if len(w.cur.sources) == 0 {
 		return nil
 	}
+	b := w.cur
+	b.parts = map[string]any{}
+	for name, t := range w.tables {
+		b.parts[name] = t.take()
+	}
+	w.cur, w.bytes = &batch{}, 0
+	if w.batches == nil {
+		w.batches, w.flushDone = make(chan *batch), make(chan struct{})
+		go func() {
+			defer close(w.flushDone)
+			for b := range w.batches {
+				if err := w.flush(b); err != nil {
+					w.flushErr = err
+					return
+				}
+			}
+		}()
+	}
+	select {
+	case w.batches <- b:
+		return nil
+	case <-w.flushDone:
+		return w.flushErr
+	}
+}
+
+// drain hands off the last batch and waits until every batch is committed (or one failed).
+func (w *writer) drain() error {
+	err := w.handOff()
+	w.stopFlusher()
+	if err != nil {
+		return err
+	}
+	return w.flushErr
+}
+
+// stopFlusher lets the flusher finish the batch it has and waits for it.
+func (w *writer) stopFlusher() {
+	if w.batches != nil {
+		close(w.batches)
+		<-w.flushDone
+		w.batches = nil
+	}
+}
+
+// flush writes a batch's rows and commits the files together with the raw objects they came from.
+// Until the commit lands none of it is visible, and the objects count as not consumed.
+func (w *writer) flush(b *batch) error {
 	ingestedAt := w.opts.Now().UTC().Truncate(time.Microsecond)
 	var add []lake.FileEntry
 	for _, name := range Sources {
-		fs, err := w.tables[name].flush(w, ingestedAt)
+		fs, err := w.tables[name].flush(w, b.parts[name], ingestedAt)
 		if err != nil {
 			return err
 		}
 		add = append(add, fs...)
 	}
-	add = append(add, w.spilled...)
+	for _, fe := range b.spilled {
+		w.wrote(fe)
+	}
+	add = append(add, b.spilled...)
 	sortFiles(add)
 	// Deduplicated partitions were checked against the files live in w.snap: if another compactor adds
 	// to one of them meanwhile, the commit must not be rebased over it (both could hold the same event).
@@ -614,16 +686,17 @@ func (w *writer) flush() error {
 			exclusive = append(exclusive, f.Partition())
 		}
 	}
+	w.mu.Lock()
 	w.sum.PartitionsWritten = len(w.touched)
+	w.mu.Unlock()
 	if w.opts.afterWrite != nil {
 		w.opts.afterWrite()
 	}
-	err := w.commit(lake.Commit{Operation: "compact", Add: add, Sources: w.sources, Quarantine: w.bad, Exclusive: exclusive})
+	err := w.commit(lake.Commit{Operation: "compact", Add: add, Sources: b.sources, Quarantine: b.bad, Exclusive: exclusive})
 	if errors.Is(err, lake.ErrConflict) {
 		err = fmt.Errorf("%w\nAnother compactor is writing to this lake; nothing of this batch became visible. "+
 			"Run compact again once it has finished: it resumes where this run stopped", err)
 	}
-	w.sources, w.spilled, w.bad, w.bytes = nil, nil, nil, 0
 	return err
 }
 
@@ -641,7 +714,9 @@ func (w *writer) commit(c lake.Commit) error {
 		}
 	}
 	w.snap = next
+	w.mu.Lock()
 	w.sum.Commits++
+	w.mu.Unlock()
 	return nil
 }
 
