@@ -22,8 +22,6 @@ import (
 // trailing partial day (from midnight to the window start) is summarised fresh every run and only
 // feeds values profiles; measures profiles are per whole day.
 type BaselineInput struct {
-	Start time.Time // first whole day (UTC midnight)
-	Days  int       // whole days
 	// Tables maps a table to its day slices (whole days and an optional partial day).
 	Tables map[string][]DaySlice
 	// Fetch makes a day's files local and returns their paths, in the order of DaySlice.Files. It is
@@ -94,6 +92,29 @@ func (s *Session) BuildBaselines(ctx context.Context, h *huntfile.Hunt, in Basel
 		}
 	}
 	return st, nil
+}
+
+// WarmBaselines puts the summaries of the whole days in in into the cache without building profile
+// tables: a run calls it for its window, which is part of the next runs' baselines.
+func (s *Session) WarmBaselines(ctx context.Context, h *huntfile.Hunt, in BaselineInput, cacheDir string) error {
+	if h.Baseline == nil || cacheDir == "" {
+		return nil
+	}
+	for i, p := range h.Baseline.Profiles {
+		t, err := lake.LookupTable(p.Table)
+		if err != nil {
+			return &ProfileError{Index: i, Err: err}
+		}
+		for j, day := range in.Tables[p.Table] {
+			if len(day.Files) == 0 || !day.Whole() {
+				continue
+			}
+			if _, _, err := s.daySummary(ctx, h.ID, p, t, day, j, cacheDir, in.Fetch); err != nil {
+				return &ProfileError{Index: i, Err: err}
+			}
+		}
+	}
+	return nil
 }
 
 // ProfileError is a baseline profile that failed; Index is its position in baseline.profiles.

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -238,7 +239,7 @@ func TestBaselineCache(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		in := baselineInput(lk, snap, h, w)
+		in := dayInput(lk, snap, h, w.BaselineStart, w.Start)
 		s, err := NewSession(ctx, map[string][]string{lake.TableCloudTrail: nil})
 		if err != nil {
 			t.Fatal(err)
@@ -273,6 +274,35 @@ func TestBaselineCache(t *testing.T) {
 	}
 	if len(rows3) != len(rows1)+1 || !strings.Contains(mustJSON(rows3), "kms.amazonaws.com:Decrypt") {
 		t.Errorf("late data is not in the baseline: %s", mustJSON(rows3))
+	}
+}
+
+// A run summarises its window's whole days into the baseline cache, so the next day's run, whose baseline
+// now includes that window, summarises no history at all; its findings are the same as without a cache.
+func TestRunWarmsTheNextDaysBaseline(t *testing.T) {
+	ctx := context.Background()
+	lk := plantedLake(t)
+	h := libraryHunt(t, "cloudtrail-new-behaviour")
+	cache := t.TempDir()
+	run := func(to, cacheDir string) (string, []lake.Finding) {
+		var log bytes.Buffer
+		r, fs, err := Run(ctx, RunOptions{Lake: lk, Hunts: []*huntfile.Hunt{h}, To: mustTime(to), CacheDir: cacheDir, Log: &log,
+			Now: func() time.Time { return mustTime(to).Add(10 * time.Minute) }})
+		if err != nil || r.FailedCount != 0 {
+			t.Fatalf("run to %s: %v %+v", to, err, r)
+		}
+		return log.String(), fs
+	}
+	if first, _ := run("2024-08-20T00:00:00Z", cache); !strings.Contains(first, "(baseline: 0 days from the cache") {
+		t.Fatalf("first run used a cache it could not have: %s", first)
+	}
+	next, withCache := run("2024-08-21T00:00:00Z", cache)
+	if !strings.Contains(next, " 0 summarised") {
+		t.Errorf("next day's run summarised history again: %s", next)
+	}
+	_, without := run("2024-08-21T00:00:00Z", "")
+	if mustJSON(withCache) != mustJSON(without) || len(without) == 0 {
+		t.Errorf("findings with the warmed cache differ from those without a cache:\n%s\n%s", mustJSON(withCache), mustJSON(without))
 	}
 }
 

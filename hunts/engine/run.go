@@ -157,7 +157,7 @@ func runHunt(ctx context.Context, opts RunOptions, snap *lake.Snapshot, h *huntf
 		}
 		files[t] = paths
 	}
-	in := baselineInput(opts.Lake, snap, h, w)
+	in := dayInput(opts.Lake, snap, h, w.BaselineStart, w.Start)
 	s, err := NewSession(ctx, files)
 	if err != nil {
 		return hr, nil, bst, err
@@ -176,6 +176,12 @@ func runHunt(ctx context.Context, opts RunOptions, snap *lake.Snapshot, h *huntf
 		return hr, nil, bst, fmt.Errorf("query: %w", err)
 	}
 	hr.RowsReturned = int64(len(res.Rows))
+	if opts.CacheDir != "" && h.Baseline != nil {
+		// The window's whole days are the next runs' baseline: summarising them now, while their files are
+		// at hand, lets the next day's run read one new day of history instead of this whole window again.
+		// A failure here only costs that later run the time; it summarises the day itself and reports it.
+		_ = s.WarmBaselines(ctx, h, dayInput(opts.Lake, snap, h, w.Start, w.End), opts.CacheDir)
+	}
 	prog, diags := Compile(h, res.Columns, now)
 	var errs []string
 	for _, d := range diags {
@@ -194,10 +200,11 @@ func runHunt(ctx context.Context, opts RunOptions, snap *lake.Snapshot, h *huntf
 	return hr, out.Findings, bst, nil
 }
 
-// baselineInput lists, per profile table and UTC day of the baseline, the local files to summarise.
-// Nothing is downloaded here: Fetch downloads a day only when its summary is not cached.
-func baselineInput(lk *lake.Lake, snap *lake.Snapshot, h *huntfile.Hunt, w Window) BaselineInput {
-	in := BaselineInput{Start: w.BaselineStart, Days: w.BaselineDays, Tables: map[string][]DaySlice{}}
+// dayInput lists, per profile table and UTC day from midnight(from) to to, the local files to summarise
+// (the day of from starts at from, the day of to ends at to). Nothing is downloaded here: Fetch downloads
+// a day only when its summary is not cached.
+func dayInput(lk *lake.Lake, snap *lake.Snapshot, h *huntfile.Hunt, from, to time.Time) BaselineInput {
+	in := BaselineInput{Tables: map[string][]DaySlice{}}
 	if h.Baseline == nil {
 		return in
 	}
@@ -205,20 +212,22 @@ func baselineInput(lk *lake.Lake, snap *lake.Snapshot, h *huntfile.Hunt, w Windo
 	in.Fetch = func(ctx context.Context, table string, day DaySlice) ([]string, error) {
 		return lk.LocalPaths(ctx, entries[table+"@"+day.Start.Format(time.RFC3339)])
 	}
-	end := midnight(w.Start)
 	for _, p := range h.Baseline.Profiles {
 		if _, done := in.Tables[p.Table]; done {
 			continue
 		}
 		var slices []DaySlice
-		for d := w.BaselineStart; d.Before(w.Start); d = d.AddDate(0, 0, 1) {
-			sliceEnd := d.AddDate(0, 0, 1)
-			if d.Equal(end) {
-				sliceEnd = w.Start // the partial day before the window
+		for d := midnight(from); d.Before(to); d = d.AddDate(0, 0, 1) {
+			sliceStart, sliceEnd := d, d.AddDate(0, 0, 1)
+			if sliceEnd.After(to) {
+				sliceEnd = to // a partial day before the window
 			}
-			files := snap.FilesFor(p.Table, d, sliceEnd)
-			entries[p.Table+"@"+d.Format(time.RFC3339)] = files
-			ds := DaySlice{Start: d, End: sliceEnd}
+			if from.After(d) {
+				sliceStart = from
+			}
+			files := snap.FilesFor(p.Table, sliceStart, sliceEnd)
+			entries[p.Table+"@"+sliceStart.Format(time.RFC3339)] = files
+			ds := DaySlice{Start: sliceStart, End: sliceEnd}
 			for _, e := range files {
 				ds.Files = append(ds.Files, LocalFile{SHA256: e.SHA256})
 			}

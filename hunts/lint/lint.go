@@ -188,7 +188,7 @@ func checkSQL(ctx context.Context, h *huntfile.Hunt, now time.Time) []huntfile.D
 		}
 	}
 	w := engine.HuntWindow(h, time.Time{}, time.Date(2000, 1, 2, 0, 0, 0, 0, time.UTC))
-	if _, err := s.BuildBaselines(ctx, h, engine.BaselineInput{Start: w.BaselineStart, Days: w.BaselineDays}, ""); err != nil {
+	if _, err := s.BuildBaselines(ctx, h, engine.BaselineInput{}, ""); err != nil {
 		var pe *engine.ProfileError
 		if errors.As(err, &pe) {
 			return []huntfile.Diagnostic{h.At(fmt.Sprintf("baseline profile %q: %s", h.Baseline.Profiles[pe.Index].Name, unwrapSQL(pe.Err)), "baseline", "profiles", strconv.Itoa(pe.Index))}
