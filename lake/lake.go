@@ -136,11 +136,11 @@ type Commit struct {
 	Add       []FileEntry    `json:"add,omitempty"`
 	Remove    []string       `json:"remove,omitempty"`
 	Sources   []SourceObject `json:"sources,omitempty"`
-	// Consumed maps each raw folder (SourceShard) whose consumed objects this commit changed to its new
-	// manifest. Set by Lake.Commit; commits written before manifests have Sources only.
-	Consumed   map[string]string `json:"consumed,omitempty"`
-	Quarantine []Quarantined     `json:"quarantine,omitempty"`
-	Meta       map[string]string `json:"meta,omitempty"`
+	// Consumed is the new state of each raw folder (SourceShard) this commit consumed objects in. Set by
+	// Lake.Commit; commits written before this layout have Sources only.
+	Consumed   map[string]ShardState `json:"consumed,omitempty"`
+	Quarantine []Quarantined         `json:"quarantine,omitempty"`
+	Meta       map[string]string     `json:"meta,omitempty"`
 	// Exclusive lists partitions (FileEntry.Partition) whose live files this commit was computed
 	// against, e.g. deduplicated against. If another writer changed the files of any of them since the
 	// base snapshot, the commit is not rebased: ErrConflict. Not stored.
@@ -151,10 +151,10 @@ type Commit struct {
 type Snapshot struct {
 	Version int64       `json:"version"`
 	Files   []FileEntry `json:"files"`
-	// Consumed maps each raw folder to the manifest of the objects consumed under it: what a compactor
-	// needs to pick up only new objects (Lake.ConsumedIn). Nil in a FileSnapshot.
-	Consumed   map[string]string `json:"consumed"`
-	Quarantine []Quarantined     `json:"quarantine"`
+	// Consumed maps each raw folder to where the objects consumed under it are recorded: what a
+	// compactor needs to pick up only new objects (Lake.ConsumedIn). Nil in a FileSnapshot.
+	Consumed   map[string]ShardState `json:"consumed"`
+	Quarantine []Quarantined         `json:"quarantine"`
 	// pending holds, by shard, consumed objects read from a lake written before manifests (inline in
 	// checkpoints and commits). The next commit writes them into manifests.
 	pending map[string]map[string]SourceObject
@@ -237,7 +237,7 @@ func (l *Lake) FileSnapshot(ctx context.Context) (*Snapshot, error) { return l.s
 func (l *Lake) snapshot(ctx context.Context, withSources bool) (*Snapshot, error) {
 	snap := &Snapshot{noSources: !withSources}
 	if withSources {
-		snap.Consumed = map[string]string{}
+		snap.Consumed = map[string]ShardState{}
 	}
 	var cps []int64
 	err := l.store.List(ctx, checkpointPrefix, func(o ObjectInfo) error {
@@ -301,8 +301,8 @@ func apply(snap *Snapshot, files map[string]FileEntry, c *Commit) {
 	}
 	if !snap.noSources {
 		if c.Consumed != nil {
-			for sh, key := range c.Consumed {
-				snap.Consumed[sh] = key
+			for sh, st := range c.Consumed {
+				snap.Consumed[sh] = st
 				delete(snap.pending, sh)
 			}
 		} else {
@@ -334,12 +334,12 @@ func (l *Lake) readCheckpoint(ctx context.Context, v int64, snap *Snapshot, with
 			return damaged(cp.ConsumedObject, err)
 		}
 		if snap.Consumed == nil {
-			snap.Consumed = map[string]string{}
+			snap.Consumed = map[string]ShardState{}
 		}
 		return nil
 	}
 	// Written before manifests: every consumed object, inline or in one list beside the checkpoint.
-	snap.Consumed = map[string]string{}
+	snap.Consumed = map[string]ShardState{}
 	inline := make([]SourceObject, 0, len(cp.Sources))
 	for _, so := range cp.Sources {
 		inline = append(inline, so)
@@ -390,6 +390,7 @@ var ErrConflict = errors.New("concurrent commit conflict")
 // It returns the new snapshot.
 func (l *Lake) Commit(ctx context.Context, base *Snapshot, c Commit) (*Snapshot, error) {
 	basis := partitionFiles(base, c.Exclusive)
+	chosen := base // the state c.Sources were chosen against
 	for attempt := 0; attempt < 20; attempt++ {
 		var err error
 		if attempt > 0 {
@@ -399,6 +400,11 @@ func (l *Lake) Commit(ctx context.Context, base *Snapshot, c Commit) (*Snapshot,
 			for _, k := range c.Remove {
 				if !base.Live(k) {
 					return nil, fmt.Errorf("%w: file %s was removed by another writer", ErrConflict, k)
+				}
+			}
+			if !base.noSources {
+				if err := l.checkUnconsumed(ctx, chosen, base, c.Sources); err != nil {
+					return nil, err
 				}
 			}
 			now := partitionFiles(base, c.Exclusive)
@@ -411,14 +417,13 @@ func (l *Lake) Commit(ctx context.Context, base *Snapshot, c Commit) (*Snapshot,
 		if len(c.Sources) > 0 && base.noSources {
 			return nil, errFileSnapshot
 		}
+		c.Version = base.Version + 1
 		c.Consumed = nil
 		if len(c.Sources) > 0 || len(base.pending) > 0 {
-			// Checks each object against the shard's manifest of this base: consumed already is ErrConflict.
-			if c.Consumed, err = l.writeManifests(ctx, base, c.Sources); err != nil {
+			if c.Consumed, err = l.shardStates(ctx, base, c.Sources, c.Version); err != nil {
 				return nil, err
 			}
 		}
-		c.Version = base.Version + 1
 		if c.Time.IsZero() {
 			c.Time = time.Now().UTC()
 		}
@@ -440,7 +445,7 @@ func (l *Lake) Commit(ctx context.Context, base *Snapshot, c Commit) (*Snapshot,
 		}
 		if len(c.Consumed) > 0 {
 			// The caller's base stays unchanged. The commit wrote every pending shard into a manifest.
-			next.Consumed = make(map[string]string, len(base.Consumed)+len(c.Consumed))
+			next.Consumed = make(map[string]ShardState, len(base.Consumed)+len(c.Consumed))
 			for k, v := range base.Consumed {
 				next.Consumed[k] = v
 			}
@@ -518,8 +523,8 @@ func (l *Lake) Vacuum(ctx context.Context, minAge time.Duration) (deleted int, e
 	for _, f := range snap.Files {
 		live[f.Key] = true
 	}
-	for _, m := range snap.Consumed {
-		live[m] = true
+	for _, st := range snap.Consumed {
+		live[st.Manifest] = true
 	}
 	cutoff := time.Now().Add(-minAge)
 	var doomed []string

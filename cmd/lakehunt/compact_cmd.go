@@ -188,7 +188,7 @@ func newVacuumCmd() *cobra.Command {
 	)
 	c := &cobra.Command{
 		Use:   "vacuum --lake LAKE",
-		Short: "Delete lake files no commit references (orphans of killed runs, files merged away)",
+		Short: "Delete lake objects no reader needs: unreferenced data files (orphans of killed runs, files merged away), replaced consumed-object manifests, old checkpoints",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			lk, err := s3.openLake(cmd.Context(), lakeURL)
@@ -199,7 +199,7 @@ func newVacuumCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "deleted %d unreferenced files older than %s\n", n, minAge)
+			fmt.Fprintf(cmd.OutOrStdout(), "deleted %d unreferenced objects older than %s\n", n, minAge)
 			return nil
 		},
 	}
