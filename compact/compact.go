@@ -45,7 +45,10 @@ type Options struct {
 	// MaxRecordBytes is the largest single record (JSON event or log line) accepted; larger ones are
 	// quarantined. Default 8 MiB.
 	MaxRecordBytes int
-	// MergeMinFiles is how many small files a partition may hold before they are merged. Default 4.
+	// MergeMinFiles is how many small files a partition may hold before they are merged. Default 16:
+	// a merge rewrites every row it reads, so it waits until there are enough files to matter (a backfill
+	// leaves a partition-day of a busy account in about ten batch files; rewriting those cost 40% of the
+	// run); frequent small runs still leave at most this many small files per partition.
 	MergeMinFiles int
 	// SmallFileBytes is the merge target: files below half of it are merged into files of about this
 	// size. Default 8 MiB (a CloudTrail file of that size holds ~150 MB of rows in memory while merged).
@@ -102,7 +105,7 @@ func (o *Options) defaults() {
 		o.MaxRecordBytes = 8 << 20
 	}
 	if o.MergeMinFiles <= 0 {
-		o.MergeMinFiles = 4
+		o.MergeMinFiles = 16
 	}
 	if o.SmallFileBytes <= 0 {
 		o.SmallFileBytes = 8 << 20
