@@ -39,7 +39,7 @@ type Options struct {
 	Log      *slog.Logger
 	// BatchRows and BatchBytes bound memory: once this many rows, or rows parsed from this many
 	// uncompressed input bytes, are buffered, they are written and committed (at an object boundary).
-	// Defaults 200,000 rows and 32 MiB.
+	// Defaults 200,000 rows and 32 MiB; two batches are in memory (one being written, one being filled).
 	BatchRows  int
 	BatchBytes int64
 	// MaxRecordBytes is the largest single record (JSON event or log line) accepted; larger ones are
@@ -51,7 +51,7 @@ type Options struct {
 	// run); frequent small runs still leave at most this many small files per partition.
 	MergeMinFiles int
 	// SmallFileBytes is the merge target: files below half of it are merged into files of about this
-	// size. Default 8 MiB (a CloudTrail file of that size holds ~150 MB of rows in memory while merged).
+	// size. Default 8 MiB. Merges stream their rows, so it does not bound memory.
 	SmallFileBytes int64
 	// Workers parse objects in parallel. Default GOMAXPROCS.
 	Workers int
