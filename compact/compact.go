@@ -39,7 +39,9 @@ type Options struct {
 	Log      *slog.Logger
 	// BatchRows and BatchBytes bound memory: once this many rows, or rows parsed from this many
 	// uncompressed input bytes, are buffered, they are written and committed (at an object boundary).
-	// Defaults 200,000 rows and 32 MiB; two batches are in memory (one being written, one being filled).
+	// Defaults 64,000 rows and 32 MiB; two batches are in memory (one being written, one being filled).
+	// Flow-log batches reach the row bound first: at 200,000 rows the heap sat at the soft memory limit
+	// and the garbage collector doubled the run time (1M flows: 7.6 s vs 3.9 s).
 	BatchRows  int
 	BatchBytes int64
 	// MaxRecordBytes is the largest single record (JSON event or log line) accepted; larger ones are
@@ -96,7 +98,7 @@ func (o *Options) defaults() {
 		o.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	if o.BatchRows <= 0 {
-		o.BatchRows = 200_000
+		o.BatchRows = 64_000
 	}
 	if o.BatchBytes <= 0 {
 		o.BatchBytes = 32 << 20

@@ -96,7 +96,7 @@ on, and the exit code is 3 unless --allow-quarantine. List quarantined input wit
 	f.BoolVar(&asJSON, "json", false, "print a machine-readable summary on stdout")
 	f.BoolVar(&tolerate, "allow-quarantine", false, "exit 0 even if some input was quarantined")
 	f.BoolVarP(&verbose, "verbose", "v", false, "log each quarantined object and commit")
-	f.IntVar(&batch, "batch-rows", 0, "rows buffered before a commit (bounds memory; default 200000)")
+	f.IntVar(&batch, "batch-rows", 0, "rows buffered before a commit (bounds memory; default 64000)")
 	f.Int64Var(&memLimit, "memory-limit", 384, "soft memory limit in MiB for the Go runtime (0: none; GOMEMLIMIT wins)")
 	s3.register(c)
 	return c
