@@ -8,9 +8,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"path"
 	"slices"
-	"sort"
 )
 
 // The raw objects compactors consumed are recorded per raw folder, a "shard": the object key's
@@ -107,12 +107,12 @@ func (l *Lake) EachConsumed(ctx context.Context, snap *Snapshot, fn func(SourceO
 	for s := range snap.pending {
 		shards[s] = true
 	}
-	for _, s := range sortedKeys(shards) {
+	for _, s := range slices.Sorted(maps.Keys(shards)) {
 		objs, err := l.ConsumedIn(ctx, snap, s)
 		if err != nil {
 			return err
 		}
-		for _, k := range sortedKeys(objs) {
+		for _, k := range slices.Sorted(maps.Keys(objs)) {
 			if err := fn(objs[k]); err != nil {
 				return err
 			}
@@ -160,7 +160,7 @@ func (l *Lake) shardStates(ctx context.Context, base *Snapshot, sources []Source
 		}
 	}
 	out := make(map[string]ShardState, len(byShard))
-	for _, sh := range sortedKeys(byShard) {
+	for _, sh := range slices.Sorted(maps.Keys(byShard)) {
 		old := base.Consumed[sh]
 		if len(old.Commits) < maxShardCommits && len(base.pending[sh]) == 0 {
 			out[sh] = ShardState{Manifest: old.Manifest, Commits: append(slices.Clip(old.Commits), v)}
@@ -174,7 +174,7 @@ func (l *Lake) shardStates(ctx context.Context, base *Snapshot, sources []Source
 			objs[s.Key] = s
 		}
 		m := manifest{Shard: sh, Objects: make([]SourceObject, 0, len(objs))}
-		for _, k := range sortedKeys(objs) {
+		for _, k := range slices.Sorted(maps.Keys(objs)) {
 			m.Objects = append(m.Objects, objs[k])
 		}
 		key := newManifestKey(sh)
@@ -184,13 +184,4 @@ func (l *Lake) shardStates(ctx context.Context, base *Snapshot, sources []Source
 		out[sh] = ShardState{Manifest: key}
 	}
 	return out, nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
