@@ -267,10 +267,15 @@ func (p *parsed) rows() int64 {
 // to the batcher.
 func (w *writer) ingest(list func(context.Context, func(work) error) error) error {
 	ctx, cancel := context.WithCancel(w.ctx)
-	defer cancel()
-	defer w.stopFlusher()
 	type slot struct{ ch chan *parsed }
 	slots := make(chan slot, w.opts.Workers*2)
+	defer func() {
+		// On an early return, stop the lister and wait until it is gone: Run reads its counts.
+		cancel()
+		for range slots {
+		}
+	}()
+	defer w.stopFlusher()
 	var listErr error
 	go func() {
 		defer close(slots)

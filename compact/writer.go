@@ -40,7 +40,8 @@ type tableBuf[T any] struct {
 	seen    map[partKey]map[xxh3.Uint128]struct{}
 }
 
-type flusher interface {
+// table is what the writer does with one table's rows, whatever their row type.
+type table interface {
 	buffered() int
 	// take returns the rows buffered so far (a map[partKey][]*T) and starts an empty set.
 	take() any
@@ -504,7 +505,7 @@ type writer struct {
 	opts    *Options
 	snap    *lake.Snapshot
 	sum     *Summary
-	tables  map[string]flusher
+	tables  map[string]table
 	ct      *tableBuf[lake.CloudTrailEvent]
 	vf      *tableBuf[lake.VPCFlowRecord]
 	r53     *tableBuf[lake.Route53ResolverQuery]
@@ -548,7 +549,7 @@ func newWriter(ctx context.Context, opts *Options, snap *lake.Snapshot, sum *Sum
 		func(r *lake.Route53ResolverQuery) (string, string) { return r.AccountID, r.Region },
 		nil,
 		func(r *lake.Route53ResolverQuery) *lake.Lineage { return &r.Lineage })
-	w.tables = map[string]flusher{lake.TableCloudTrail: w.ct, lake.TableVPCFlow: w.vf, lake.TableRoute53Resolver: w.r53}
+	w.tables = map[string]table{lake.TableCloudTrail: w.ct, lake.TableVPCFlow: w.vf, lake.TableRoute53Resolver: w.r53}
 	return w
 }
 
