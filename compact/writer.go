@@ -10,7 +10,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -320,12 +322,7 @@ func (b *tableBuf[T]) merge(w *writer) error {
 			byPart[f.Partition()] = append(byPart[f.Partition()], f)
 		}
 	}
-	parts := make([]string, 0, len(byPart))
-	for p := range byPart {
-		parts = append(parts, p)
-	}
-	sort.Strings(parts)
-	for _, p := range parts {
+	for _, p := range slices.Sorted(maps.Keys(byPart)) {
 		files := byPart[p]
 		if len(files) < w.opts.MergeMinFiles {
 			continue

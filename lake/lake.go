@@ -1,3 +1,7 @@
+// Package lake is where lakehunt's data lives: the object stores (a local directory or s3://bucket/prefix
+// behind one Store interface), the table schemas and partition layout, the append-only commit log that
+// decides which Parquet files are live (and which raw objects were consumed), the local read cache for S3
+// lakes, leases for scheduled ticks, and the run records hunts write. It imports nothing else of lakehunt.
 package lake
 
 import (

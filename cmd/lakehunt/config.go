@@ -166,7 +166,7 @@ func (c *config) validate() error {
 		}
 	}
 	if c.Schedule.MaxCatchUp < 0 {
-		return errors.New("schedule.max_catch_up must be positive")
+		return errors.New("schedule.max_catch_up must not be negative")
 	}
 	return nil
 }

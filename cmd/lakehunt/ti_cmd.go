@@ -92,8 +92,8 @@ from matching and reported, as are malformed lines (with line numbers). Formats:
 			for _, s := range sum.Sources {
 				fmt.Fprintf(w, "%s (%s): %d indicators, %d malformed, %d bogons excluded\n", s.URL, s.Format, s.Indicators, s.Malformed, s.Bogons)
 			}
-			fmt.Fprintf(w, "feed %s: %d listed %v; %d new, %d still listed, %d updated, %d closed\n",
-				sum.Feed, sum.Indicators, sum.ByType, sum.New, sum.StillListed, sum.Updated, sum.Closed)
+			fmt.Fprintf(w, "feed %s: %d listed (%s); %d new, %d still listed, %d updated, %d closed\n",
+				sum.Feed, sum.Indicators, countsList(sum.ByType), sum.New, sum.StillListed, sum.Updated, sum.Closed)
 			for _, is := range sum.Bogons {
 				fmt.Fprintf(w, "  excluded %s:%d: %s (%s)\n", is.Source, is.Line, is.Text, is.Reason)
 			}
@@ -153,7 +153,7 @@ func newTIListCmd() *cobra.Command {
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 2, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "FEED\tLISTED\tBY TYPE\tDROPPED\tFIRST IMPORT\tLAST CHANGE")
 			for _, f := range feeds {
-				fmt.Fprintf(tw, "%s\t%d\t%v\t%d\t%s\t%s\n", f.Feed, f.Listed, f.ByType, f.Dropped, f.FirstImport.Format(time.RFC3339), f.LastChange.Format(time.RFC3339))
+				fmt.Fprintf(tw, "%s\t%d\t%s\t%d\t%s\t%s\n", f.Feed, f.Listed, countsList(f.ByType), f.Dropped, f.FirstImport.Format(time.RFC3339), f.LastChange.Format(time.RFC3339))
 			}
 			return tw.Flush()
 		},

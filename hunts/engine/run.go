@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -8,9 +9,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -239,13 +241,8 @@ func dayInput(lk *lake.Lake, snap *lake.Snapshot, h *huntfile.Hunt, from, to tim
 }
 
 func coverage(ctx context.Context, lk *lake.Lake, snap *lake.Snapshot, tables map[string]bool, from, to time.Time) ([]lake.Coverage, error) {
-	var names []string
-	for t := range tables {
-		names = append(names, t)
-	}
-	sort.Strings(names)
 	var out []lake.Coverage
-	for _, t := range names {
+	for _, t := range slices.Sorted(maps.Keys(tables)) {
 		table, err := lake.LookupTable(t)
 		if err != nil {
 			continue // the hunt that names it has failed already
@@ -256,7 +253,7 @@ func coverage(ctx context.Context, lk *lake.Lake, snap *lake.Snapshot, tables ma
 		for _, e := range entries {
 			accts[e.AccountID], regions[e.Region], parts[e.Partition()] = true, true, true
 		}
-		c.Accounts, c.Regions, c.Partitions = sortedKeys(accts), sortedKeys(regions), len(parts)
+		c.Accounts, c.Regions, c.Partitions = slices.Sorted(maps.Keys(accts)), slices.Sorted(maps.Keys(regions)), len(parts)
 		if len(entries) > 0 {
 			// The day before the window too: gaps compares a stream's silence with its own activity then.
 			paths, err := lk.LocalPaths(ctx, snap.FilesFor(t, from.Add(-24*time.Hour), to))
@@ -378,30 +375,12 @@ func silentStreams(snap *lake.Snapshot, table string, from, to time.Time) []lake
 		}
 	}
 	var out []lake.Gap
-	for _, k := range sortedKeys2(before) {
+	for _, k := range slices.SortedFunc(maps.Keys(before), func(a, b [2]string) int { return cmp.Or(cmp.Compare(a[0], b[0]), cmp.Compare(a[1], b[1])) }) {
 		if !in[k] {
 			out = append(out, lake.Gap{AccountID: k[0], Region: k[1], Start: from, End: to,
 				Reason: fmt.Sprintf("no %s data in the window; the last data for this account and region is from %s", table, before[k].Format(time.RFC3339))})
 		}
 	}
-	return out
-}
-
-func sortedKeys2[V any](m map[[2]string]V) [][2]string {
-	out := make([][2]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i][0]+"/"+out[i][1] < out[j][0]+"/"+out[j][1] })
-	return out
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
 	return out
 }
 

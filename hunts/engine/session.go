@@ -6,6 +6,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -37,7 +39,7 @@ func NewSession(ctx context.Context, files map[string][]string) (*Session, error
 		s.Close()
 		return nil, fmt.Errorf("configure DuckDB: %w", err)
 	}
-	for _, name := range sortedKeys(files) {
+	for _, name := range slices.Sorted(maps.Keys(files)) {
 		t, err := lake.LookupTable(name)
 		if err == nil {
 			err = s.createView(ctx, t, files[name])

@@ -3,6 +3,8 @@ package scheduler
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -114,7 +116,7 @@ func Combine(runs []*StoredRun, from, to time.Time) (*lake.Run, []lake.Finding) 
 	})
 
 	used := map[*StoredRun]bool{}
-	for _, id := range sortedKeys(latest) {
+	for _, id := range slices.Sorted(maps.Keys(latest)) {
 		var ok, failed []Window
 		var last lake.HuntRun
 		var lastRun *lake.Run
@@ -301,22 +303,13 @@ func combineCoverage(runs []*StoredRun, used map[*StoredRun]bool, from, to time.
 		}
 	}
 	var out []lake.Coverage
-	for _, t := range sortedKeys(byTable) {
+	for _, t := range slices.Sorted(maps.Keys(byTable)) {
 		a := byTable[t]
-		a.c.Accounts, a.c.Regions = sortedKeys(a.accounts), sortedKeys(a.regions)
-		for _, k := range sortedKeys(a.gaps) {
+		a.c.Accounts, a.c.Regions = slices.Sorted(maps.Keys(a.accounts)), slices.Sorted(maps.Keys(a.regions))
+		for _, k := range slices.Sorted(maps.Keys(a.gaps)) {
 			a.c.Gaps = append(a.c.Gaps, a.gaps[k])
 		}
 		out = append(out, a.c)
 	}
-	return out
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
 	return out
 }

@@ -11,7 +11,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -351,7 +353,7 @@ func (t *ticker) reportTooLate(before, after *lake.Snapshot) {
 			s.oldest = f.MinTime
 		}
 	}
-	for _, table := range sortedKeys(byTable) {
+	for _, table := range slices.Sorted(maps.Keys(byTable)) {
 		s := byTable[table]
 		t.problem("%s: %d partitions received events older than the late lookback (%s), the oldest from %s: no scheduled window re-runs for them; hunt them with 'lakehunt hunt run --lake %s --from %s --to %s'",
 			table, len(s.partitions), t.opts.LateLookback, s.oldest.Format(time.RFC3339), t.opts.Lake.URL(), s.oldest.Format(time.DateOnly), cutoff.Format(time.DateOnly))

@@ -3,6 +3,8 @@ package html
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -213,7 +215,7 @@ func (v *view) coverage(run *lake.Run, used map[string]bool) {
 			v.Gaps = append(v.Gaps, gapView{Gap: g, Table: c.Table, From: fmtTime(g.Start), To: fmtTime(g.End), Length: fmtDuration(g.End.Sub(g.Start))})
 		}
 	}
-	v.Accounts, v.Regions = sortedSet(accounts), sortedSet(regions)
+	v.Accounts, v.Regions = slices.Sorted(maps.Keys(accounts)), slices.Sorted(maps.Keys(regions))
 	for t := range used {
 		v.Tables = append(v.Tables, t)
 	}
@@ -243,15 +245,6 @@ func (v *view) coverage(run *lake.Run, used map[string]bool) {
 	}
 }
 
-func sortedSet(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
 func (v *view) findings(run *lake.Run, findings []lake.Finding, hunts map[string]*lake.HuntRun) {
 	sorted := make([]lake.Finding, len(findings))
 	copy(sorted, findings)
@@ -274,21 +267,21 @@ func (v *view) findings(run *lake.Run, findings []lake.Finding, hunts map[string
 		v.Findings = append(v.Findings, newFindingView(run, f, hunts[f.HuntID], &budget))
 	}
 	// Charts: every severity, and every hunt that ran (a hunt that found nothing is a result too).
-	max := 1
+	top := 1
 	for _, n := range bySev {
-		max = maxInt(max, n)
+		top = max(top, n)
 	}
 	for _, n := range byHunt {
-		max = maxInt(max, n)
+		top = max(top, n)
 	}
 	for _, s := range severities {
 		v.FindingsBySeverity = append(v.FindingsBySeverity, sevCount{s, bySev[s]})
-		v.SeverityBars = append(v.SeverityBars, newBar(len(v.SeverityBars), s, "bar-"+s, bySev[s], max))
+		v.SeverityBars = append(v.SeverityBars, newBar(len(v.SeverityBars), s, "bar-"+s, bySev[s], top))
 		delete(bySev, s)
 	}
-	for _, s := range sortedKeys(bySev) { // labels outside ASFF's, shown rather than dropped
+	for _, s := range slices.Sorted(maps.Keys(bySev)) { // labels outside ASFF's, shown rather than dropped
 		v.FindingsBySeverity = append(v.FindingsBySeverity, sevCount{s, bySev[s]})
-		v.SeverityBars = append(v.SeverityBars, newBar(len(v.SeverityBars), s, "bar-hunt", bySev[s], max))
+		v.SeverityBars = append(v.SeverityBars, newBar(len(v.SeverityBars), s, "bar-hunt", bySev[s], top))
 	}
 	huntIDs := map[string]bool{}
 	for _, h := range run.Hunts {
@@ -297,31 +290,15 @@ func (v *view) findings(run *lake.Run, findings []lake.Finding, hunts map[string
 	for id := range byHunt {
 		huntIDs[id] = true
 	}
-	for _, id := range sortedSet(huntIDs) {
+	for _, id := range slices.Sorted(maps.Keys(huntIDs)) {
 		label := id
 		if h := hunts[id]; h != nil && h.Status != "ok" {
 			label += " (" + statusClass(h.Status) + ")"
 		}
-		v.HuntBars = append(v.HuntBars, newBar(len(v.HuntBars), label, "bar-hunt", byHunt[id], max))
+		v.HuntBars = append(v.HuntBars, newBar(len(v.HuntBars), label, "bar-hunt", byHunt[id], top))
 	}
 	v.SeverityChart = chart{Height: len(v.SeverityBars)*22 + 6}
 	v.HuntChart = chart{Height: len(v.HuntBars)*22 + 6}
-}
-
-func sortedKeys(m map[string]int) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
-func maxInt(a, b int) int {
-	if a > b {
-		return a
-	}
-	return b
 }
 
 // Bars are drawn from x=220 across at most 300 units of a 560-wide viewBox.
@@ -489,7 +466,7 @@ func newTimeline(from, to, first, last time.Time, ev []lake.Evidence) timeline {
 			end = first
 		}
 		tl.SpanX = x(first)
-		tl.SpanW = maxInt(x(end)-tl.SpanX, 2)
+		tl.SpanW = max(x(end)-tl.SpanX, 2)
 	}
 	seen := map[int]bool{}
 	for _, e := range ev {

@@ -9,9 +9,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -189,7 +191,7 @@ func (m *Model) validate(errs *[]string, name string, lim Limits, v any, path st
 				add("required member %s is missing", r)
 			}
 		}
-		keys := sortedKeys(obj)
+		keys := slices.Sorted(maps.Keys(obj))
 		for _, k := range keys {
 			mem, ok := s.Members[k]
 			if !ok {
@@ -220,7 +222,7 @@ func (m *Model) validate(errs *[]string, name string, lim Limits, v any, path st
 			return
 		}
 		checkCount(add, len(obj), s, lim.MaxPairs, "pairs")
-		for _, k := range sortedKeys(obj) {
+		for _, k := range slices.Sorted(maps.Keys(obj)) {
 			m.validate(errs, s.Key.Shape, Limits{MaxLen: lim.MaxKey}, k, path+" key "+strconv.Quote(k))
 			m.validate(errs, s.Value.Shape, Limits{MaxLen: lim.MaxValue}, obj[k], path+"["+strconv.Quote(k)+"]")
 		}
@@ -321,15 +323,6 @@ func checkRange(add func(string, ...any), f float64, s *Shape) {
 	if s.Max != nil && f > *s.Max {
 		add("%v above the maximum %v", f, *s.Max)
 	}
-}
-
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 func contains(list []string, s string) bool {
