@@ -89,20 +89,29 @@ type Evidence struct {
 
 // Run is what one `hunt run` did: what ran, over which data, how long, what failed.
 type Run struct {
-	ID           string     `json:"id"`
-	StartedAt    time.Time  `json:"started_at"`
-	FinishedAt   time.Time  `json:"finished_at"`
-	Trigger      string     `json:"trigger"` // e.g. "cli user@host", "schedule"
-	ToolVersion  string     `json:"tool_version"`
-	GitRevision  string     `json:"git_revision,omitempty"`
-	Lake         string     `json:"lake"`
-	LakeVersion  int64      `json:"lake_version"` // commit-log version the run read
-	WindowStart  time.Time  `json:"window_start"`
-	WindowEnd    time.Time  `json:"window_end"`
-	Hunts        []HuntRun  `json:"hunts"`
-	Coverage     []Coverage `json:"coverage,omitempty"`
-	FindingCount int        `json:"finding_count"`
-	FailedCount  int        `json:"failed_count"`
+	ID          string     `json:"id"`
+	StartedAt   time.Time  `json:"started_at"`
+	FinishedAt  time.Time  `json:"finished_at"`
+	Trigger     string     `json:"trigger"` // e.g. "cli user@host", "schedule"
+	ToolVersion string     `json:"tool_version"`
+	GitRevision string     `json:"git_revision,omitempty"`
+	Lake        string     `json:"lake"`
+	LakeVersion int64      `json:"lake_version"` // commit-log version the run read
+	WindowStart time.Time  `json:"window_start"`
+	WindowEnd   time.Time  `json:"window_end"`
+	Hunts       []HuntRun  `json:"hunts"`
+	Coverage    []Coverage `json:"coverage,omitempty"`
+	// Organization is the set of accounts hunts treated as "ours" (outside_org is false for them).
+	Organization *Organization `json:"organization,omitempty"`
+	FindingCount int           `json:"finding_count"`
+	FailedCount  int           `json:"failed_count"`
+}
+
+// Organization is the accounts a run considered inside the organization, and where that list came from.
+type Organization struct {
+	ID       string   `json:"id,omitempty"`
+	Accounts []string `json:"accounts"`
+	Source   string   `json:"source"` // "config", or "lake" (the accounts the lake holds logs for)
 }
 
 // HuntRun is one hunt's part of a run.

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
@@ -205,6 +206,18 @@ func (s *Snapshot) FilesFor(table string, from, to time.Time) []FileEntry {
 		out = append(out, f)
 	}
 	return out
+}
+
+// Accounts lists, sorted, the AWS accounts the snapshot's log tables hold data for: the default
+// organization when the configuration names none.
+func (s *Snapshot) Accounts() []string {
+	seen := map[string]bool{}
+	for _, f := range s.Files {
+		if f.AccountID != "" {
+			seen[f.AccountID] = true
+		}
+	}
+	return slices.Sorted(maps.Keys(seen))
 }
 
 // Live reports whether a file key is part of the snapshot.

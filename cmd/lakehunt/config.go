@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"time"
 
@@ -23,6 +24,7 @@ type config struct {
 	Lake     string         `yaml:"lake"`
 	Raw      []rawConfig    `yaml:"raw"`
 	Accounts []string       `yaml:"accounts"`
+	Org      orgConfig      `yaml:"organization"`
 	TIFeeds  []tiFeedConfig `yaml:"ti_feeds"`
 	Hunts    huntsConfig    `yaml:"hunts"`
 	Outputs  outputsConfig  `yaml:"outputs"`
@@ -36,6 +38,22 @@ type rawConfig struct {
 	URL     string   `yaml:"url"`
 	Prefix  string   `yaml:"prefix"`
 	Sources []string `yaml:"sources"`
+}
+
+// orgConfig names the accounts hunts treat as ours: a principal, trust policy or share naming any other
+// account is "outside the organization".
+type orgConfig struct {
+	ID       string   `yaml:"id"`
+	Accounts []string `yaml:"accounts"`
+}
+
+// organization is the accounts hunts treat as ours: organization.accounts, else the compacted accounts,
+// else none (the engine then takes every account the lake holds logs for).
+func (c *config) organization() []string {
+	if len(c.Org.Accounts) > 0 {
+		return c.Org.Accounts
+	}
+	return c.Accounts
 }
 
 type tiFeedConfig struct {
@@ -160,6 +178,14 @@ func (c *config) validate() error {
 			return fmt.Errorf("accounts: %q is not a 12-digit AWS account id (quote it in YAML so leading zeros stay)", a)
 		}
 	}
+	for _, a := range c.Org.Accounts {
+		if len(a) != 12 || strings.Trim(a, "0123456789") != "" {
+			return fmt.Errorf("organization.accounts: %q is not a 12-digit AWS account id (quote it in YAML so leading zeros stay)", a)
+		}
+	}
+	if c.Org.ID != "" && !orgIDPattern.MatchString(c.Org.ID) {
+		return fmt.Errorf("organization.id: %q is not an AWS Organizations id (o- and 10 to 32 lower-case letters or digits)", c.Org.ID)
+	}
 	for i, f := range c.TIFeeds {
 		if f.Name == "" || len(f.URLs) == 0 {
 			return fmt.Errorf("ti_feeds[%d] needs a name and at least one url", i)
@@ -170,6 +196,8 @@ func (c *config) validate() error {
 	}
 	return nil
 }
+
+var orgIDPattern = regexp.MustCompile(`^o-[a-z0-9]{10,32}$`)
 
 // findConfig returns the config to use: the given path, else ./lakehunt.yaml if it exists, else none.
 func findConfig(path string) (*config, error) {
@@ -200,6 +228,14 @@ raw:
 # Quote the ids so YAML keeps leading zeros.
 accounts: []
 #  - "111122223333"
+
+# The organization: hunts about outside principals (a role trusting another account, a snapshot shared
+# with one) treat every account not listed here as outside. Default: the accounts above, else every
+# account the lake holds logs for. run.json records which list a run used.
+organization:
+  id: ""              # o-... (recorded with findings)
+  accounts: []
+#    - "111122223333"
 
 # Threat-intel feeds, re-imported at each tick (an unchanged feed commits nothing). Formats: auto,
 # or one of those 'lakehunt ti import --help' lists.

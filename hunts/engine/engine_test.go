@@ -93,6 +93,29 @@ func TestMacros(t *testing.T) {
 		{"arn_resource_type('arn:aws:iam::1:root')", "AwsAccount"},
 		{"arn_resource_type('arn:aws:iam::1:role/x')", "AwsIamRole"},
 		{"arn_resource_type('arn:aws:iam::1:user/x')", "AwsIamUser"},
+		// The organization (set below): 111122223333 and 444455556666.
+		{"outside_org('111122223333')", "false"},
+		{"outside_org('999988887777')", "true"},
+		{"outside_org('*')", "false"},
+		{"outside_org(NULL)", "false"},
+		{"outside_org('99998888777')", "false"},
+		{`account_ids('{"Principal":{"AWS":["arn:aws:iam::999988887777:root","444455556666"]},"x":"1234567890123"}')`, "[444455556666, 999988887777]"},
+		{`list_filter(account_ids('{"AWS":"arn:aws:iam::999988887777:role/x","b":"arn:aws:iam::111122223333:root"}'), a -> outside_org(a))`, "[999988887777]"},
+		{"account_ids(NULL)", "[]"},
+		{`grants_public('{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject"}]}')`, "true"},
+		{`grants_public('{"Statement":[{"Principal":{"AWS": [ "*" ]}}]}')`, "true"},
+		{`grants_public('{"bucketPolicy":"{\"Statement\":[{\"Principal\":\"*\"}]}"}')`, "true"},
+		{`grants_public('{"createVolumePermission":{"add":{"items":[{"group":"all"}]}}}')`, "true"},
+		{`grants_public('<Grantee><URI>http://acs.amazonaws.com/groups/global/AllUsers</URI></Grantee>')`, "true"},
+		{`grants_public('{"Statement":[{"Principal":{"AWS":"arn:aws:iam::999988887777:root"}}]}')`, "false"},
+		{`grants_public('{"createVolumePermission":{"add":{"items":[{"userId":"999988887777"}]}}}')`, "false"},
+		{"grants_public(NULL)", "false"},
+	}
+	if err := s.SetOrganization(ctx, []string{"111122223333", "444455556666"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetOrganization(ctx, []string{"1111'; DROP"}); err == nil {
+		t.Error("SetOrganization accepted an account id that is not 12 digits")
 	}
 	for _, c := range cases {
 		t.Run(c.expr, func(t *testing.T) {

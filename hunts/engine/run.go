@@ -35,6 +35,10 @@ type RunOptions struct {
 	GitRevision string
 	// Log receives one progress line per hunt (nil = quiet).
 	Log io.Writer
+	// Organization lists the accounts that are ours (org_accounts() in hunt SQL); empty means every
+	// account the lake holds logs for. OrganizationID is recorded with it.
+	Organization   []string
+	OrganizationID string
 }
 
 // HuntWindow is the window a hunt runs over for the run's From/To.
@@ -82,6 +86,11 @@ func Run(ctx context.Context, opts RunOptions) (*lake.Run, []lake.Finding, error
 	run := &lake.Run{
 		ID: newRunID(started), StartedAt: started, Trigger: opts.Trigger, ToolVersion: opts.ToolVersion,
 		GitRevision: opts.GitRevision, Lake: opts.Lake.URL(), LakeVersion: snap.Version, Hunts: []lake.HuntRun{},
+	}
+	run.Organization = &lake.Organization{ID: opts.OrganizationID, Accounts: opts.Organization, Source: "config"}
+	if len(opts.Organization) == 0 {
+		run.Organization.Accounts, run.Organization.Source = snap.Accounts(), "lake"
+		opts.Organization = run.Organization.Accounts
 	}
 	var findings []lake.Finding
 	tables := map[string]bool{}
@@ -165,6 +174,9 @@ func runHunt(ctx context.Context, opts RunOptions, snap *lake.Snapshot, h *huntf
 		return hr, nil, bst, err
 	}
 	defer s.Close()
+	if err := s.SetOrganization(ctx, opts.Organization); err != nil {
+		return hr, nil, bst, err
+	}
 	for _, dt := range h.DataTables {
 		if err := s.LoadData(ctx, dt); err != nil {
 			return hr, nil, bst, err

@@ -203,4 +203,61 @@ var macros = []Macro{
 			WHEN arn LIKE 'arn:aws:iam::%:user/%' THEN 'AwsIamUser'
 			ELSE 'Other' END`,
 	},
+	{
+		Name: "org_accounts", Signature: "org_accounts() → VARCHAR[]",
+		Doc: "The accounts of the organization: `organization.accounts` in lakehunt.yaml, else every account the lake holds logs for " +
+			"(in hunt tests: the accounts of the test's events). run.json records which.",
+		sql: `CREATE MACRO org_accounts() AS []::VARCHAR[]`, // replaced by Session.SetOrganization
+	},
+	{
+		Name: "outside_org", Signature: "outside_org(account_id) → BOOLEAN",
+		Doc: "A 12-digit account id that is not one of org_accounts(). Anything else (NULL, '*', a service name) is false.",
+		sql: `CREATE MACRO outside_org(acct) AS coalesce(regexp_full_match(acct, '[0-9]{12}') AND NOT list_contains(org_accounts(), acct), false)`,
+	},
+	{
+		Name: "account_ids", Signature: "account_ids(text) → VARCHAR[]",
+		Doc: "Every 12-digit account id standing alone in text (a policy document, an ARN list, request parameters), sorted, once each: " +
+			"list_filter(account_ids(request_parameters), a -> outside_org(a)) lists the outside accounts a policy names.",
+		sql: `CREATE MACRO account_ids(txt) AS list_sort(list_distinct(
+			regexp_extract_all(coalesce(txt, ''), '(?:^|[^0-9])([0-9]{12})(?:[^0-9]|$)', 1)))`,
+	},
+	{
+		Name: "grants_public", Signature: "grants_public(text) → BOOLEAN",
+		Doc: "text (JSON of a policy, ACL or attribute change) grants everyone: a \"Principal\"/\"AWS\" of \"*\", an EC2 {\"group\": \"all\"}, " +
+			"or the S3 AllUsers/AuthenticatedUsers groups. JSON-escaped policies (a policy inside a string) count too.",
+		sql: `CREATE MACRO grants_public(txt) AS regexp_matches(replace(coalesce(txt, ''), '\"', '"'),
+			'"(Principal|AWS)"\s*:\s*(\[\s*)?"\*"|"group"\s*:\s*"all"|acs\.amazonaws\.com/groups/global/(AllUsers|AuthenticatedUsers)')`,
+	},
+}
+
+// SetOrganization makes org_accounts() return accounts (each a 12-digit id, checked by the caller's config
+// and here again: the list becomes SQL).
+func (s *Session) SetOrganization(ctx context.Context, accounts []string) error {
+	quoted := make([]string, 0, len(accounts))
+	for _, a := range accounts {
+		if !isAccountID(a) {
+			return fmt.Errorf("organization account %q is not a 12-digit AWS account id", a)
+		}
+		quoted = append(quoted, literal(a))
+	}
+	q := "CREATE OR REPLACE MACRO org_accounts() AS []::VARCHAR[]"
+	if len(quoted) > 0 {
+		q = fmt.Sprintf("CREATE OR REPLACE MACRO org_accounts() AS [%s]::VARCHAR[]", strings.Join(quoted, ", "))
+	}
+	if _, err := s.db.ExecContext(ctx, q); err != nil {
+		return fmt.Errorf("set the organization's accounts: %w", err)
+	}
+	return nil
+}
+
+func isAccountID(a string) bool {
+	if len(a) != 12 {
+		return false
+	}
+	for _, c := range a {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }

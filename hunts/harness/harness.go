@@ -89,7 +89,7 @@ func runTest(ctx context.Context, h *huntfile.Hunt, t *huntfile.Test) ([]string,
 	}
 	run, findings, err := engine.Run(ctx, engine.RunOptions{
 		Lake: lk, Hunts: []*huntfile.Hunt{h}, From: t.Window.Start, To: t.Window.End,
-		Now: func() time.Time { return t.Window.End }, Trigger: "hunt test",
+		Now: func() time.Time { return t.Window.End }, Trigger: "hunt test", Organization: t.Organization,
 	})
 	if err != nil {
 		return nil, err

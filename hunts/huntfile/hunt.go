@@ -210,6 +210,8 @@ type Test struct {
 	// TIIndicators are threat-intel feed files imported into the test lake, in order, after the events
 	// are compacted (as `lakehunt ti import` does).
 	TIIndicators []TIFeed `yaml:"ti_indicators"`
+	// Organization is org_accounts() for the test (default: the accounts of the test's events).
+	Organization []string `yaml:"organization"`
 	Expect       Expect   `yaml:"expect"`
 	// Line is where the test starts in the hunt file.
 	Line int `yaml:"-"`

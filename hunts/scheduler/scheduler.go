@@ -86,6 +86,9 @@ type Options struct {
 	LeaseTTL time.Duration
 	// Owner names this runner in the lease and the logs (default host/pid).
 	Owner string
+	// Organization and OrganizationID are passed to every run (engine.RunOptions).
+	Organization   []string
+	OrganizationID string
 	// CacheDir keeps baseline day summaries between runs ("" = recompute).
 	CacheDir    string
 	ToolVersion string
@@ -478,7 +481,8 @@ func (t *ticker) runGroup(ctx context.Context, snap *lake.Snapshot, g *group) er
 		trigger += " (late data)"
 	}
 	run, findings, err := engine.Run(ctx, engine.RunOptions{Lake: t.opts.Lake, Hunts: hs, From: g.w.Start, To: g.w.End, Now: t.clock,
-		CacheDir: t.opts.CacheDir, Trigger: trigger, ToolVersion: t.opts.ToolVersion, GitRevision: t.opts.GitRevision})
+		CacheDir: t.opts.CacheDir, Trigger: trigger, ToolVersion: t.opts.ToolVersion, GitRevision: t.opts.GitRevision,
+		Organization: t.opts.Organization, OrganizationID: t.opts.OrganizationID})
 	if err != nil {
 		if ctx.Err() != nil {
 			return err
