@@ -56,6 +56,8 @@ type Hunt struct {
 type Attack struct {
 	Tactics    []string `yaml:"tactics"`
 	Techniques []string `yaml:"techniques"`
+	// Stratus lists the Stratus Red Team technique ids (aws.persistence.iam-backdoor-role) the hunt detects.
+	Stratus []string `yaml:"stratus"`
 }
 
 // Severity is a static ASFF label, or a default plus an expr-lang expression returning a label.
