@@ -89,7 +89,7 @@ func TestEndToEndRetroMatch(t *testing.T) {
 		    SELECT *, unnest([{'side': 'src', 'addr': srcaddr_v4}, {'side': 'dst', 'addr': dstaddr_v4}]) AS u FROM vpc_flow)
 		  WHERE u.addr IS NOT NULL)
 		SELECT instance_id, t.indicator, t.feed, string_agg(DISTINCT action, ',' ORDER BY action), sum(bytes)
-		FROM a JOIN ti_v4_index() t ON a.addr >> 16 = t.bucket16 AND a.addr BETWEEN t.start_v4 AND t.end_v4
+		FROM a JOIN (SELECT *, unnest(ti_ip_buckets(start_v4, end_v4, start_v6, end_v6)) AS bucket16 FROM ti_indicators WHERE start_v4 IS NOT NULL) t ON ip_bucket(a.addr, NULL) = t.bucket16 AND a.addr BETWEEN t.start_v4 AND t.end_v4
 		WHERE t.valid_to IS NULL AND a.event_time < t.valid_from -- the contact happened before the intel existed
 		GROUP BY ALL ORDER BY ALL`)
 	if err != nil {

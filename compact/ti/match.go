@@ -19,16 +19,9 @@ type MatchMacro struct {
 	SQL                  string
 }
 
-// MatchMacros must be created after the ti_indicators view (table macros bind when called).
-// The hunt runner (hunts/engine) is the place to register them; hunts/library's TI hunts inline the same
-// expressions until it does.
+// MatchMacros are registered in every hunt session by the hunt engine (hunts/engine), the one place
+// that creates macros for hunts.
 var MatchMacros = []MatchMacro{
-	{
-		Name: "ti_v4_index", Signature: "ti_v4_index() → TABLE (ti_indicators columns…, bucket16 BIGINT)",
-		Doc: "ti_indicators' IPv4 rows, one per /16 they cover; join ON addr >> 16 = bucket16 AND addr BETWEEN start_v4 AND end_v4.",
-		SQL: `CREATE OR REPLACE MACRO ti_v4_index() AS TABLE
-			SELECT *, unnest(range(start_v4 >> 16, (end_v4 >> 16) + 1)) AS bucket16 FROM ti_indicators WHERE start_v4 IS NOT NULL`,
-	},
 	{
 		Name: "ipv4_text", Signature: "ipv4_text(n BIGINT) → VARCHAR",
 		Doc: "A numeric IPv4 address (vpc_flow *_v4, ti_indicators start_v4) as dotted text.",
@@ -44,6 +37,19 @@ var MatchMacros = []MatchMacro{
 		Name: "ipv6_hex", Signature: "ipv6_hex(addr VARCHAR) → VARCHAR",
 		Doc: "An IPv6 address in any RFC 4291 text form as 32 lower-case hex digits (compare with start_v6/end_v6); NULL for anything else.",
 		SQL: `CREATE OR REPLACE MACRO ipv6_hex(s) AS ` + IPv6HexExpr("s"),
+	},
+	{
+		Name: "ti_ip_buckets", Signature: "ti_ip_buckets(start_v4, end_v4, start_v6, end_v6) → BIGINT[]",
+		Doc: "The hash-join buckets an indicator range covers: each /16 of an IPv4 range, each leading 16 bits (+65536) of an IPv6 one. " +
+			"unnest it into an index and join addresses ON ip_bucket(v4, v6) = bucket, with BETWEEN as the residual check.",
+		SQL: `CREATE OR REPLACE MACRO ti_ip_buckets(start_v4, end_v4, start_v6, end_v6) AS CASE
+			WHEN start_v4 IS NOT NULL THEN range(start_v4 >> 16, (end_v4 >> 16) + 1)
+			ELSE range(65536 + ('0x' || left(start_v6, 4))::BIGINT, 65536 + ('0x' || left(end_v6, 4))::BIGINT + 1) END`,
+	},
+	{
+		Name: "ip_bucket", Signature: "ip_bucket(v4 BIGINT, v6 VARCHAR) → BIGINT",
+		Doc: "An address's bucket in ti_ip_buckets' numbering, from its ipv4_num (or a vpc_flow *_v4 column) or its ipv6_hex.",
+		SQL: `CREATE OR REPLACE MACRO ip_bucket(v4, v6) AS CASE WHEN v4 IS NOT NULL THEN v4 >> 16 ELSE 65536 + ('0x' || left(v6, 4))::BIGINT END`,
 	},
 }
 

@@ -109,7 +109,7 @@ var huntFile = filepath.Join("..", "..", "hunts", "library", "ti-ip-vpc-flow.yam
 // matchStrategies are the ways to join flow addresses with indicator ranges that the benchmark compares.
 // Each defines table m(side, addr, feed, indicator, ...flow columns) from a (one row per flow address).
 var matchStrategies = map[string]string{
-	// The winner (BENCHMARKS.md), used by the hunts and ti_v4_index(): every indicator, single IPs included,
+	// The winner (BENCHMARKS.md), used by the hunts through ti_ip_buckets() and ip_bucket(): every indicator, single IPs included,
 	// once per /16 it covers; a hash join on the address's /16, BETWEEN as the residual check.
 	"bucket16": `
   m AS (
@@ -244,6 +244,9 @@ func TestMatchWorker(t *testing.T) {
 		mustExec(t, db, fmt.Sprintf(`CREATE VIEW ti_indicators AS SELECT feed, indicator, type, start_v4, end_v4,
 			CAST(NULL AS VARCHAR) AS start_v6, CAST(NULL AS VARCHAR) AS end_v6, CAST(NULL AS INTEGER) AS confidence,
 			'' AS malware_family, valid_from, valid_to FROM read_parquet('%s')`, tiPath))
+		for _, m := range MatchMacros { // the hunt engine registers these in every hunt session
+			mustExec(t, db, m.SQL)
+		}
 	} else {
 		mustExec(t, db, fmt.Sprintf("CREATE VIEW ti AS SELECT * FROM read_parquet('%s')", tiPath))
 		mustExec(t, db, fmt.Sprintf("CREATE VIEW flows AS SELECT * FROM read_parquet('%s')", flowPath))

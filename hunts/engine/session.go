@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	_ "github.com/duckdb/duckdb-go/v2" // registers the "duckdb" driver
+	"github.com/lakehunt/lakehunt/compact/ti"
 	"github.com/lakehunt/lakehunt/hunts/huntfile"
 	"github.com/lakehunt/lakehunt/lake"
 )
@@ -49,7 +50,7 @@ func NewSession(ctx context.Context, files map[string][]string) (*Session, error
 			return nil, err
 		}
 	}
-	for _, m := range macros {
+	for _, m := range allMacros() {
 		if _, err := db.ExecContext(ctx, m.sql); err != nil {
 			s.Close()
 			return nil, fmt.Errorf("create macro %s: %w", m.Name, err)
@@ -129,8 +130,18 @@ type Macro struct {
 
 // Macros lists the shared macros every hunt can call.
 func Macros() []Macro {
-	out := append([]Macro(nil), macros...)
+	out := allMacros()
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// allMacros is the engine's own macros and the threat-intel matching macros compact/ti defines with the
+// indicator columns they read.
+func allMacros() []Macro {
+	out := append([]Macro(nil), macros...)
+	for _, m := range ti.MatchMacros {
+		out = append(out, Macro{Name: m.Name, Signature: m.Signature, Doc: m.Doc, sql: m.SQL})
+	}
 	return out
 }
 
