@@ -24,7 +24,7 @@ import (
 	"github.com/lakehunt/lakehunt/lake/s3test"
 )
 
-var datasets = filepath.Join("..", "..", "shared", "datasets")
+var testdata = filepath.Join("..", "testdata")
 
 func gz(t testing.TB, b []byte) []byte {
 	t.Helper()
@@ -43,7 +43,7 @@ func gz(t testing.TB, b []byte) []byte {
 // (the parser's own tests cover eventVersion 1.0 records without one, and Insights records).
 func docRecords(t testing.TB) []json.RawMessage {
 	t.Helper()
-	f, err := os.Open(filepath.Join(datasets, "awsdocs", "cloudtrail", "cloudtrail_doc_examples.jsonl"))
+	f, err := os.Open(filepath.Join(testdata, "awsdocs", "cloudtrail", "cloudtrail_doc_examples.jsonl"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +127,7 @@ func goodCorpus(t testing.TB) *corpus {
 	c.skippedObjects = 1
 
 	for _, name := range []string{"v2_default.log", "v3_tcp_flag_sequence.log", "v5_service_trafficpath_direction.log", "v3_transit_gateway.log"} {
-		b, err := os.ReadFile(filepath.Join(datasets, "awsdocs", "vpcflow", name))
+		b, err := os.ReadFile(filepath.Join(testdata, "awsdocs", "vpcflow", name))
 		if err != nil {
 			t.Fatal(err)
 		}

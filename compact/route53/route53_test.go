@@ -20,7 +20,7 @@ import (
 	"github.com/lakehunt/lakehunt/lake"
 )
 
-var datasets = filepath.Join("..", "..", "..", "shared", "datasets")
+var testdata = filepath.Join("..", "..", "testdata")
 
 type badLine struct {
 	no     int64
@@ -62,9 +62,9 @@ func compactJSON(t *testing.T, b []byte) string {
 
 func readDataset(t *testing.T, parts ...string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(append([]string{datasets}, parts...)...))
+	b, err := os.ReadFile(filepath.Join(append([]string{testdata}, parts...)...))
 	if err != nil {
-		t.Fatalf("dataset missing (tests read /work/shared/datasets): %v", err)
+		t.Fatal(err)
 	}
 	return b
 }
@@ -108,7 +108,7 @@ var isoTime = regexp.MustCompile(`^\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d`)
 // Panther's DNS samples mix Resolver entries (with Panther's zone-less timestamps and an answers object)
 // and other vendors' DNS logs: the first become rows, the others bad lines.
 func TestPantherSamples(t *testing.T) {
-	f, err := os.Open(filepath.Join(datasets, "panther", "aws_vpcdns.tests.jsonl"))
+	f, err := os.Open(filepath.Join(testdata, "panther", "aws_vpcdns.tests.jsonl"))
 	if err != nil {
 		t.Fatalf("dataset missing: %v", err)
 	}

@@ -205,7 +205,7 @@ func TestImportRefusals(t *testing.T) {
 func TestImportSamples(t *testing.T) {
 	ctx := context.Background()
 	lk := openLake(t, t.TempDir())
-	dir := filepath.Join("..", "..", "..", "shared", "datasets", "ti")
+	dir := filepath.Join("..", "..", "testdata", "ti")
 	for _, tc := range []struct {
 		feed  string
 		files []string

@@ -11,7 +11,7 @@ import (
 	"time"
 )
 
-var samples = filepath.Join("..", "..", "..", "shared", "datasets", "ti")
+var samples = filepath.Join("..", "..", "testdata", "ti")
 
 type parsed struct {
 	st     Stats

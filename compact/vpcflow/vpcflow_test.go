@@ -19,7 +19,7 @@ import (
 	"github.com/lakehunt/lakehunt/lake"
 )
 
-var datasets = filepath.Join("..", "..", "..", "shared", "datasets")
+var testdata = filepath.Join("..", "..", "testdata")
 
 type badLine struct {
 	no     int64
@@ -56,9 +56,9 @@ const key = "AWSLogs/123456789010/vpcflowlogs/us-east-1/2024/03/07/123456789010_
 var opts = Options{Key: key, FallbackAccount: "123456789010", FallbackRegion: "us-east-1"}
 
 func TestAWSDocSamples(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join(datasets, "awsdocs", "vpcflow", "*.log"))
+	files, err := filepath.Glob(filepath.Join(testdata, "awsdocs", "vpcflow", "*.log"))
 	if err != nil || len(files) < 4 {
-		t.Fatalf("dataset missing (tests read /work/shared/datasets): %v %v", files, err)
+		t.Fatalf("AWS documentation samples missing: %v %v", files, err)
 	}
 	got := map[string][]*lake.VPCFlowRecord{}
 	for _, f := range files {
@@ -137,7 +137,7 @@ func TestAWSDocSamples(t *testing.T) {
 // Panther's flow samples are normalised JSON; written back as flow-log text (header from the fields each
 // sample has) they exercise arbitrary field subsets and orders.
 func TestPantherSamples(t *testing.T) {
-	f, err := os.Open(filepath.Join(datasets, "panther", "aws_vpcflow.tests.jsonl"))
+	f, err := os.Open(filepath.Join(testdata, "panther", "aws_vpcflow.tests.jsonl"))
 	if err != nil {
 		t.Fatalf("dataset missing: %v", err)
 	}

@@ -22,13 +22,13 @@ import (
 var update = flag.Bool("update", false, "rewrite the golden files")
 
 var (
-	datasets = filepath.Join("..", "..", "..", "shared", "datasets")
-	testdata = filepath.Join("..", "..", "testdata", "reports")
+	testdata   = filepath.Join("..", "..", "testdata")
+	reportsDir = filepath.Join(testdata, "reports")
 )
 
 func model(t *testing.T) *shmodel.Model {
 	t.Helper()
-	m, err := shmodel.LoadSecurityHub(datasets)
+	m, err := shmodel.LoadSecurityHub(testdata)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +57,7 @@ func validate(t *testing.T, m *shmodel.Model, fs []types.AwsSecurityFinding) {
 }
 
 func TestGolden(t *testing.T) {
-	run, findings, err := reports.ReadRunDir(filepath.Join(testdata, "run-mixed"))
+	run, findings, err := reports.ReadRunDir(filepath.Join(reportsDir, "run-mixed"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +71,7 @@ func TestGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden := filepath.Join(testdata, "asff", "run-mixed.asff.json")
+	golden := filepath.Join(reportsDir, "asff", "run-mixed.asff.json")
 	if *update {
 		if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
 			t.Fatal(err)

@@ -49,7 +49,7 @@ var opModel struct {
 func newFakeHub(t *testing.T) *fakeHub {
 	t.Helper()
 	opModel.once.Do(func() {
-		opModel.m, opModel.err = shmodel.LoadSecurityHub(filepath.Join("..", "..", "..", "shared", "datasets"))
+		opModel.m, opModel.err = shmodel.LoadSecurityHub(filepath.Join("..", "..", "testdata"))
 	})
 	if opModel.err != nil {
 		t.Fatal(opModel.err)

@@ -377,14 +377,18 @@ func (m *Model) Require(shape string, members ...string) error {
 	return nil
 }
 
-// LoadSecurityHub loads the Security Hub model from a datasets folder (../shared/datasets) with the
-// user guide's required ASFF attributes added to AwsSecurityFinding.
-func LoadSecurityHub(datasets string) (*Model, error) {
-	m, err := Load(filepath.Join(datasets, "schemas", "botocore-securityhub-2018-10-26-service-2.json"))
+// securityHubModel is the botocore Security Hub model, cut down to BatchImportFindings and the shapes it
+// reaches, in the repository's testdata folder (testdata/PROVENANCE.md).
+const securityHubModel = "schemas/botocore-securityhub-2018-10-26-service-2.BatchImportFindings.json"
+
+// LoadSecurityHub loads the Security Hub model from the repository's testdata folder with the user
+// guide's required ASFF attributes added to AwsSecurityFinding.
+func LoadSecurityHub(testdata string) (*Model, error) {
+	m, err := Load(filepath.Join(testdata, filepath.FromSlash(securityHubModel)))
 	if err != nil {
 		return nil, err
 	}
-	req, err := DocRequired(filepath.Join(datasets, "awsdocs", "securityhub-asff-required-attributes.md"))
+	req, err := DocRequired(filepath.Join(testdata, "awsdocs", "securityhub-asff-required-attributes.md"))
 	if err != nil {
 		return nil, err
 	}

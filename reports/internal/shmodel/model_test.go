@@ -7,11 +7,11 @@ import (
 	"testing"
 )
 
-var datasets = filepath.Join("..", "..", "..", "..", "shared", "datasets")
+var testdata = filepath.Join("..", "..", "..", "testdata")
 
 func load(t *testing.T) *Model {
 	t.Helper()
-	m, err := LoadSecurityHub(datasets)
+	m, err := LoadSecurityHub(testdata)
 	if err != nil {
 		t.Fatal(err)
 	}
