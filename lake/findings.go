@@ -1,6 +1,11 @@
 package lake
 
-import "time"
+import (
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"time"
+)
 
 // The run directory is the contract between the hunt runner (writer) and the report/ASFF
 // writers (readers): RUNDIR/run.json holds a Run, RUNDIR/findings.jsonl one Finding per line.
@@ -105,6 +110,9 @@ type Run struct {
 	Organization *Organization `json:"organization,omitempty"`
 	FindingCount int           `json:"finding_count"`
 	FailedCount  int           `json:"failed_count"`
+	// ASFFLeftOut are the findings the run directory's asff.json does not hold, and why. They are in
+	// findings.jsonl and the report like every other finding.
+	ASFFLeftOut []LeftOut `json:"asff_left_out,omitempty"`
 }
 
 // Organization is the accounts a run considered inside the organization, and where that list came from.
@@ -112,6 +120,26 @@ type Organization struct {
 	ID       string   `json:"id,omitempty"`
 	Accounts []string `json:"accounts"`
 	Source   string   `json:"source"` // "config", or "lake" (the accounts the lake holds logs for)
+}
+
+// WriteRunFile writes run to DIR/run.json, atomically.
+func WriteRunFile(dir string, run *Run) error {
+	b, err := json.MarshalIndent(run, "", "  ")
+	if err != nil {
+		return err
+	}
+	return WriteFileAtomic(filepath.Join(dir, RunFile), append(b, '\n'))
+}
+
+// LeftOut is a finding an output could not hold, with the reason and what to do about it.
+type LeftOut struct {
+	FindingID string `json:"finding_id"`
+	HuntID    string `json:"hunt_id"`
+	Reason    string `json:"reason"`
+}
+
+func (l LeftOut) String() string {
+	return fmt.Sprintf("finding %s (hunt %s): %s", l.FindingID, l.HuntID, l.Reason)
 }
 
 // HuntRun is one hunt's part of a run.

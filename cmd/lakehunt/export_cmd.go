@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/securityhub/types"
 	"github.com/spf13/cobra"
 
 	"github.com/lakehunt/lakehunt/hunts/scheduler"
@@ -14,6 +13,7 @@ import (
 	"github.com/lakehunt/lakehunt/reports"
 	"github.com/lakehunt/lakehunt/reports/asff"
 	"github.com/lakehunt/lakehunt/reports/html"
+	"github.com/lakehunt/lakehunt/reports/publish"
 	"github.com/lakehunt/lakehunt/reports/securityhub"
 )
 
@@ -33,18 +33,29 @@ type asffFlags struct {
 func (a *asffFlags) register(c *cobra.Command) {
 	c.Flags().StringVar(&a.run, "run", "", "the run directory (written by 'lakehunt hunt run --out')")
 	c.Flags().StringVar(&a.productARN, "product-arn", "", "ProductArn (default: arn:aws:securityhub:REGION:ACCOUNT:product/ACCOUNT/default per finding account)")
-	c.Flags().StringVar(&a.region, "region", "", "Security Hub region (default: each finding's region)")
+	c.Flags().StringVar(&a.region, "region", "", "Security Hub region (default: each finding's region); findings whose region is not an AWS region name are filed here")
 	c.Flags().StringVar(&a.account, "account", "", "account for findings that have none")
 	c.Flags().StringVar(&a.reportURL, "report-url", "", "where report.html is published; findings' SourceUrl points into it")
 	_ = c.MarkFlagRequired("run")
 }
 
-func (a *asffFlags) build() ([]types.AwsSecurityFinding, []asff.Warning, error) {
+// build maps the run's findings to ASFF and prints what it changed and what it left out.
+func (a *asffFlags) build(cmd *cobra.Command) (*lake.Run, asff.Built, error) {
 	run, findings, err := reports.ReadRunDir(a.run)
 	if err != nil {
-		return nil, nil, err
+		return nil, asff.Built{}, err
 	}
-	return asff.Build(run, findings, asff.Options{Region: a.region, ProductARN: a.productARN, DefaultAccount: a.account, ReportURL: a.reportURL})
+	built, err := asff.Build(run, findings, asff.Options{Region: a.region, ProductARN: a.productARN, DefaultAccount: a.account, ReportURL: a.reportURL})
+	printASFFNotes(cmd, built.Warnings, built.LeftOut)
+	return run, built, err
+}
+
+// leftOutError is the exit status of a command that wrote or sent all findings but the ones left out.
+func leftOutError(left []lake.LeftOut, total int, where string) error {
+	if len(left) == 0 {
+		return nil
+	}
+	return &exitCodeError{code: exitBadInput, msg: fmt.Sprintf("%d of %d findings left out of %s (listed above); fix the cause and export the run again", len(left), total, where)}
 }
 
 func newExportASFFCmd() *cobra.Command {
@@ -55,29 +66,40 @@ func newExportASFFCmd() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "asff --run RUNDIR",
 		Short: "Write the run's findings as ASFF 2018-10-08 JSON (the shape batch-import-findings reads)",
-		Args:  cobra.NoArgs,
+		Long: `asff writes the run's findings as ASFF 2018-10-08 JSON. A finding that cannot be ASFF (no account, no
+usable region, unknown severity) does not keep the others out: they are written, it is listed on stderr
+with the reason and the fix, and the exit status is 3. Written to the run's own asff.json (the default),
+run.json lists the findings left out (asff_left_out).`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			fs, warns, err := a.build()
-			printWarnings(cmd, warns)
+			run, built, err := a.build(cmd)
 			if err != nil {
 				return err
 			}
-			if out == "" {
-				out = filepath.Join(a.run, reports.ASFFFile)
-			}
-			if out == "-" {
-				b, err := asff.MarshalList(fs)
+			total := len(built.Findings) + len(built.LeftOut)
+			inRun := filepath.Join(a.run, reports.ASFFFile)
+			switch {
+			case out == "-":
+				b, err := asff.MarshalList(built.Findings)
 				if err != nil {
 					return err
 				}
-				_, err = cmd.OutOrStdout().Write(append(b, '\n'))
-				return err
+				if _, err = cmd.OutOrStdout().Write(append(b, '\n')); err != nil {
+					return err
+				}
+				return leftOutError(built.LeftOut, total, "the ASFF")
+			case out == "" || filepath.Clean(out) == inRun:
+				// The run's own asff.json: run.json records what it leaves out.
+				if out, err = publish.WriteASFF(a.run, run, built); err != nil {
+					return err
+				}
+			default:
+				if err := asff.WriteFile(out, built.Findings); err != nil {
+					return err
+				}
 			}
-			if err := asff.WriteFile(out, fs); err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "wrote %d findings to %s\n", len(fs), out)
-			return nil
+			fmt.Fprintf(cmd.OutOrStdout(), "wrote %d findings to %s\n", len(built.Findings), out)
+			return leftOutError(built.LeftOut, total, out)
 		},
 	}
 	a.register(c)
@@ -85,9 +107,12 @@ func newExportASFFCmd() *cobra.Command {
 	return c
 }
 
-func printWarnings(cmd *cobra.Command, warns []asff.Warning) {
+func printASFFNotes(cmd *cobra.Command, warns []asff.Warning, left []lake.LeftOut) {
 	for _, w := range warns {
 		fmt.Fprintf(cmd.ErrOrStderr(), "asff: finding %s: %s: %s\n", w.FindingID, w.Field, w.Message)
+	}
+	for _, l := range left {
+		fmt.Fprintf(cmd.ErrOrStderr(), "asff: left out %s\n", l)
 	}
 }
 
@@ -108,8 +133,7 @@ of the same window updates the same findings. Credentials come from the standard
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			fs, warns, err := a.build()
-			printWarnings(cmd, warns)
+			_, built, err := a.build(cmd)
 			if err != nil {
 				return err
 			}
@@ -121,12 +145,12 @@ of the same window updates the same findings. Credentials come from the standard
 				}
 				client = c
 			}
-			sum, err := securityhub.Import(ctx, client, fs, securityhub.Options{DryRun: dryRun, CallerAccount: caller, Log: cmd.ErrOrStderr()})
+			sum, err := securityhub.Import(ctx, client, built.Findings, securityhub.Options{DryRun: dryRun, CallerAccount: caller, Log: cmd.ErrOrStderr()})
 			sum.WriteText(cmd.OutOrStdout())
 			if err != nil {
 				return &exitCodeError{code: exitBadInput, msg: err.Error()}
 			}
-			return nil
+			return leftOutError(built.LeftOut, len(built.Findings)+len(built.LeftOut), "the import")
 		},
 	}
 	a.register(c)

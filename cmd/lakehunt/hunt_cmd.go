@@ -245,7 +245,9 @@ func newHuntRunCmd() *cobra.Command {
 
 Without --from, each hunt uses its own window ending at --to (default: the current hour). For an S3 lake
 only the partitions the windows and baselines need are fetched into the local cache, and reused.
-One failing hunt never stops the others; the exit status is 3 if any hunt failed.`,
+One failing hunt never stops the others; the exit status is 3 if any hunt failed. Likewise a finding that
+cannot be ASFF never keeps the others out of asff.json: it is listed on stderr and in run.json
+(asff_left_out), and the exit status is 3.`,
 		Example: `  lakehunt hunt run --lake ./lake --last 24h --out runs/today
   lakehunt hunt run --lake s3://sec-lake/lake/ --hunt cloudtrail-logging-evasion --from 2026-11-01 --to 2026-11-08 --out runs/nov`,
 		Args: cobra.NoArgs,
@@ -273,6 +275,9 @@ One failing hunt never stops the others; the exit status is 3 if any hunt failed
 			}
 			if !fromT.IsZero() && !toT.IsZero() && !fromT.Before(toT) {
 				return &exitCodeError{code: exitUsage, msg: "--from must be before --to"}
+			}
+			if region != "" && !asff.ValidRegion(region) {
+				return &exitCodeError{code: exitUsage, msg: fmt.Sprintf("--region %q is not an AWS region name (like us-east-1)", region)}
 			}
 			set, err := dirs.load()
 			if err != nil {
@@ -303,6 +308,7 @@ One failing hunt never stops the others; the exit status is 3 if any hunt failed
 				return err
 			}
 			res, perr := publish.Write(out, asff.Options{Region: region, DefaultAccount: account})
+			run.ASFFLeftOut = res.LeftOut // publish recorded them in run.json
 			if asJSON {
 				if err := printJSON(cmd.OutOrStdout(), run); err != nil {
 					return err
@@ -310,11 +316,19 @@ One failing hunt never stops the others; the exit status is 3 if any hunt failed
 			} else {
 				printRunSummary(cmd, run, findings, res)
 			}
+			printASFFNotes(cmd, res.Warnings, res.LeftOut)
 			if perr != nil {
 				fmt.Fprintln(cmd.ErrOrStderr(), "lakehunt:", perr)
 			}
 			if run.FailedCount > 0 && !allowFail {
 				return &exitCodeError{code: exitBadInput, msg: fmt.Sprintf("%d of %d hunts failed; see %s", run.FailedCount, len(run.Hunts), filepath.Join(out, lake.RunFile))}
+			}
+			if len(res.LeftOut) > 0 {
+				return &exitCodeError{code: exitBadInput, msg: fmt.Sprintf("%d of %d findings left out of %s (listed above, and in asff_left_out of %s); fix the cause and write it again with 'lakehunt export asff --run %s'",
+					len(res.LeftOut), len(findings), res.ASFF, filepath.Join(out, lake.RunFile), out)}
+			}
+			if perr != nil {
+				return &exitCodeError{code: exitError}
 			}
 			return nil
 		},
@@ -328,7 +342,7 @@ One failing hunt never stops the others; the exit status is 3 if any hunt failed
 	f.StringVar(&out, "out", "", "run directory to write")
 	f.BoolVar(&asJSON, "json", false, "print run.json to stdout instead of a summary")
 	f.BoolVar(&allowFail, "allow-failures", false, "exit 0 even if some hunts failed")
-	f.StringVar(&region, "region", "", "Security Hub region for asff.json (default: each finding's region)")
+	f.StringVar(&region, "region", "", "Security Hub region for asff.json (default: each finding's region); findings whose region is not an AWS region name are filed here")
 	f.StringVar(&account, "account", "", "account for findings that have none, in asff.json")
 	dirs.register(c)
 	s3.register(c)
@@ -400,9 +414,6 @@ func printRunSummary(cmd *cobra.Command, run *lake.Run, findings []lake.Finding,
 			break
 		}
 		fmt.Fprintf(w, "  [%s] %s  (%s %s, %s)\n", f.Severity, f.Title, f.Entity.Type, f.Entity.Key, f.AccountID)
-	}
-	for _, wn := range res.Warnings {
-		fmt.Fprintf(cmd.ErrOrStderr(), "asff: finding %s: %s: %s\n", wn.FindingID, wn.Field, wn.Message)
 	}
 	if res.ASFF != "" {
 		fmt.Fprintf(w, "asff: %s\n", res.ASFF)

@@ -18,7 +18,7 @@ const (
 	exitOK         = 0
 	exitError      = 1 // could not run: bad flags, unreachable store, damaged lake
 	exitUsage      = 2
-	exitBadInput   = 3 // ran, but some input was quarantined (compact) or some hunts failed (hunt run)
+	exitBadInput   = 3 // ran, but some input was quarantined (compact), some hunts failed or findings were left out of the ASFF (hunt run, export)
 	exitNothingDue = 4 // run --due: nothing was due
 )
 

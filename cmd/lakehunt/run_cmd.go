@@ -186,8 +186,9 @@ the tool itself decides what is due. One tick:
      A failed hunt (or publish) keeps its window for the next tick; the other hunts move on.
 
 The state lives in the lake (_lakehunt/state/), so any machine can run the next tick. Logs are JSON lines
-(log/slog) on stderr. Exit status: 0 ok, 3 some hunt windows failed (or input was quarantined, or a feed
-did not import), 4 nothing was due, 5 another tick is running (not a failure), 1 could not run.
+(log/slog) on stderr. Exit status: 0 ok, 3 some hunt windows failed (or input was quarantined, a feed did
+not import, or findings were left out of asff.json), 4 nothing was due, 5 another tick is running (not a
+failure), 1 could not run.
 
 Without a config file: --lake LAKE --from RAW_SOURCE --runs WHERE_RUN_DIRECTORIES_GO.`,
 		Example: `  lakehunt run --due --config /etc/lakehunt/lakehunt.yaml
@@ -331,6 +332,8 @@ func splitS3Key(u string) (dir, key string, ok bool) {
 
 // publisher writes report.html and asff.json into each run directory and, if enabled, imports the
 // findings into Security Hub. An ASFF that cannot be built only fails the run when it has to be exported.
+// Findings left out of the ASFF are a problem of the tick that a retry cannot fix (ErrPublishRefused):
+// the others are written and imported, and the windows are done.
 func publisher(cfg *config, log *slog.Logger) func(ctx context.Context, dir string) error {
 	a, sh := cfg.Outputs.ASFF, cfg.Outputs.SecurityHub
 	var client *awssh.Client
@@ -339,6 +342,13 @@ func publisher(cfg *config, log *slog.Logger) func(ctx context.Context, dir stri
 		for _, w := range res.Warnings {
 			log.Warn("asff: finding shortened", "finding", w.FindingID, "field", w.Field, "message", w.Message)
 		}
+		var leftOut error
+		for _, l := range res.LeftOut {
+			log.Error("asff: finding left out", "run", filepath.Base(dir), "finding", l.FindingID, "hunt", l.HuntID, "reason", l.Reason)
+		}
+		if len(res.LeftOut) > 0 {
+			leftOut = fmt.Errorf("%d of %d findings left out of asff.json (see asff_left_out in run.json) (%w)", len(res.LeftOut), res.Findings, scheduler.ErrPublishRefused)
+		}
 		if err != nil {
 			if !sh.Enabled && res.Report != "" {
 				log.Warn("asff.json not written", "run", filepath.Base(dir), "error", err.Error())
@@ -346,8 +356,8 @@ func publisher(cfg *config, log *slog.Logger) func(ctx context.Context, dir stri
 			}
 			return err
 		}
-		if !sh.Enabled || res.Findings == 0 {
-			return nil
+		if !sh.Enabled || res.Findings == len(res.LeftOut) {
+			return leftOut
 		}
 		findings, err := asff.ReadFile(res.ASFF)
 		if err != nil {
@@ -365,12 +375,12 @@ func publisher(cfg *config, log *slog.Logger) func(ctx context.Context, dir stri
 		}
 		if errors.Is(err, securityhub.ErrNotImported) && !sum.Transient() {
 			// Refused findings fail the same way next tick: do not hold the hunts' windows back for them.
-			return fmt.Errorf("security hub: %w (%w)", err, scheduler.ErrPublishRefused)
+			return errors.Join(fmt.Errorf("security hub: %w (%w)", err, scheduler.ErrPublishRefused), leftOut)
 		}
 		if err != nil {
 			return fmt.Errorf("security hub: %w", err)
 		}
-		return nil
+		return leftOut
 	}
 }
 

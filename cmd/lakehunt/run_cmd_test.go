@@ -28,10 +28,15 @@ func cli(t *testing.T, args ...string) (string, string, int) {
 	err := root.ExecuteContext(context.Background())
 	code := exitOK
 	if err != nil {
+		// As main prints it.
 		code = exitError
+		msg := err.Error()
 		var ec *exitCodeError
 		if errors.As(err, &ec) {
 			code = ec.code
+		}
+		if msg != "" {
+			fmt.Fprintln(&errb, "lakehunt:", msg)
 		}
 	}
 	return out.String(), errb.String(), code

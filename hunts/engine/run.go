@@ -412,9 +412,5 @@ func WriteRunDir(dir string, run *lake.Run, findings []lake.Finding) error {
 	if err := lake.WriteFileAtomic(filepath.Join(dir, lake.FindingsFile), []byte(fb.String())); err != nil {
 		return err
 	}
-	rb, err := json.MarshalIndent(run, "", "  ")
-	if err != nil {
-		return err
-	}
-	return lake.WriteFileAtomic(filepath.Join(dir, lake.RunFile), append(rb, '\n'))
+	return lake.WriteRunFile(dir, run)
 }

@@ -62,10 +62,11 @@ func TestGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	opts := Options{Region: "us-east-1", ReportURL: "https://reports.example.com/runs/" + run.ID + "/report.html"}
-	out, warns, err := Build(run, findings, opts)
-	if err != nil {
-		t.Fatal(err)
+	built, err := Build(run, findings, opts)
+	if err != nil || len(built.LeftOut) > 0 {
+		t.Fatal(err, built.LeftOut)
 	}
+	out, warns := built.Findings, built.Warnings
 	validate(t, model(t), out)
 	got, err := MarshalList(out)
 	if err != nil {
@@ -195,11 +196,14 @@ func finding(mod func(f *lake.Finding)) lake.Finding {
 
 func buildOne(t *testing.T, f lake.Finding, opts Options) (types.AwsSecurityFinding, []Warning) {
 	t.Helper()
-	out, warns, err := Build(run, []lake.Finding{f}, opts)
+	built, err := Build(run, []lake.Finding{f}, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return out[0], warns
+	if len(built.LeftOut) > 0 {
+		t.Fatalf("left out: %v", built.LeftOut)
+	}
+	return built.Findings[0], built.Warnings
 }
 
 func TestBuildFields(t *testing.T) {
@@ -248,25 +252,50 @@ func TestIDDeterministic(t *testing.T) {
 	}
 }
 
-func TestBuildErrors(t *testing.T) {
+// A finding that cannot be ASFF is left out with its reason; the findings around it are built.
+func TestBuildLeavesOutBadFinding(t *testing.T) {
 	tests := []struct {
 		name string
 		mod  func(f *lake.Finding)
-		opts Options
 		want string
 	}{
-		{"no account", func(f *lake.Finding) { f.AccountID = "" }, Options{}, "no account id: pass a default account"},
-		{"bad account", func(f *lake.Finding) { f.AccountID = "12345" }, Options{}, `account id "12345" is not a 12-digit`},
-		{"no region", func(f *lake.Finding) { f.Region = "" }, Options{}, "no region: pass the Security Hub region"},
-		{"bad region", func(f *lake.Finding) { f.Region = "<b>" }, Options{}, "is not an AWS region name"},
-		{"bad severity", func(f *lake.Finding) { f.Severity = "SEVERE" }, Options{}, `severity "SEVERE" is not an ASFF label`},
-		{"bad option region", nil, Options{Region: "mars"}, `region "mars"`},
-		{"bad product arn", nil, Options{ProductARN: "arn:aws:s3:::bucket"}, "not a Security Hub product ARN"},
+		{"no account", func(f *lake.Finding) { f.AccountID = "" }, "no account id: pass a default account"},
+		{"bad account", func(f *lake.Finding) { f.AccountID = "12345" }, `account id "12345" is not a 12-digit`},
+		{"no region", func(f *lake.Finding) { f.Region = "" }, "no region: pass the Security Hub region"},
+		{"bad region", func(f *lake.Finding) { f.Region = "apiso-westcentral-3r" }, `region "apiso-westcentral-3r" is not an AWS region name: pass the Security Hub region (--region)`},
+		{"bad severity", func(f *lake.Finding) { f.Severity = "SEVERE" }, `severity "SEVERE" is not an ASFF label`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, _, err := Build(run, []lake.Finding{finding(tt.mod)}, tt.opts)
-			if err == nil || !strings.Contains(err.Error(), tt.want) {
+			bad := finding(tt.mod)
+			bad.ID = "f-bad"
+			built, err := Build(run, []lake.Finding{finding(nil), bad, finding(func(f *lake.Finding) { f.ID = "f-3" })}, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(built.Findings) != 2 || aws.ToString(built.Findings[0].Id) != "lakehunt/h1/f-1" || aws.ToString(built.Findings[1].Id) != "lakehunt/h1/f-3" {
+				t.Errorf("built %d findings, want f-1 and f-3", len(built.Findings))
+			}
+			if len(built.LeftOut) != 1 || built.LeftOut[0].FindingID != "f-bad" || built.LeftOut[0].HuntID != "h1" || !strings.Contains(built.LeftOut[0].Reason, tt.want) {
+				t.Fatalf("left out %v, want f-bad: %q", built.LeftOut, tt.want)
+			}
+		})
+	}
+}
+
+func TestBuildOptionErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		opts Options
+		want string
+	}{
+		{"bad option region", Options{Region: "mars"}, `region "mars"`},
+		{"bad product arn", Options{ProductARN: "arn:aws:s3:::bucket"}, "not a Security Hub product ARN"},
+		{"bad default account", Options{DefaultAccount: "1"}, `default account "1"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := Build(run, []lake.Finding{finding(nil)}, tt.opts); err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("err = %v, want %q", err, tt.want)
 			}
 		})
@@ -378,7 +407,8 @@ func TestHugeEvidenceTruncatedUnderLimit(t *testing.T) {
 		t.Fatalf("finding is %d bytes", len(raw))
 	}
 	note := af.ProductFields[keyNote]
-	for _, want := range []string{"hunt: showing 500 of 9000 rows", "evidence truncated for ASFF", "of 500 evidence rows", "15 of 40 result columns", "findings.jsonl and report.html of run run-1"} {
+	for _, want := range []string{"hunt: showing 500 of 9000 rows", "for ASFF, evidence truncated: kept ", "of 500 evidence rows", "kept 15 of 40 result columns",
+		"evidence shortened: 15 result values cut to 2048 characters (columns col00, col01, ", "findings.jsonl and report.html of run run-1"} {
 		if !strings.Contains(note, want) {
 			t.Errorf("note %q lacks %q", note, want)
 		}
@@ -386,8 +416,8 @@ func TestHugeEvidenceTruncatedUnderLimit(t *testing.T) {
 	if len(af.ProductFields) != maxFieldPairs {
 		t.Errorf("%d product fields, want the %d allowed", len(af.ProductFields), maxFieldPairs)
 	}
-	if !strings.Contains(fmt.Sprint(warns), "evidence truncated") {
-		t.Errorf("warnings %v do not mention the truncation", warns)
+	if w := fmt.Sprint(warns); !strings.Contains(w, "evidence truncated: kept ") || !strings.Contains(w, "of 500 evidence rows, kept 15 of 40 result columns") {
+		t.Errorf("warnings %v do not say what was dropped", warns)
 	}
 	validate(t, model(t), []types.AwsSecurityFinding{af})
 }
@@ -420,10 +450,11 @@ func TestOversizedFindingLosesResourceDetails(t *testing.T) {
 }
 
 func TestWriteReadFile(t *testing.T) {
-	out, _, err := Build(run, []lake.Finding{finding(nil), finding(func(f *lake.Finding) { f.ID = "f-2" })}, Options{})
+	built, err := Build(run, []lake.Finding{finding(nil), finding(func(f *lake.Finding) { f.ID = "f-2" })}, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
+	out := built.Findings
 	path := filepath.Join(t.TempDir(), reports.ASFFFile)
 	if err := WriteFile(path, out); err != nil {
 		t.Fatal(err)
@@ -437,4 +468,49 @@ func TestWriteReadFile(t *testing.T) {
 	if !bytes.Equal(a, b) {
 		t.Errorf("read back differs:\n%s\n%s", a, b)
 	}
+}
+
+// Values cut to fit, with every row and column kept, are reported as shortened, per column, and not as
+// rows or columns dropped.
+func TestShortenedValuesWarning(t *testing.T) {
+	long := strings.Repeat("x", 3000)
+	af, warns := buildOne(t, finding(func(f *lake.Finding) {
+		for i := 0; i < 5; i++ {
+			row := map[string]any{"event_name": "PutBucketPolicy", "user_agent": "aws-cli"}
+			if i < 2 {
+				row["request_parameters"] = long
+			}
+			if i == 4 {
+				row["user_agent"] = long
+			}
+			f.Evidence = append(f.Evidence, lake.Evidence{Time: t0, Table: "cloudtrail", Row: row})
+		}
+	}), Options{})
+	want := "evidence shortened: 3 evidence values cut to 512 characters (columns request_parameters, user_agent)"
+	if len(warns) != 1 || warns[0].Field != "ProductFields" || warns[0].Message != want {
+		t.Fatalf("warnings %v, want one: %s", warns, want)
+	}
+	if note := af.ProductFields[keyNote]; !strings.Contains(note, want) || strings.Contains(note, "truncated") {
+		t.Errorf("note %q", note)
+	}
+	if n := countPrefix(af.ProductFields, "lakehunt/Evidence/"); n != 5 {
+		t.Errorf("%d evidence rows, want all 5", n)
+	}
+	// Nothing cut, nothing said.
+	af, warns = buildOne(t, finding(func(f *lake.Finding) {
+		f.Evidence = []lake.Evidence{{Time: t0, Row: map[string]any{"user_agent": "aws-cli"}}}
+	}), Options{})
+	if len(warns) > 0 || af.ProductFields[keyNote] != "" {
+		t.Errorf("warnings %v, note %q", warns, af.ProductFields[keyNote])
+	}
+}
+
+func countPrefix(m map[string]string, prefix string) int {
+	n := 0
+	for k := range m {
+		if strings.HasPrefix(k, prefix) {
+			n++
+		}
+	}
+	return n
 }

@@ -75,46 +75,50 @@ func (w Warning) String() string {
 
 var (
 	accountRe    = regexp.MustCompile(`^\d{12}$`)
-	regionRe     = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d{1,2}$`)
-	productARNRe = regexp.MustCompile(`^arn:aws(-cn|-us-gov)?:securityhub:[a-z0-9-]+:\d{12}:product/.+`)
+	productARNRe = regexp.MustCompile(`^arn:` + arnPartitions + `:securityhub:[a-z0-9-]+:\d{12}:product/.+`)
 )
 
-// Build maps findings to ASFF. Findings it cannot map (no account, no region, unknown severity) are
-// errors naming the finding and the fix; none is dropped. Warnings list what was truncated or changed.
-func Build(run *lake.Run, findings []lake.Finding, opts Options) ([]types.AwsSecurityFinding, []Warning, error) {
+// Built is what Build made of a run's findings.
+type Built struct {
+	Findings []types.AwsSecurityFinding
+	Warnings []Warning
+	// LeftOut are the findings that cannot be ASFF (no account, unknown severity, ...), each with the
+	// reason and the fix. One never holds back the others: every other finding is in Findings.
+	LeftOut []lake.LeftOut
+}
+
+// Build maps findings to ASFF. The error is for options that are wrong (nothing is built); a finding
+// that cannot be mapped is left out and listed in Built.LeftOut. Warnings list what was truncated or changed.
+func Build(run *lake.Run, findings []lake.Finding, opts Options) (Built, error) {
 	if run == nil {
-		return nil, nil, errors.New("asff: no run")
+		return Built{}, errors.New("asff: no run")
 	}
-	if opts.Region != "" && !regionRe.MatchString(opts.Region) {
-		return nil, nil, fmt.Errorf("region %q is not an AWS region name (like us-east-1)", opts.Region)
+	if opts.Region != "" && !ValidRegion(opts.Region) {
+		return Built{}, fmt.Errorf("region %q is not an AWS region name (like us-east-1)", opts.Region)
 	}
 	if opts.DefaultAccount != "" && !accountRe.MatchString(opts.DefaultAccount) {
-		return nil, nil, fmt.Errorf("default account %q is not a 12-digit AWS account id", opts.DefaultAccount)
+		return Built{}, fmt.Errorf("default account %q is not a 12-digit AWS account id", opts.DefaultAccount)
 	}
 	if opts.ProductARN != "" && !productARNRe.MatchString(opts.ProductARN) {
-		return nil, nil, fmt.Errorf("product ARN %q is not a Security Hub product ARN (arn:aws:securityhub:REGION:ACCOUNT:product/...)", opts.ProductARN)
+		return Built{}, fmt.Errorf("product ARN %q is not a Security Hub product ARN (arn:aws:securityhub:REGION:ACCOUNT:product/...)", opts.ProductARN)
 	}
 	hunts := make(map[string]*lake.HuntRun, len(run.Hunts))
 	for i := range run.Hunts {
 		hunts[run.Hunts[i].ID] = &run.Hunts[i]
 	}
-	out := make([]types.AwsSecurityFinding, 0, len(findings))
-	var warns []Warning
-	var errs []error
+	out := Built{Findings: make([]types.AwsSecurityFinding, 0, len(findings))}
 	for i := range findings {
-		b := builder{run: run, hunt: hunts[findings[i].HuntID], f: &findings[i], opts: &opts}
+		f := &findings[i]
+		b := builder{run: run, hunt: hunts[f.HuntID], f: f, opts: &opts}
 		af, err := b.build()
-		warns = append(warns, b.warns...)
 		if err != nil {
-			errs = append(errs, err)
+			out.LeftOut = append(out.LeftOut, lake.LeftOut{FindingID: f.ID, HuntID: f.HuntID, Reason: err.Error()})
 			continue
 		}
-		out = append(out, af)
+		out.Warnings = append(out.Warnings, b.warns...)
+		out.Findings = append(out.Findings, af)
 	}
-	if len(errs) > 0 {
-		return nil, warns, errors.Join(errs...)
-	}
-	return out, warns, nil
+	return out, nil
 }
 
 type builder struct {
@@ -123,14 +127,12 @@ type builder struct {
 	f     *lake.Finding
 	opts  *Options
 	warns []Warning
+	// sourceRegion is the finding's region when it was not usable and the import region replaced it.
+	sourceRegion string
 }
 
 func (b *builder) warn(field, format string, args ...any) {
 	b.warns = append(b.warns, Warning{FindingID: b.f.ID, Field: field, Message: fmt.Sprintf(format, args...)})
-}
-
-func (b *builder) errorf(format string, args ...any) error {
-	return fmt.Errorf("finding %s (hunt %s): %s", b.f.ID, b.f.HuntID, fmt.Sprintf(format, args...))
 }
 
 // text truncates s to max characters, with a warning when it cut.
@@ -149,32 +151,26 @@ func (b *builder) build() (types.AwsSecurityFinding, error) {
 		account = b.opts.DefaultAccount
 	}
 	if account == "" {
-		return types.AwsSecurityFinding{}, b.errorf("no account id: pass a default account (--account)")
+		return types.AwsSecurityFinding{}, errors.New("no account id: pass a default account (--account)")
 	}
 	if !accountRe.MatchString(account) {
-		return types.AwsSecurityFinding{}, b.errorf("account id %q is not a 12-digit AWS account id", account)
+		return types.AwsSecurityFinding{}, fmt.Errorf("account id %q is not a 12-digit AWS account id", account)
 	}
-	region := f.Region
-	if region == "" {
-		region = b.opts.Region
-	}
-	if region == "" {
-		return types.AwsSecurityFinding{}, b.errorf("no region: pass the Security Hub region (--region)")
-	}
-	if !regionRe.MatchString(region) || len(region) > maxRegion {
-		return types.AwsSecurityFinding{}, b.errorf("region %q is not an AWS region name", region)
+	region, err := b.region()
+	if err != nil {
+		return types.AwsSecurityFinding{}, err
 	}
 	if lake.SeverityRank(f.Severity) == 0 && f.Severity != lake.SeverityInformational {
-		return types.AwsSecurityFinding{}, b.errorf("severity %q is not an ASFF label (INFORMATIONAL, LOW, MEDIUM, HIGH, CRITICAL); fix the hunt's severity expression", f.Severity)
+		return types.AwsSecurityFinding{}, fmt.Errorf("severity %q is not an ASFF label (INFORMATIONAL, LOW, MEDIUM, HIGH, CRITICAL); fix the hunt's severity expression", f.Severity)
 	}
 	home := b.opts.Region
 	if home == "" {
 		home = region
 	}
-	part := partition(home)
+	homePart, _, _ := partitionOf(home)
 	productARN := b.opts.ProductARN
 	if productARN == "" {
-		productARN = fmt.Sprintf("arn:%s:securityhub:%s:%s:product/%s/default", part, home, account, account)
+		productARN = fmt.Sprintf("arn:%s:securityhub:%s:%s:product/%s/default", homePart, home, account, account)
 	}
 
 	created, updated, err := b.times()
@@ -204,7 +200,7 @@ func (b *builder) build() (types.AwsSecurityFinding, error) {
 			Severity: &types.FindingProviderSeverity{Label: sevLabel, Original: aws.String(sevOriginal)},
 			Types:    findingTypes,
 		},
-		Resources:   b.resources(account, region, part),
+		Resources:   b.resources(account, region),
 		RecordState: types.RecordStateActive,
 	}
 	if !f.FirstSeen.IsZero() {
@@ -245,11 +241,31 @@ func findingID(huntID, id string) string {
 	return "lakehunt/" + hex.EncodeToString(sum[:])
 }
 
+// region is the finding's own region, else the import region. A region that is not an AWS region name
+// (an odd awsRegion in CloudTrail) does not cost the finding: it is filed under the import region, as
+// Security Hub itself does with every imported finding, and the original value stays in ProductFields.
+func (b *builder) region() (string, error) {
+	region, home := b.f.Region, b.opts.Region
+	switch {
+	case ValidRegion(region):
+		return region, nil
+	case region == "" && home == "":
+		return "", errors.New("no region: pass the Security Hub region (--region)")
+	case region == "":
+		return home, nil
+	case home == "":
+		return "", fmt.Errorf("region %q is not an AWS region name: pass the Security Hub region (--region) to file the finding there", region)
+	}
+	b.warn("Region", "%q is not an AWS region name; used the import region %s (the original is in ProductFields %s)", region, home, keySourceRegion)
+	b.sourceRegion = region
+	return home, nil
+}
+
 func (b *builder) times() (created, updated time.Time, err error) {
 	created = firstNonZero(b.f.CreatedAt, b.run.StartedAt, b.run.FinishedAt)
 	updated = firstNonZero(b.run.FinishedAt, b.run.StartedAt, b.f.CreatedAt)
 	if created.IsZero() {
-		return created, updated, b.errorf("no created_at and the run has no start time: the run directory is damaged")
+		return created, updated, errors.New("no created_at and the run has no start time: the run directory is damaged")
 	}
 	if updated.Before(created) {
 		updated = created
@@ -298,14 +314,4 @@ func orDefault(s, def string) string {
 		return def
 	}
 	return s
-}
-
-func partition(region string) string {
-	switch {
-	case strings.HasPrefix(region, "cn-"):
-		return "aws-cn"
-	case strings.HasPrefix(region, "us-gov-"):
-		return "aws-us-gov"
-	}
-	return "aws"
 }

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -20,26 +22,96 @@ import (
 //	lakehunt/FindingId lakehunt/HuntId lakehunt/HuntVersion lakehunt/HuntTitle lakehunt/SqlHash
 //	lakehunt/RunId lakehunt/ToolVersion lakehunt/GitRevision lakehunt/Entity lakehunt/EventCount
 //	lakehunt/Window lakehunt/Tactics lakehunt/Techniques lakehunt/Report
+//	lakehunt/SourceRegion     the finding's region when it is not an AWS region name (Region is then the import region)
 //	lakehunt/Field/<column>   the hunt's result row, one pair per column
 //	lakehunt/Evidence/NN      one evidence row as JSON {time, table, source, row}
 //	lakehunt/EvidenceNote     what of the evidence is (not) here, and where the rest is
 const (
 	maxResultFields = 15
 	keyNote         = "lakehunt/EvidenceNote"
+	keySourceRegion = "lakehunt/SourceRegion"
 )
 
-type kv struct{ k, v string }
+type kv struct {
+	k, v string
+	cut  shortened // what of the value was cut to fit
+}
+
+// shortened says which values of a result column or an evidence row were cut, and to what length.
+type shortened struct {
+	cols  []string // the columns whose values were cut
+	limit int      // to this many characters
+	whole bool     // the row's text itself was cut (a row with very many columns)
+}
 
 type productFields struct {
 	fixed    []kv
 	fields   []kv // result columns kept
 	evidence []kv // evidence rows kept
 	// for the note
-	huntNote                    string
-	runID                       string
-	totalFields, totalEvidence  int
-	cutFieldVals, cutEvidenceRs int
-	detailsDropped              bool
+	huntNote                   string
+	runID                      string
+	totalFields, totalEvidence int
+	detailsDropped             bool
+}
+
+// changes says what of the evidence ASFF does not hold as it is: what was dropped (rows, columns) and
+// what was shortened (values cut, per column).
+func (p *productFields) changes() (dropped, short []string) {
+	if len(p.evidence) < p.totalEvidence {
+		dropped = append(dropped, fmt.Sprintf("kept %d of %d evidence rows", len(p.evidence), p.totalEvidence))
+	}
+	if len(p.fields) < p.totalFields {
+		dropped = append(dropped, fmt.Sprintf("kept %d of %d result columns", len(p.fields), p.totalFields))
+	}
+	for _, g := range []struct {
+		what string
+		kvs  []kv
+	}{{"result", p.fields}, {"evidence", p.evidence}} {
+		n, wholeRows, minLim, maxLim := 0, 0, 0, 0
+		cols := map[string]bool{}
+		for _, e := range g.kvs {
+			if e.cut.whole {
+				wholeRows++
+			}
+			if len(e.cut.cols) == 0 {
+				continue
+			}
+			n += len(e.cut.cols)
+			for _, c := range e.cut.cols {
+				cols[c] = true
+			}
+			if minLim == 0 || e.cut.limit < minLim {
+				minLim = e.cut.limit
+			}
+			maxLim = max(maxLim, e.cut.limit)
+		}
+		if n > 0 {
+			limit := strconv.Itoa(maxLim)
+			if minLim != maxLim {
+				limit = fmt.Sprintf("%d-%d", minLim, maxLim)
+			}
+			short = append(short, fmt.Sprintf("%d %s %s cut to %s characters (%s %s)", n, g.what, plural(n, "value", "values"), limit,
+				plural(len(cols), "column", "columns"), strings.Join(slices.Sorted(maps.Keys(cols)), ", ")))
+		}
+		if wholeRows > 0 {
+			short = append(short, fmt.Sprintf("%d evidence %s cut to %d characters", wholeRows, plural(wholeRows, "row", "rows"), maxFieldValue))
+		}
+	}
+	return dropped, short
+}
+
+// summary is changes as one text, "" when the evidence is all there as it is.
+func (p *productFields) summary() string {
+	dropped, short := p.changes()
+	var parts []string
+	if len(dropped) > 0 {
+		parts = append(parts, "evidence truncated: "+strings.Join(dropped, ", "))
+	}
+	if len(short) > 0 {
+		parts = append(parts, "evidence shortened: "+strings.Join(short, "; "))
+	}
+	return strings.Join(parts, "; ")
 }
 
 func (p *productFields) note() string {
@@ -47,28 +119,22 @@ func (p *productFields) note() string {
 	if p.huntNote != "" {
 		parts = append(parts, "hunt: "+p.huntNote)
 	}
-	var cut []string
-	if len(p.evidence) < p.totalEvidence {
-		cut = append(cut, fmt.Sprintf("%d of %d evidence rows", len(p.evidence), p.totalEvidence))
-	}
-	if p.cutEvidenceRs > 0 {
-		cut = append(cut, fmt.Sprintf("%d evidence rows shortened to %d characters", p.cutEvidenceRs, maxFieldValue))
-	}
-	if len(p.fields) < p.totalFields {
-		cut = append(cut, fmt.Sprintf("%d of %d result columns", len(p.fields), p.totalFields))
-	}
-	if p.cutFieldVals > 0 {
-		cut = append(cut, fmt.Sprintf("%d result values shortened to %d characters", p.cutFieldVals, maxFieldValue))
-	}
+	s := p.summary()
 	if p.detailsDropped {
-		cut = append(cut, "resource details removed to stay under 240 KB")
+		s = strings.TrimPrefix(s+"; resource details removed to stay under 240 KB", "; ")
 	}
-	if len(cut) > 0 {
-		parts = append(parts, "evidence truncated for ASFF: "+strings.Join(cut, "; ")+
-			"; the full evidence is in findings.jsonl and report.html of run "+p.runID)
+	if s != "" {
+		parts = append(parts, "for ASFF, "+s+"; the full evidence is in findings.jsonl and report.html of run "+p.runID)
 	}
-	s, _ := reports.Truncate(strings.Join(parts, ". "), maxFieldValue)
-	return s
+	note, _ := reports.Truncate(strings.Join(parts, ". "), maxFieldValue)
+	return note
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 func (p *productFields) asMap() map[string]string {
@@ -89,7 +155,7 @@ func (b *builder) productFields() *productFields {
 	p := &productFields{huntNote: f.EvidenceNote, runID: b.run.ID, totalFields: len(f.Fields), totalEvidence: len(f.Evidence)}
 	put := func(k, v string) {
 		if strings.TrimSpace(v) != "" {
-			p.fixed = append(p.fixed, kv{k, b.text("ProductFields["+k+"]", v, maxFieldValue)})
+			p.fixed = append(p.fixed, kv{k: k, v: b.text("ProductFields["+k+"]", v, maxFieldValue)})
 		}
 	}
 	put("lakehunt/FindingId", f.ID)
@@ -109,6 +175,7 @@ func (b *builder) productFields() *productFields {
 	}
 	put("lakehunt/Tactics", strings.Join(f.Tactics, ", "))
 	put("lakehunt/Techniques", strings.Join(f.Techniques, ", "))
+	put(keySourceRegion, b.sourceRegion)
 	if b.opts.ReportURL != "" {
 		put("lakehunt/Report", b.reportLink())
 	} else {
@@ -130,11 +197,12 @@ func (b *builder) productFields() *productFields {
 			v = "(empty)"
 		}
 		k, _ := reports.Truncate("lakehunt/Field/"+c, maxFieldKey)
-		t, cut := reports.Truncate(v, maxFieldValue)
-		if cut {
-			p.cutFieldVals++
+		e := kv{k: k}
+		var cut bool
+		if e.v, cut = reports.Truncate(v, maxFieldValue); cut {
+			e.cut = shortened{cols: []string{c}, limit: maxFieldValue}
 		}
-		p.fields = append(p.fields, kv{k, t})
+		p.fields = append(p.fields, e)
 	}
 	budget -= len(p.fields)
 	for i, e := range f.Evidence {
@@ -142,13 +210,7 @@ func (b *builder) productFields() *productFields {
 			break
 		}
 		v, cut := evidenceText(e.Time, e.Table, e.SourceKey, e.SourceLine, e.Row)
-		if cut {
-			p.cutEvidenceRs++
-		}
-		p.evidence = append(p.evidence, kv{fmt.Sprintf("lakehunt/Evidence/%02d", i+1), v})
-	}
-	if len(p.evidence) < p.totalEvidence || p.cutEvidenceRs > 0 || len(p.fields) < p.totalFields || p.cutFieldVals > 0 {
-		b.warn("ProductFields", "evidence truncated: %d of %d rows, %d of %d result columns kept", len(p.evidence), p.totalEvidence, len(p.fields), p.totalFields)
+		p.evidence = append(p.evidence, kv{fmt.Sprintf("lakehunt/Evidence/%02d", i+1), v, cut})
 	}
 	return p
 }
@@ -162,6 +224,9 @@ func (b *builder) fit(af *types.AwsSecurityFinding, p *productFields) error {
 			return err
 		}
 		if len(raw) <= MaxFindingBytes {
+			if s := p.summary(); s != "" {
+				b.warn("ProductFields", "%s", s)
+			}
 			return nil
 		}
 		switch {
@@ -176,7 +241,7 @@ func (b *builder) fit(af *types.AwsSecurityFinding, p *productFields) error {
 		case len(p.fields) > 0:
 			p.fields = p.fields[:len(p.fields)-1]
 		default:
-			return b.errorf("the finding is %d bytes even without evidence, over Security Hub's 240 KB limit", len(raw))
+			return fmt.Errorf("the finding is %d bytes even without evidence, over Security Hub's 240 KB limit", len(raw))
 		}
 		af.ProductFields = p.asMap()
 	}
@@ -211,7 +276,7 @@ func jsonText(v any) string {
 
 // evidenceText is one evidence row as JSON within maxFieldValue characters. Long values are shortened
 // first so the text stays valid JSON; only a row with very many columns is cut as text.
-func evidenceText(t time.Time, table, source string, line int64, row map[string]any) (string, bool) {
+func evidenceText(t time.Time, table, source string, line int64, row map[string]any) (string, shortened) {
 	if line > 0 {
 		source += "#" + strconv.FormatInt(line, 10)
 	}
@@ -224,18 +289,24 @@ func evidenceText(t time.Time, table, source string, line int64, row map[string]
 	}
 	s := jsonText(ev)
 	if len([]rune(s)) <= maxFieldValue {
-		return s, false
+		return s, shortened{}
 	}
+	var cut shortened
 	for _, limit := range []int{512, 128, 32} {
+		cut = shortened{limit: limit}
 		short := make(map[string]any, len(row))
 		for k, v := range row {
-			short[k], _ = reports.Truncate(valueText(v), limit)
+			var c bool
+			if short[k], c = reports.Truncate(valueText(v), limit); c {
+				cut.cols = append(cut.cols, k)
+			}
 		}
 		ev["row"] = short
 		if s = jsonText(ev); len([]rune(s)) <= maxFieldValue {
-			return s, true
+			return s, cut
 		}
 	}
 	s, _ = reports.Truncate(s, maxFieldValue)
-	return s, true
+	cut.whole = true
+	return s, cut
 }

@@ -16,12 +16,13 @@ import (
 var (
 	accessKeyRe  = regexp.MustCompile(`^(AKIA|ASIA)[A-Z0-9]{16}$`)
 	instanceIDRe = regexp.MustCompile(`^i-[0-9a-f]{8,17}$`)
-	arnRe        = regexp.MustCompile(`^arn:(aws|aws-cn|aws-us-gov):([a-z0-9-]+):([a-z0-9-]*):(\d{12})?:(.+)$`)
+	arnRe        = regexp.MustCompile(`^arn:` + arnPartitions + `:([a-z0-9-]+):([a-z0-9-]*):(\d{12})?:(.+)$`)
 )
 
 // resources are the hunt's mapped resources; without any, the entity's resource; without an entity,
 // the account. Details.Other carries what ASFF has no typed field for, within its limits.
-func (b *builder) resources(account, region, part string) []types.Resource {
+func (b *builder) resources(account, region string) []types.Resource {
+	arnPart, part, _ := partitionOf(region)
 	var out []types.Resource
 	seen := map[string]bool{}
 	add := func(r types.Resource) {
@@ -44,8 +45,9 @@ func (b *builder) resources(account, region, part string) []types.Resource {
 			Region:    aws.String(region),
 		}
 		switch {
-		case regionRe.MatchString(r.Region) && len(r.Region) <= maxRegion:
-			res.Region = aws.String(r.Region)
+		case ValidRegion(r.Region):
+			_, rp, _ := partitionOf(r.Region)
+			res.Region, res.Partition = aws.String(r.Region), types.Partition(rp)
 		case r.Region != "":
 			b.warn("Resources.Region", "resource %d: %q is not a region name; used %s", i, r.Region, region)
 		}
@@ -55,7 +57,7 @@ func (b *builder) resources(account, region, part string) []types.Resource {
 		add(res)
 	}
 	if len(out) == 0 && strings.TrimSpace(b.f.Entity.Key) != "" {
-		add(entityResource(b.f.Entity, account, region, part))
+		add(entityResource(b.f.Entity, account, region, arnPart, part))
 	}
 	if len(out) == 0 {
 		add(types.Resource{Type: aws.String("AwsAccount"), Id: aws.String("AWS::::Account:" + account), Partition: types.Partition(part), Region: aws.String(region)})
@@ -94,8 +96,9 @@ func (b *builder) other(detail map[string]string) map[string]string {
 	return out
 }
 
-// entityResource maps what a finding is about to an ASFF resource by the shape of its key.
-func entityResource(e lake.Entity, account, region, part string) types.Resource {
+// entityResource maps what a finding is about to an ASFF resource by the shape of its key. arnPart is
+// the region's partition in ARNs, part its ASFF Resource.Partition.
+func entityResource(e lake.Entity, account, region, arnPart, part string) types.Resource {
 	key := strings.TrimSpace(e.Key)
 	r := types.Resource{Type: aws.String("Other"), Id: aws.String(key), Partition: types.Partition(part), Region: aws.String(region)}
 	other := map[string]string{}
@@ -108,7 +111,7 @@ func entityResource(e lake.Entity, account, region, part string) types.Resource 
 		r.Type = aws.String("AwsIamAccessKey")
 	case instanceIDRe.MatchString(key):
 		r.Type = aws.String("AwsEc2Instance")
-		r.Id = aws.String("arn:" + part + ":ec2:" + region + ":" + account + ":instance/" + key)
+		r.Id = aws.String("arn:" + arnPart + ":ec2:" + region + ":" + account + ":instance/" + key)
 	case arnRe.MatchString(key):
 		m := arnRe.FindStringSubmatch(key)
 		service, acct, res := m[2], m[4], m[5]

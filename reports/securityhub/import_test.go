@@ -41,11 +41,11 @@ func build(t *testing.T, n int, account string, rowChars int) []types.AwsSecurit
 		}
 		fs = append(fs, f)
 	}
-	out, _, err := asff.Build(run, fs, asff.Options{Region: "us-east-1"})
-	if err != nil {
-		t.Fatal(err)
+	built, err := asff.Build(run, fs, asff.Options{Region: "us-east-1"})
+	if err != nil || len(built.LeftOut) > 0 {
+		t.Fatal(err, built.LeftOut)
 	}
-	return out
+	return built.Findings
 }
 
 func TestImport250FindingsOver2Accounts(t *testing.T) {
