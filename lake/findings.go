@@ -144,28 +144,34 @@ func (l LeftOut) String() string {
 
 // HuntRun is one hunt's part of a run.
 type HuntRun struct {
-	ID             string    `json:"id"`
-	Version        int       `json:"version"`
-	Title          string    `json:"title"`
-	Status         string    `json:"status"` // ok | failed | skipped
-	Error          string    `json:"error,omitempty"`
-	SkipReason     string    `json:"skip_reason,omitempty"`
-	SQLHash        string    `json:"sql_hash"`
-	Tables         []string  `json:"tables"`
-	WindowStart    time.Time `json:"window_start"`
-	WindowEnd      time.Time `json:"window_end"`
-	BaselineStart  time.Time `json:"baseline_start,omitzero"`
-	RowsReturned   int64     `json:"rows_returned"`
-	Findings       int       `json:"findings"`
-	Suppressed     int       `json:"suppressed"`
-	DurationMillis int64     `json:"duration_ms"`
-	Severity       string    `json:"severity,omitempty"`
-	Tactics        []string  `json:"tactics,omitempty"`
-	Techniques     []string  `json:"techniques,omitempty"`
-	FalsePositives []string  `json:"false_positives,omitempty"`
-	Triage         string    `json:"triage,omitempty"`
-	References     []string  `json:"references,omitempty"`
-	Description    string    `json:"description,omitempty"`
+	ID            string    `json:"id"`
+	Version       int       `json:"version"`
+	Title         string    `json:"title"`
+	Status        string    `json:"status"` // ok | failed | skipped
+	Error         string    `json:"error,omitempty"`
+	SkipReason    string    `json:"skip_reason,omitempty"`
+	SQLHash       string    `json:"sql_hash"`
+	Tables        []string  `json:"tables"`
+	WindowStart   time.Time `json:"window_start"`
+	WindowEnd     time.Time `json:"window_end"`
+	BaselineStart time.Time `json:"baseline_start,omitzero"`
+	// BaselineDays is the baseline window in days and BaselineDaysWithData how many of them the lake holds
+	// data for (the fewest over the profiles' tables). ColdStart says what the hunt's cold-start rule did
+	// when that was below its minimum ("" when it did not apply).
+	BaselineDays         int      `json:"baseline_days,omitempty"`
+	BaselineDaysWithData int      `json:"baseline_days_with_data,omitempty"`
+	ColdStart            string   `json:"cold_start,omitempty"`
+	RowsReturned         int64    `json:"rows_returned"`
+	Findings             int      `json:"findings"`
+	Suppressed           int      `json:"suppressed"`
+	DurationMillis       int64    `json:"duration_ms"`
+	Severity             string   `json:"severity,omitempty"`
+	Tactics              []string `json:"tactics,omitempty"`
+	Techniques           []string `json:"techniques,omitempty"`
+	FalsePositives       []string `json:"false_positives,omitempty"`
+	Triage               string   `json:"triage,omitempty"`
+	References           []string `json:"references,omitempty"`
+	Description          string   `json:"description,omitempty"`
 }
 
 // Coverage says what data a table offered the run: an auditor must see when a hunt was blind.

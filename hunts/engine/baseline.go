@@ -51,6 +51,23 @@ type BaselineStats struct {
 	DaysCached   int // day summaries reused from the cache
 }
 
+// daysWithData is how many baseline days hold data in every profile table (the fewest over the tables).
+func (in BaselineInput) daysWithData() int {
+	least := -1
+	for _, days := range in.Tables {
+		n := 0
+		for _, d := range days {
+			if len(d.Files) > 0 {
+				n++
+			}
+		}
+		if least < 0 || n < least {
+			least = n
+		}
+	}
+	return max(least, 0)
+}
+
 // BuildBaselines materialises every profile of h as a table named after the profile.
 // cacheDir "" computes every day in memory.
 //

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -230,6 +231,37 @@ func TestNewBehaviourFindsExactlyThePlantedBehaviour(t *testing.T) {
 	}
 }
 
+// A baseline hunt on a lake with too little history does what its cold_start rule says, and run.json
+// records how much baseline it had: new-behaviour skips (everything is new), failure-spike caps at LOW.
+func TestColdStart(t *testing.T) {
+	ctx := context.Background()
+	lk := newLake(t)
+	var events []lake.CloudTrailEvent
+	for i := range 8 { // a new principal's burst of denials, on the lake's first and second day
+		e := ev("mallory", fmt.Sprintf("2024-08-20T09:0%d:00Z", i), "iam.amazonaws.com", "ListUsers", "us-east-1", "aws-cli/2")
+		e.ErrorCode = "AccessDenied"
+		events = append(events, e)
+	}
+	events = append(events, ev("bob", "2024-08-19T10:00:00Z", "ec2.amazonaws.com", "DescribeInstances", "us-east-1", "Boto3/1.34.0"))
+	commitEvents(t, lk, events)
+	opts := RunOptions{Lake: lk, Hunts: []*huntfile.Hunt{libraryHunt(t, "cloudtrail-new-behaviour"), libraryHunt(t, "cloudtrail-failure-spike")},
+		From: mustTime("2024-08-20T00:00:00Z"), To: mustTime("2024-08-21T00:00:00Z"), Now: func() time.Time { return mustTime("2024-08-21T00:10:00Z") }}
+	run, findings, err := Run(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nb, fs := run.Hunts[0], run.Hunts[1]
+	if nb.Status != "skipped" || !strings.Contains(nb.SkipReason, "cold start: 1 of 30 baseline days hold data, the hunt needs 3") {
+		t.Errorf("new-behaviour = %s %q, want skipped for its cold start", nb.Status, nb.SkipReason)
+	}
+	if fs.Status != "ok" || fs.BaselineDays != 14 || fs.BaselineDaysWithData != 1 || !strings.Contains(fs.ColdStart, "severity capped at LOW (1 of 1 findings lowered)") {
+		t.Errorf("failure-spike = %+v", fs)
+	}
+	if len(findings) != 1 || findings[0].Severity != "LOW" || !strings.Contains(findings[0].Description, "the hunt rated it") {
+		t.Fatalf("findings = %+v, want mallory's burst capped at LOW", findings)
+	}
+}
+
 func TestFindingIDIsHuntEntityAndWindow(t *testing.T) {
 	a, b := mustTime("2024-01-01T00:00:00Z"), mustTime("2024-01-02T00:00:00Z")
 	base := FindingID("h", "principal", "arn:x", nil, a, b)
@@ -316,7 +348,7 @@ func TestRunWarmsTheNextDaysBaseline(t *testing.T) {
 		}
 		return log.String(), fs
 	}
-	if first, _ := run("2024-08-20T00:00:00Z", cache); !strings.Contains(first, "(baseline: 0 days from the cache") {
+	if first, _ := run("2024-08-20T00:00:00Z", cache); !strings.Contains(first, "; 0 from the cache") {
 		t.Fatalf("first run used a cache it could not have: %s", first)
 	}
 	next, withCache := run("2024-08-21T00:00:00Z", cache)

@@ -117,7 +117,11 @@ func Run(ctx context.Context, opts RunOptions) (*lake.Run, []lake.Finding, error
 		if opts.Log != nil {
 			status := fmt.Sprintf("%d findings", hr.Findings)
 			if h.Baseline != nil {
-				status += fmt.Sprintf(" (baseline: %d days from the cache, %d summarised)", bst.DaysCached, bst.DaysComputed)
+				status += fmt.Sprintf(" (baseline: %d of %d days hold data; %d from the cache, %d summarised)",
+					hr.BaselineDaysWithData, hr.BaselineDays, bst.DaysCached, bst.DaysComputed)
+			}
+			if hr.ColdStart != "" {
+				status += "; " + hr.ColdStart
 			}
 			if err != nil {
 				status = "FAILED: " + hr.Error
@@ -169,6 +173,15 @@ func runHunt(ctx context.Context, opts RunOptions, snap *lake.Snapshot, h *huntf
 		files[t] = paths
 	}
 	in := dayInput(opts.Lake, snap, h, w.BaselineStart, w.Start)
+	if h.Baseline != nil {
+		hr.BaselineDays, hr.BaselineDaysWithData = w.BaselineDays, min(in.daysWithData(), w.BaselineDays)
+		if cs := h.Baseline.ColdStart; hr.BaselineDaysWithData < cs.MinDays && cs.Action == "skip" {
+			hr.Status = "skipped"
+			hr.SkipReason = fmt.Sprintf("cold start: %d of %d baseline days hold data, the hunt needs %d", hr.BaselineDaysWithData, hr.BaselineDays, cs.MinDays)
+			hr.ColdStart = hr.SkipReason
+			return hr, nil, bst, nil
+		}
+	}
 	s, err := NewSession(ctx, files)
 	if err != nil {
 		return hr, nil, bst, err
@@ -210,8 +223,26 @@ func runHunt(ctx context.Context, opts RunOptions, snap *lake.Snapshot, h *huntf
 	if err != nil {
 		return hr, nil, bst, err
 	}
+	if h.Baseline != nil && hr.BaselineDaysWithData < h.Baseline.ColdStart.MinDays {
+		hr.ColdStart = capSeverity(out.Findings, h.Baseline.ColdStart, hr.BaselineDaysWithData, hr.BaselineDays)
+	}
 	hr.Findings, hr.Suppressed = len(out.Findings), out.Suppressed
 	return hr, out.Findings, bst, nil
+}
+
+// capSeverity applies a "cap" cold-start rule: no finding is above cs.Severity while the baseline is
+// too short to tell unusual from usual. Each capped finding says so in its description.
+func capSeverity(fs []lake.Finding, cs huntfile.ColdStart, have, days int) string {
+	rule := fmt.Sprintf("cold start: %d of %d baseline days hold data (the hunt needs %d); severity capped at %s", have, days, cs.MinDays, cs.Severity)
+	capped := 0
+	for i := range fs {
+		if lake.SeverityRank(fs[i].Severity) > lake.SeverityRank(cs.Severity) {
+			fs[i].Description = strings.TrimSpace(fs[i].Description + fmt.Sprintf(" [%s; the hunt rated it %s]", rule, fs[i].Severity))
+			fs[i].Severity = cs.Severity
+			capped++
+		}
+	}
+	return fmt.Sprintf("%s (%d of %d findings lowered)", rule, capped, len(fs))
 }
 
 // dayInput lists, per profile table and UTC day from midnight(from) to to, the local files to summarise

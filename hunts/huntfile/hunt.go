@@ -91,8 +91,17 @@ func (s Severity) MarshalJSON() ([]byte, error) {
 // Baseline is the history a hunt compares its window with: the Window before the hunt's window,
 // summarised by profiles that the runner materialises as tables named after each profile.
 type Baseline struct {
-	Window   Duration  `yaml:"window"`
-	Profiles []Profile `yaml:"profiles"`
+	Window    Duration  `yaml:"window"`
+	Profiles  []Profile `yaml:"profiles"`
+	ColdStart ColdStart `yaml:"cold_start"`
+}
+
+// ColdStart is what a baseline hunt does while the lake holds fewer than MinDays days of its baseline
+// window: "cap" every finding's severity at Severity, or "skip" the hunt.
+type ColdStart struct {
+	MinDays  int    `yaml:"min_days"`
+	Action   string `yaml:"action"`
+	Severity string `yaml:"severity,omitempty"`
 }
 
 // Profile summarises one table per (day, entity) over the baseline window.
