@@ -10,7 +10,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
+	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -32,8 +35,10 @@ type Options struct {
 	From    lake.Store // raw logs, as AWS lays them out
 	Lake    *lake.Lake
 	Sources []string // tables to fill; nil means all of Sources
-	Prefix  string   // only raw keys under this prefix
-	Now     func() time.Time
+	// Accounts, if set, are the only accounts whose objects are read (org trails' included); the others
+	// are listed and counted as not selected.
+	Accounts []string
+	Now      func() time.Time
 	// Progress, if set, receives one-line progress updates ("\r"-terminated) for a terminal.
 	Progress io.Writer
 	Log      *slog.Logger
@@ -63,11 +68,14 @@ type Options struct {
 
 // Summary is what a run did; --json prints it.
 type Summary struct {
+	From                string              `json:"from"` // the location listed
 	ObjectsListed       int                 `json:"objects_listed"`
 	ObjectsAlreadyDone  int                 `json:"objects_already_done"`
 	ObjectsRead         int                 `json:"objects_read"`
 	ObjectsSkipped      int                 `json:"objects_skipped"`
-	ObjectsIgnored      int                 `json:"objects_ignored"`
+	ObjectsIgnored      int                 `json:"objects_ignored"`           // not in the AWS delivery layout
+	IgnoredExample      string              `json:"ignored_example,omitempty"` // the first of them
+	ObjectsNotSelected  int                 `json:"objects_not_selected"`      // in the layout, of a source or account not asked for
 	ObjectsQuarantined  int                 `json:"objects_quarantined"`
 	RecordsIn           int64               `json:"records_in"`
 	RecordsWritten      int64               `json:"records_written"`
@@ -89,6 +97,21 @@ type Summary struct {
 
 // Quarantined reports whether any input was quarantined (the CLI exits non-zero unless told to tolerate it).
 func (s *Summary) Quarantined() bool { return s.ObjectsQuarantined > 0 || s.RecordsQuarantined > 0 }
+
+// NothingFound explains a run that found no raw logs at all under From: nothing there (an empty or
+// mistyped location), or only objects outside the AWS delivery layout. "" when it found some.
+func (s *Summary) NothingFound() string {
+	const where = "point it at the folder that holds AWSLogs/, at AWSLogs/ itself, or at any folder below it"
+	switch {
+	case s.ObjectsListed == 0:
+		return fmt.Sprintf("no objects under %s: the location is empty or mistyped; %s", s.From, where)
+	case s.ObjectsIgnored == s.ObjectsListed:
+		return fmt.Sprintf("none of the %d objects under %s is a log in the AWS delivery layout "+
+			"(AWSLogs/[o-ORG/]ACCOUNT/CloudTrail|vpcflowlogs|vpcdnsquerylogs/...), e.g. %s; %s",
+			s.ObjectsListed, s.From, s.IgnoredExample, where)
+	}
+	return ""
+}
 
 func (o *Options) defaults() {
 	if o.Now == nil {
@@ -122,7 +145,8 @@ func (o *Options) defaults() {
 
 // work is one raw object to read, or to record as skipped (skip is the reason).
 type work struct {
-	info lake.ObjectInfo
+	info lake.ObjectInfo // Key: as the lake records it, from the AWSLogs/ folder on (rawkey.Info.Key)
+	path string          // the key under Options.From, to read it
 	kind rawkey.Info
 	skip string
 }
@@ -143,12 +167,19 @@ func Run(ctx context.Context, opts Options) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
-	sum := &Summary{PerTable: map[string]int64{}}
-	l := &lister{opts: &opts, snap: snap, want: want}
+	sum := &Summary{From: opts.From.URL(), PerTable: map[string]int64{}}
+	l := &lister{opts: &opts, snap: snap, want: want, accounts: map[string]bool{}, root: locationPath(opts.From), legacy: legacyPrefixes(snap)}
+	for _, a := range opts.Accounts {
+		l.accounts[a] = true
+	}
 	w := newWriter(ctx, &opts, snap, sum)
 	w.listed = &l.listed
 	err = w.ingest(l.run)
-	sum.ObjectsListed, sum.ObjectsAlreadyDone, sum.ObjectsIgnored = int(l.listed.Load()), l.done, l.ignored
+	sum.ObjectsListed, sum.ObjectsAlreadyDone = int(l.listed.Load()), l.done
+	sum.ObjectsIgnored, sum.ObjectsNotSelected = l.ignored, l.notSelected
+	if l.ignoredExample != "" {
+		sum.IgnoredExample = strings.TrimSuffix(sum.From, "/") + "/" + l.ignoredExample
+	}
 	if err != nil {
 		return sum, err
 	}
@@ -166,33 +197,71 @@ func Run(ctx context.Context, opts Options) (*Summary, error) {
 // lister lists the raw objects and hands on those the lake has not consumed, checking each against
 // the consumed-object manifest of its folder (loaded once per folder, a few kept).
 type lister struct {
-	opts          *Options
-	snap          *lake.Snapshot
-	want          map[string]bool
-	listed        atomic.Int64
-	done, ignored int
-	shards        map[string]map[string]lake.SourceObject
+	opts                       *Options
+	snap                       *lake.Snapshot
+	want, accounts             map[string]bool
+	root                       string
+	legacy                     []string
+	listed                     atomic.Int64
+	done, ignored, notSelected int
+	ignoredExample             string
+	shards                     map[string]map[string]lake.SourceObject
+}
+
+// legacyPrefixes are the folders in front of AWSLogs/ in the keys of objects consumed before keys were
+// recorded from AWSLogs/ on (they were relative to --from then, e.g. trail/AWSLogs/...): such objects are
+// looked up under their old key too, so that an upgrade does not read them again.
+func legacyPrefixes(snap *lake.Snapshot) []string {
+	seen := map[string]bool{}
+	for shard := range snap.Consumed {
+		if i := strings.Index(shard, "/AWSLogs/"); i >= 0 {
+			seen[shard[:i+1]] = true
+		}
+	}
+	return slices.Sorted(maps.Keys(seen))
+}
+
+// locationPath is the path part of a store's location ("bucket/prefix/" or a local directory, with a
+// trailing slash). Keys are classified with it in front, so the AWSLogs/ folder may be above the location
+// (--from s3://bucket/AWSLogs/111122223333/) as well as below it (--from s3://bucket/).
+func locationPath(s lake.Store) string {
+	p := filepath.ToSlash(strings.TrimPrefix(s.URL(), "s3://"))
+	return strings.TrimSuffix(p, "/") + "/"
 }
 
 const listerShards = 8
 
 func (l *lister) run(ctx context.Context, emit func(work) error) error {
-	err := l.opts.From.List(ctx, l.opts.Prefix, func(o lake.ObjectInfo) error {
+	err := l.opts.From.List(ctx, "", func(o lake.ObjectInfo) error {
 		l.listed.Add(1)
-		k := rawkey.Classify(o.Key)
-		if k.Source == "" || !l.want[k.Source] {
+		k := rawkey.Classify(l.root + o.Key)
+		if k.Source == "" {
 			l.ignored++
+			if l.ignoredExample == "" {
+				l.ignoredExample = o.Key
+			}
 			return nil
 		}
-		consumed, err := l.consumed(ctx, lake.SourceShard(o.Key))
-		if err != nil {
-			return err
-		}
-		if _, ok := consumed[o.Key]; ok {
-			l.done++
+		if !l.want[k.Source] || (len(l.accounts) > 0 && !l.accounts[k.AccountID]) {
+			l.notSelected++
 			return nil
 		}
-		t := work{info: o, kind: k}
+		keys := []string{k.Key}
+		for _, p := range l.legacy {
+			keys = append(keys, p+k.Key)
+		}
+		for _, key := range keys {
+			consumed, err := l.consumed(ctx, lake.SourceShard(key))
+			if err != nil {
+				return err
+			}
+			if _, ok := consumed[key]; ok {
+				l.done++
+				return nil
+			}
+		}
+		t := work{info: o, path: o.Key, kind: k}
+		t.info.Key = k.Key
 		if k.Kind != rawkey.Events {
 			t.skip = skipReason(k)
 		}
@@ -338,7 +407,7 @@ func (w *writer) parseObjectSafely(ctx context.Context, t work) (p *parsed) {
 
 func (w *writer) parseObject(ctx context.Context, t work) *parsed {
 	p := &parsed{w: t}
-	rc, err := w.opts.From.Open(ctx, t.info.Key)
+	rc, err := w.opts.From.Open(ctx, t.path)
 	if err != nil {
 		p.err = fmt.Errorf("cannot read object: %w", err)
 		return p

@@ -214,6 +214,7 @@ type contents struct {
 	files     int
 	version   int64
 	rowsHash  map[string]int // table-specific fingerprint of each row, for backend comparisons
+	sources   map[string]int // rows per source_key
 }
 
 func readLake(t testing.TB, lk *lake.Lake) contents {
@@ -223,7 +224,7 @@ func readLake(t testing.TB, lk *lake.Lake) contents {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := contents{eventIDs: map[string]int{}, files: len(snap.Files), version: snap.Version, rowsHash: map[string]int{}}
+	c := contents{eventIDs: map[string]int{}, files: len(snap.Files), version: snap.Version, rowsHash: map[string]int{}, sources: map[string]int{}}
 	for _, f := range snap.Files {
 		paths, err := lk.LocalPaths(ctx, []lake.FileEntry{f})
 		if err != nil {
@@ -234,6 +235,7 @@ func readLake(t testing.TB, lk *lake.Lake) contents {
 			rows := readFile[lake.CloudTrailEvent](t, f, paths[0], func(r *lake.CloudTrailEvent) time.Time { return r.EventTime })
 			for _, r := range rows {
 				c.eventIDs[r.EventID]++
+				c.sources[r.SourceKey]++
 				if json.Valid([]byte(r.UserIdentity)) {
 					c.jsonCols++
 				}
@@ -247,6 +249,7 @@ func readLake(t testing.TB, lk *lake.Lake) contents {
 			rows := readFile[lake.VPCFlowRecord](t, f, paths[0], func(r *lake.VPCFlowRecord) time.Time { return r.EventTime })
 			c.flows += len(rows)
 			for _, r := range rows {
+				c.sources[r.SourceKey]++
 				r.IngestedAt = time.Time{}
 				c.rowsHash[rowJSON(t, r)]++
 			}
@@ -254,6 +257,7 @@ func readLake(t testing.TB, lk *lake.Lake) contents {
 			rows := readFile[lake.Route53ResolverQuery](t, f, paths[0], func(r *lake.Route53ResolverQuery) time.Time { return r.EventTime })
 			c.dns += len(rows)
 			for _, r := range rows {
+				c.sources[r.SourceKey]++
 				r.IngestedAt = time.Time{}
 				c.rowsHash[rowJSON(t, r)]++
 			}
@@ -426,6 +430,194 @@ func TestCompactDiskAndS3GiveTheSameLake(t *testing.T) {
 				t.Errorf("row on disk %d times, on S3 %d times: %s", n, b.rowsHash[k], k)
 				break
 			}
+		}
+	}
+}
+
+// TestFromAnyLevelOfTheLayout compacts from every level a user may point --from at, on disk and on S3:
+// each level reads exactly the objects under it, rows name their object from AWSLogs/ on, and a second
+// run from the top of the tree reads only what the first did not, so nothing is in the lake twice.
+func TestFromAnyLevelOfTheLayout(t *testing.T) {
+	ctx := context.Background()
+	srv := s3test.Start(t)
+	c := goodCorpus(t)
+	const trail = "trail/" // a CloudTrail S3 key prefix in front of AWSLogs/
+	roots := map[string]string{"disk": t.TempDir(), "s3": srv.Bucket(t, "org-trail-bucket")}
+	for name, root := range roots {
+		st, err := lake.OpenStore(ctx, root, lake.StoreOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k, b := range c.objects {
+			if err := lake.PutBytes(ctx, st, trail+k, b); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, level := range []string{"", trail, trail + "AWSLogs/", trail + "AWSLogs/" + acct + "/", trail + ctDir[:strings.Index(ctDir, "us-east-1")],
+			trail + ctDir[:len(ctDir)-len("10/")], trail + "AWSLogs/o-exampleorgid/", trail + "AWSLogs/o-exampleorgid/" + acct + "/"} {
+			t.Run(name+"/"+level, func(t *testing.T) {
+				from, err := lake.OpenStore(ctx, strings.TrimSuffix(root, "/")+"/"+level, lake.StoreOptions{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				under := 0 // objects under the level, and the rows their events must leave in the lake
+				want := map[string]bool{}
+				for k := range c.objects {
+					if strings.HasPrefix(trail+k, level) {
+						under++
+						if !strings.Contains(k, "Digest") {
+							want[k] = true
+						}
+					}
+				}
+				lk, err := lake.Open(ctx, t.TempDir(), lake.Options{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				sum, err := Run(ctx, Options{From: from, Lake: lk})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if sum.ObjectsListed != under || sum.ObjectsIgnored != 0 || sum.ObjectsRead+sum.ObjectsSkipped != under || sum.NothingFound() != "" {
+					t.Fatalf("from %s: listed %d, ignored %d, read %d, skipped %d; want all %d under it read or skipped (%s)",
+						from.URL(), sum.ObjectsListed, sum.ObjectsIgnored, sum.ObjectsRead, sum.ObjectsSkipped, under, sum.NothingFound())
+				}
+				got := readLake(t, lk)
+				for k := range got.sources {
+					if !want[k] {
+						t.Errorf("rows with source_key %q: not one of the objects under %s, from AWSLogs/ on", k, level)
+					}
+				}
+				for k := range want {
+					if got.sources[k] == 0 && !strings.Contains(k, "o-exampleorgid") { // the org copy is all duplicates, unless read alone
+						t.Errorf("no rows with source_key %q", k)
+					}
+				}
+
+				all, err := lake.OpenStore(ctx, root, lake.StoreOptions{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				again, err := Run(ctx, Options{From: all, Lake: lk})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if again.ObjectsAlreadyDone != under || again.ObjectsRead+again.ObjectsSkipped != len(c.objects)-under {
+					t.Errorf("from the bucket root after %s: %d already done, %d read, %d skipped; want the %d objects read before done and only the other %d read",
+						level, again.ObjectsAlreadyDone, again.ObjectsRead, again.ObjectsSkipped, under, len(c.objects)-under)
+				}
+				c.check(t, readLake(t, lk))
+			})
+		}
+	}
+}
+
+// TestObjectsConsumedUnderTheirOldKeyAreNotReadAgain: a lake written when consumed objects were recorded
+// relative to --from (trail/AWSLogs/... for --from at the bucket root) does not read them again.
+func TestObjectsConsumedUnderTheirOldKeyAreNotReadAgain(t *testing.T) {
+	ctx := context.Background()
+	c := goodCorpus(t)
+	dir := t.TempDir()
+	raw, err := lake.OpenStore(ctx, dir, lake.StoreOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lk, err := lake.Open(ctx, t.TempDir(), lake.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var old []lake.SourceObject
+	for k, b := range c.objects {
+		if err := lake.PutBytes(ctx, raw, "trail/"+k, b); err != nil {
+			t.Fatal(err)
+		}
+		old = append(old, lake.SourceObject{Key: "trail/" + k, Size: int64(len(b)), Status: "ok"})
+	}
+	snap, err := lk.Snapshot(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lk.Commit(ctx, snap, lake.Commit{Operation: "compact", Sources: old}); err != nil {
+		t.Fatal(err)
+	}
+	sum, err := Run(ctx, Options{From: raw, Lake: lk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.ObjectsAlreadyDone != len(c.objects) || sum.ObjectsRead != 0 {
+		t.Errorf("%d of %d objects recognised as consumed under their old keys, %d read again", sum.ObjectsAlreadyDone, len(c.objects), sum.ObjectsRead)
+	}
+}
+
+// TestNothingFoundIsExplained: a location with no objects, or none in the AWS layout, says so, naming
+// the location and an object it ignored.
+func TestNothingFoundIsExplained(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	lk, err := lake.Open(ctx, filepath.Join(dir, "lake"), lake.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name    string
+		objects []string
+		want    []string
+	}{
+		{"empty", nil, []string{"no objects under", "raw"}},
+		{"not the layout", []string{"111122223333/CloudTrail/us-east-1/2022/11/10/x.json.gz", "notes/readme.txt"},
+			[]string{"none of the 2 objects under", "raw", "e.g. " + filepath.ToSlash(dir) + "/" + "raw-not the layout/111122223333/CloudTrail/us-east-1/2022/11/10/x.json.gz"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			raw, err := lake.OpenStore(ctx, filepath.Join(dir, "raw-"+tc.name), lake.StoreOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, k := range tc.objects {
+				if err := lake.PutBytes(ctx, raw, k, []byte("x")); err != nil {
+					t.Fatal(err)
+				}
+			}
+			sum, err := Run(ctx, Options{From: raw, Lake: lk})
+			if err != nil {
+				t.Fatal(err)
+			}
+			msg := sum.NothingFound()
+			for _, w := range tc.want {
+				if !strings.Contains(msg, w) {
+					t.Errorf("NothingFound() = %q, want it to mention %q", msg, w)
+				}
+			}
+		})
+	}
+}
+
+// TestAccountsSelectObjectsOfTheirAccountsOnly: the accounts filter reads an account's objects,
+// its organization trail's included, and counts the rest as not selected.
+func TestAccountsSelectObjectsOfTheirAccountsOnly(t *testing.T) {
+	ctx := context.Background()
+	c := goodCorpus(t)
+	raw, err := lake.OpenStore(ctx, t.TempDir(), lake.StoreOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.writeTo(t, raw)
+	for _, tc := range []struct {
+		accounts          []string
+		read, notSelected int
+	}{
+		{[]string{"999988887777"}, 0, len(c.objects)},
+		{[]string{"999988887777", acct}, len(c.objects) - c.skippedObjects, 0},
+	} {
+		lk, err := lake.Open(ctx, t.TempDir(), lake.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum, err := Run(ctx, Options{From: raw, Lake: lk, Accounts: tc.accounts})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sum.ObjectsRead != tc.read || sum.ObjectsNotSelected != tc.notSelected || sum.ObjectsIgnored != 0 {
+			t.Errorf("accounts %v: read %d, not selected %d, ignored %d; want %d, %d, 0", tc.accounts, sum.ObjectsRead, sum.ObjectsNotSelected, sum.ObjectsIgnored, tc.read, tc.notSelected)
 		}
 	}
 }

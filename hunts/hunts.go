@@ -41,7 +41,7 @@ type Set struct {
 }
 
 // LibraryName is how the shipped library's files are named in messages.
-const LibraryName = "hunts/library"
+const LibraryName = library.Name
 
 // LoadLibrary loads the hunts embedded in the binary.
 func LoadLibrary() (*Set, error) {
@@ -102,13 +102,17 @@ func Lint(ctx context.Context, s *Set) []Diagnostic {
 // HasErrors reports whether any diagnostic is an error rather than a warning.
 func HasErrors(diags []Diagnostic) bool { return lint.HasErrors(diags) }
 
-// LockFile renders hunts.lock for hunts (write it to DIR/hunts.lock after review).
-func LockFile(hunts []*Hunt) []byte { return huntfile.FormatLock(hunts) }
+// UpdateLock renders hunts.lock for hunts (write it to DIR/hunts.lock after review), keeping old's entry
+// for hunts whose logic changed without a version bump; kept names them.
+func UpdateLock(old Lock, hunts []*Hunt) (b []byte, kept []string) {
+	return huntfile.UpdateLock(old, hunts)
+}
 
-// RunTests runs each hunt's inline tests (ids and test names matching filter, nil = all) through the
-// real compactor and the real SQL, printing go-test-like output to out.
-func RunTests(ctx context.Context, hunts []*Hunt, filter *regexp.Regexp, out io.Writer) (TestSummary, error) {
-	return harness.RunTests(ctx, hunts, filter, out)
+// RunTests runs the inline tests of the set's hunts (ids and test names matching filter, nil = all)
+// through the real compactor and the real SQL, printing go-test-like output to out. A file of the set
+// that did not load is a failed test.
+func RunTests(ctx context.Context, s *Set, filter *regexp.Regexp, out io.Writer) (TestSummary, error) {
+	return harness.RunTests(ctx, s.Hunts, s.Diagnostics, filter, out)
 }
 
 // Run runs hunts over a lake; see engine.Run.

@@ -19,7 +19,7 @@ const (
 // Lineage is embedded in every row: where the row came from and when it entered the lake.
 // ingested_at is the commit time of the batch that wrote the row; late-data hunts select on it.
 type Lineage struct {
-	SourceKey  string    `parquet:"source_key,dict,zstd" doc:"raw object key (relative to --from) the row was parsed from"`
+	SourceKey  string    `parquet:"source_key,dict,zstd" doc:"raw object key the row was parsed from, from its AWSLogs/ folder on (whatever --from level it was compacted from)"`
 	SourceLine int64     `parquet:"source_line,zstd" doc:"1-based record number inside the raw object"`
 	IngestedAt time.Time `parquet:"ingested_at,timestamp(microsecond:local),zstd" doc:"when the row was committed to the lake (UTC)"`
 }

@@ -34,6 +34,26 @@ func (f *s3Flags) storeOptions() lake.StoreOptions {
 	return lake.StoreOptions{S3Endpoint: f.endpoint, S3Region: f.region}
 }
 
+// openRaw opens a raw-log location. Unlike a lake's, a local one must exist: a mistyped --from is an
+// error, not an empty directory created on the way.
+func openRaw(ctx context.Context, url string, opts lake.StoreOptions) (lake.Store, error) {
+	if !strings.Contains(url, "://") {
+		if st, err := os.Stat(url); err != nil || !st.IsDir() {
+			return nil, fmt.Errorf("raw logs: %s is not a directory (give the folder that holds AWSLogs/, AWSLogs/ itself, or a folder below it)", url)
+		}
+	}
+	return lake.OpenStore(ctx, url, opts)
+}
+
+// withPrefix appends a key prefix to a location: what the deprecated --prefix, --raw-prefix and raw[].prefix
+// meant, now that --from may name any folder.
+func withPrefix(loc, prefix string) string {
+	if prefix == "" {
+		return loc
+	}
+	return strings.TrimSuffix(loc, "/") + "/" + strings.TrimPrefix(prefix, "/")
+}
+
 func (f *s3Flags) openLake(ctx context.Context, url string) (*lake.Lake, error) {
 	return lake.Open(ctx, url, lake.Options{Store: f.storeOptions(), CacheDir: f.cacheDir})
 }

@@ -10,7 +10,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lakehunt/lakehunt/compact"
-	"github.com/lakehunt/lakehunt/lake"
 )
 
 func newCompactCmd() *cobra.Command {
@@ -33,8 +32,12 @@ func newCompactCmd() *cobra.Command {
 records into the lake's tables (cloudtrail, vpc_flow, route53_resolver), partitioned by account, region
 and event-time day, as zstd Parquet sorted by time.
 
---from is laid out as AWS delivers logs to S3: AWSLogs/[o-ORG/]ACCOUNT/CloudTrail/..., .../vpcflowlogs/...,
-.../vpcdnsquerylogs/.... CloudTrail digest and Insights files are recognised and skipped.
+--from holds logs laid out as AWS delivers them to S3: AWSLogs/[o-ORG/]ACCOUNT/CloudTrail/...,
+.../vpcflowlogs/..., .../vpcdnsquerylogs/.... It may be the folder (or bucket) that holds AWSLogs/,
+AWSLogs/ itself, or any folder below it, down to one account, service, region or day: the lake records each
+object by its key from AWSLogs/ on, so the same object is read once whichever level it was listed from.
+A --from with no objects, or with none in that layout, is an error (exit 1). CloudTrail digest and
+Insights files are recognised and skipped.
 
 Exactly once: the lake records which raw objects it consumed in the same atomic commit as their rows, and
 CloudTrail events are deduplicated on eventID across files and runs. Re-running picks up only new objects;
@@ -45,6 +48,7 @@ another format under the right prefix, an oversized record) is quarantined with 
 on, and the exit code is 3 unless --allow-quarantine. List quarantined input with 'lakehunt quarantine'.`,
 		Example: `  lakehunt compact --from ./raw --lake ./lake
   lakehunt compact --from s3://org-trail-bucket/AWSLogs/ --lake s3://sec-lake/lake/ --json
+  lakehunt compact --from s3://org-trail-bucket/AWSLogs/o-exampleorgid/111122223333/ --lake s3://sec-lake/lake/
   lakehunt compact --from ./raw --lake ./lake --sources cloudtrail,vpc_flow`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -55,7 +59,7 @@ on, and the exit code is 3 unless --allow-quarantine. List quarantined input wit
 			if memLimit > 0 && os.Getenv("GOMEMLIMIT") == "" {
 				debug.SetMemoryLimit(memLimit << 20)
 			}
-			src, err := lake.OpenStore(ctx, from, s3.storeOptions())
+			src, err := openRaw(ctx, withPrefix(from, prefix), s3.storeOptions())
 			if err != nil {
 				return err
 			}
@@ -63,7 +67,7 @@ on, and the exit code is 3 unless --allow-quarantine. List quarantined input wit
 			if err != nil {
 				return err
 			}
-			opts := compact.Options{From: src, Lake: lk, Prefix: prefix, Log: logger(verbose), BatchRows: batch}
+			opts := compact.Options{From: src, Lake: lk, Log: logger(verbose), BatchRows: batch}
 			if sources != "" {
 				opts.Sources = strings.Split(sources, ",")
 			}
@@ -81,6 +85,10 @@ on, and the exit code is 3 unless --allow-quarantine. List quarantined input wit
 			} else {
 				printCompactSummary(cmd, sum)
 			}
+			// Exit 1, not 3: nothing was compacted because the location is wrong, not because input was bad.
+			if msg := sum.NothingFound(); msg != "" {
+				return &exitCodeError{code: exitError, msg: msg}
+			}
 			if sum.Quarantined() && !tolerate {
 				return &exitCodeError{code: exitBadInput, msg: fmt.Sprintf("%d objects and %d records were quarantined; see 'lakehunt quarantine --lake %s' (pass --allow-quarantine to exit 0)",
 					sum.ObjectsQuarantined, sum.RecordsQuarantined, lakeURL)}
@@ -92,7 +100,8 @@ on, and the exit code is 3 unless --allow-quarantine. List quarantined input wit
 	f.StringVar(&from, "from", "", "raw logs: a local directory or s3://bucket/prefix in the AWS delivery layout")
 	f.StringVar(&lakeURL, "lake", "", "the lake: a local directory or s3://bucket/prefix")
 	f.StringVar(&sources, "sources", "", "comma-separated tables to fill: "+strings.Join(compact.Sources, ",")+" (default all)")
-	f.StringVar(&prefix, "prefix", "", "only raw keys under this prefix (relative to --from), e.g. AWSLogs/111122223333/")
+	f.StringVar(&prefix, "prefix", "", "appended to --from")
+	_ = f.MarkDeprecated("prefix", "put the prefix in --from (--from s3://bucket/AWSLogs/111122223333/)")
 	f.BoolVar(&asJSON, "json", false, "print a machine-readable summary on stdout")
 	f.BoolVar(&tolerate, "allow-quarantine", false, "exit 0 even if some input was quarantined")
 	f.BoolVarP(&verbose, "verbose", "v", false, "log each quarantined object and commit")
@@ -104,8 +113,12 @@ on, and the exit code is 3 unless --allow-quarantine. List quarantined input wit
 
 func printCompactSummary(cmd *cobra.Command, s *compact.Summary) {
 	w := cmd.OutOrStdout()
-	fmt.Fprintf(w, "objects: %d listed, %d new read, %d already in the lake, %d skipped, %d ignored, %d quarantined\n",
+	fmt.Fprintf(w, "objects: %d listed, %d new read, %d already in the lake, %d skipped, %d ignored, %d quarantined",
 		s.ObjectsListed, s.ObjectsRead, s.ObjectsAlreadyDone, s.ObjectsSkipped, s.ObjectsIgnored, s.ObjectsQuarantined)
+	if s.ObjectsNotSelected > 0 {
+		fmt.Fprintf(w, ", %d of other sources or accounts", s.ObjectsNotSelected)
+	}
+	fmt.Fprintln(w)
 	fmt.Fprintf(w, "records: %d in, %d written, %d duplicates dropped, %d quarantined\n",
 		s.RecordsIn, s.RecordsWritten, s.DuplicatesDropped, s.RecordsQuarantined)
 	for _, t := range compact.Sources {

@@ -36,7 +36,7 @@ type config struct {
 
 type rawConfig struct {
 	URL     string   `yaml:"url"`
-	Prefix  string   `yaml:"prefix"`
+	Prefix  string   `yaml:"prefix"` // deprecated: loadConfig appends it to URL
 	Sources []string `yaml:"sources"`
 }
 
@@ -155,6 +155,7 @@ func loadConfig(path string) (*config, error) {
 	rel(&c.S3.CacheDir)
 	for i := range c.Raw {
 		rel(&c.Raw[i].URL)
+		c.Raw[i].URL, c.Raw[i].Prefix = withPrefix(c.Raw[i].URL, c.Raw[i].Prefix), ""
 	}
 	for i := range c.Hunts.Dirs {
 		rel(&c.Hunts.Dirs[i])
@@ -219,13 +220,14 @@ const initConfig = `# lakehunt configuration, read by 'lakehunt run --due' and '
 # next tick; one runner works at a time (a lease in the lake, _lakehunt/leases/scheduler.json).
 lake: {{LAKE}}
 
-# Raw logs exactly as AWS delivers them (the keys contain AWSLogs/...). Each tick compacts the objects
-# the lake has not consumed yet, exactly once.
+# Raw logs exactly as AWS delivers them (the keys contain AWSLogs/...): each url is the folder that holds
+# AWSLogs/, AWSLogs/ itself, or any folder below it (AWSLogs/111122223333/, AWSLogs/o-ORG/). Each tick
+# compacts the objects the lake has not consumed yet, exactly once.
 raw:
 {{RAW}}
 
-# Only these accounts' logs are compacted (prefix <raw prefix or AWSLogs/><account>/); empty = all.
-# Quote the ids so YAML keeps leading zeros.
+# Only these accounts' logs are compacted (organization trails' included); empty = all. Each raw url is
+# still listed whole: to list less, point a url at AWSLogs/ACCOUNT/. Quote the ids so YAML keeps leading zeros.
 accounts: []
 #  - "111122223333"
 
@@ -286,7 +288,7 @@ func renderInitConfig(lakeURL string, raws []string) string {
 		raws = []string{"./raw"}
 	}
 	for _, r := range raws {
-		fmt.Fprintf(&raw, "  - url: %s\n    # prefix: AWSLogs/          # only keys under this prefix\n    # sources: [cloudtrail, vpc_flow, route53_resolver]   # tables to fill (default all)\n", yamlScalar(r))
+		fmt.Fprintf(&raw, "  - url: %s\n    # sources: [cloudtrail, vpc_flow, route53_resolver]   # tables to fill (default all)\n", yamlScalar(r))
 	}
 	return strings.NewReplacer("{{LAKE}}", yamlScalar(lakeURL), "{{RAW}}\n", raw.String()).Replace(initConfig)
 }

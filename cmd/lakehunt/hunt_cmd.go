@@ -107,9 +107,23 @@ against the real table schemas, expr-lang programs compile against the query's r
 hunt has positive and negative tests, and the version went up if the query or its logic changed (checked
 against hunts.lock, the committed content hashes). Messages are file:line:col. Exit status 1 on any error.
 
-With FILE arguments, only diagnostics for those files are shown. --write-lock rewrites hunts.lock of each
---hunts directory after you bumped versions (review the diff).`,
+With FILE arguments, only diagnostics for those files are shown. --write-lock first rewrites hunts.lock of
+each --hunts directory after you bumped versions (review the diff), then lints; a hunt whose query or logic
+changed without a version bump keeps its pinned line, so lint still asks for the bump. The shipped
+library's lock is rewritten at the root of the lakehunt repository with
+'lakehunt hunt lint --no-library --hunts hunts/library --write-lock', then 'make build'.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if writeLock && len(dirs.dirs) == 0 {
+				return &exitCodeError{code: exitUsage, msg: "--write-lock rewrites DIR/hunts.lock of each --hunts DIR: give --hunts DIR " +
+					"(the shipped library's: 'lakehunt hunt lint --no-library --hunts hunts/library --write-lock' at the root of the lakehunt repository, then 'make build')"}
+			}
+			if writeLock {
+				for _, dir := range dirs.dirs {
+					if err := writeHuntLock(cmd, dir); err != nil {
+						return err
+					}
+				}
+			}
 			set, err := dirs.load()
 			if err != nil {
 				return err
@@ -136,19 +150,6 @@ With FILE arguments, only diagnostics for those files are shown. --write-lock re
 					fmt.Fprintln(cmd.OutOrStdout(), d.String())
 				}
 			}
-			if writeLock {
-				for _, dir := range dirs.dirs {
-					s, err := hunts.LoadDir(dir)
-					if err != nil {
-						return err
-					}
-					path := filepath.Join(dir, "hunts.lock")
-					if err := os.WriteFile(path, hunts.LockFile(s.Hunts), 0o644); err != nil {
-						return err
-					}
-					fmt.Fprintf(cmd.ErrOrStderr(), "wrote %s\n", path)
-				}
-			}
 			if hunts.HasErrors(diags) {
 				return &exitCodeError{code: exitError, msg: fmt.Sprintf("lint found errors in %d hunts' files", countFiles(diags))}
 			}
@@ -159,9 +160,27 @@ With FILE arguments, only diagnostics for those files are shown. --write-lock re
 		},
 	}
 	dirs.register(c)
-	c.Flags().BoolVar(&writeLock, "write-lock", false, "rewrite hunts.lock in each --hunts directory from the current files")
+	c.Flags().BoolVar(&writeLock, "write-lock", false, "rewrite hunts.lock in each --hunts directory from the current files, then lint")
 	c.Flags().BoolVar(&asJSON, "json", false, "print diagnostics as JSON")
 	return c
+}
+
+// writeHuntLock rewrites dir/hunts.lock from the hunt files in dir.
+func writeHuntLock(cmd *cobra.Command, dir string) error {
+	s, err := hunts.LoadDir(dir)
+	if err != nil {
+		return err
+	}
+	b, kept := hunts.UpdateLock(s.Lock, s.Hunts)
+	path := filepath.Join(dir, "hunts.lock")
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		return err
+	}
+	fmt.Fprintf(cmd.ErrOrStderr(), "wrote %s\n", path)
+	for _, id := range kept {
+		fmt.Fprintf(cmd.ErrOrStderr(), "%s: kept %s at its pinned version: its query or logic changed, bump its version first\n", path, id)
+	}
+	return nil
 }
 
 func countFiles(diags []hunts.Diagnostic) int {
@@ -184,15 +203,16 @@ func newHuntTestCmd() *cobra.Command {
 		Short: "Run each hunt's inline tests through the real compactor and the real SQL",
 		Long: `test writes each hunt test's raw events as AWS delivers them to S3, compacts them with the real compactor
 into a temporary lake, runs the hunt's real SQL and post-processing over the test's window, and compares
-the findings with the expected ones. Output is like go test; exit status 1 if any test fails.`,
+the findings with the expected ones. Output is like go test; exit status 1 if any test fails. A hunt file
+that does not load is a failed test.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			set, err := dirs.load()
 			if err != nil {
 				return err
 			}
-			if len(set.Diagnostics) > 0 {
-				for _, d := range set.Diagnostics {
+			for _, d := range set.Diagnostics {
+				if d.Warning { // errors are reported as failed tests
 					fmt.Fprintln(cmd.ErrOrStderr(), d.String())
 				}
 			}
@@ -202,11 +222,11 @@ the findings with the expected ones. Output is like go test; exit status 1 if an
 					return &exitCodeError{code: exitUsage, msg: "--run: " + err.Error()}
 				}
 			}
-			sum, err := hunts.RunTests(cmd.Context(), set.Hunts, filter, cmd.OutOrStdout())
+			sum, err := hunts.RunTests(cmd.Context(), set, filter, cmd.OutOrStdout())
 			if err != nil {
 				return err
 			}
-			if sum.Failed > 0 || hunts.HasErrors(set.Diagnostics) {
+			if sum.Failed > 0 {
 				return &exitCodeError{code: exitError, msg: fmt.Sprintf("%d hunt tests failed, %d passed", sum.Failed, sum.Passed)}
 			}
 			if sum.Passed == 0 {
@@ -243,7 +263,8 @@ func newHuntRunCmd() *cobra.Command {
   asff.json       the findings in AWS Security Finding Format (see 'lakehunt export securityhub')
   report.html     a self-contained report for auditors
 
-Without --from, each hunt uses its own window ending at --to (default: the current hour). For an S3 lake
+Without --from or --last, each hunt uses its own window ending at --to (default: the start of the current
+hour, UTC); --last D is one window of length D ending at --to (default: now, to the minute). For an S3 lake
 only the partitions the windows and baselines need are fetched into the local cache, and reused.
 One failing hunt never stops the others; the exit status is 3 if any hunt failed. Likewise a finding that
 cannot be ASFF never keeps the others out of asff.json: it is listed on stderr and in run.json
@@ -337,7 +358,7 @@ cannot be ASFF never keeps the others out of asff.json: it is listed on stderr a
 	f.StringVar(&lakeURL, "lake", "", "the lake: a local directory or s3://bucket/prefix")
 	f.StringArrayVar(&ids, "hunt", nil, "run only this hunt id (repeatable; default all)")
 	f.StringVar(&from, "from", "", "window start for every hunt (RFC 3339 or YYYY-MM-DD)")
-	f.StringVar(&to, "to", "", "window end (default: now)")
+	f.StringVar(&to, "to", "", "window end (default: the start of the current hour; with --last, now to the minute)")
 	f.DurationVar(&last, "last", 0, "window of this length ending at --to (e.g. 24h, 168h)")
 	f.StringVar(&out, "out", "", "run directory to write")
 	f.BoolVar(&asJSON, "json", false, "print run.json to stdout instead of a summary")

@@ -6,8 +6,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -39,18 +41,25 @@ func main() {
 	stopProfile := startProfile()
 	err := root.ExecuteContext(ctx)
 	stopProfile()
+	if code := exitCode(err, os.Stderr); code != exitOK {
+		os.Exit(code)
+	}
+}
+
+// exitCode prints a command's error to stderr and returns the exit code it calls for.
+func exitCode(err error, stderr io.Writer) int {
 	if err == nil {
-		return
+		return exitOK
 	}
 	var ec *exitCodeError
 	if errors.As(err, &ec) {
 		if ec.msg != "" {
-			fmt.Fprintln(os.Stderr, "lakehunt:", ec.msg)
+			fmt.Fprintln(stderr, "lakehunt:", ec.msg)
 		}
-		os.Exit(ec.code)
+		return ec.code
 	}
-	fmt.Fprintln(os.Stderr, "lakehunt:", err)
-	os.Exit(exitError)
+	fmt.Fprintln(stderr, "lakehunt:", err)
+	return exitError
 }
 
 func newRootCmd() *cobra.Command {
@@ -78,5 +87,29 @@ Locations are local directories or s3://bucket/prefix. S3 uses the standard AWS 
 	root.AddCommand(newCompactCmd(), newSchemaCmd(), newQueryCmd(), newGenCmd(), newQuarantineCmd(), newVacuumCmd(),
 		newHuntCmd(), newExportCmd(), newReportCmd(), newTICmd())
 	root.AddCommand(newRunCmd(), newInitCmd(), newStatusCmd())
+	rejectUnknownSubcommands(root)
 	return root
+}
+
+// rejectUnknownSubcommands makes each command that only groups subcommands treat an unknown one as a
+// usage error (exit 2) with cobra's suggestions; on its own such a command prints its help.
+func rejectUnknownSubcommands(c *cobra.Command) {
+	for _, sub := range c.Commands() {
+		rejectUnknownSubcommands(sub)
+	}
+	if !c.HasSubCommands() || c.Runnable() {
+		return
+	}
+	c.SuggestionsMinimumDistance = 2 // cobra's default, which SuggestionsFor does not apply itself
+	c.Args = func(cmd *cobra.Command, args []string) error {
+		if len(args) == 0 {
+			return nil
+		}
+		msg := fmt.Sprintf("unknown command %q for %q", args[0], cmd.CommandPath())
+		if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+			msg += "\n\nDid you mean this?\n\t" + strings.Join(s, "\n\t") + "\n"
+		}
+		return &exitCodeError{code: exitUsage, msg: fmt.Sprintf("%s\nRun '%s --help' for usage.", msg, cmd.CommandPath())}
+	}
+	c.RunE = func(cmd *cobra.Command, args []string) error { return cmd.Help() }
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"path"
 	"path/filepath"
 	"strings"
 	"time"
@@ -56,7 +55,8 @@ func (f *schedFlags) register(c *cobra.Command, forRun bool) {
 	fl.StringVar(&f.now, "now", "", "the tick's clock reading, RFC 3339 (for tests and backfills; default: now)")
 	if forRun {
 		fl.StringArrayVar(&f.from, "from", nil, "raw logs to compact first, in the AWS delivery layout (repeatable; overrides the config's raw)")
-		fl.StringVar(&f.rawPrefix, "raw-prefix", "", "with --from: only raw keys under this prefix, e.g. AWSLogs/ (where an IAM policy allows listing)")
+		fl.StringVar(&f.rawPrefix, "raw-prefix", "", "appended to each --from")
+		_ = fl.MarkDeprecated("raw-prefix", "put the prefix in --from (--from s3://bucket/AWSLogs/)")
 		fl.StringVar(&f.runs, "runs", "", "where run directories go: a local directory or s3://bucket/prefix (default: in the lake)")
 		fl.StringVar(&f.lookback, "late-lookback", "", "late data re-opens windows this far back (default 7d)")
 		fl.StringVar(&f.leaseTTL, "lease-ttl", "", "how long a crashed runner blocks the others (default 15m)")
@@ -90,7 +90,7 @@ func (f *schedFlags) resolve(cmd *cobra.Command) (*settings, error) {
 	if changed("from") {
 		cfg.Raw = nil
 		for _, u := range f.from {
-			cfg.Raw = append(cfg.Raw, rawConfig{URL: u, Prefix: f.rawPrefix})
+			cfg.Raw = append(cfg.Raw, rawConfig{URL: withPrefix(u, f.rawPrefix)})
 		}
 	}
 	if changed("runs") {
@@ -276,21 +276,11 @@ Without a config file: --lake LAKE --from RAW_SOURCE --runs WHERE_RUN_DIRECTORIE
 func rawSources(ctx context.Context, cfg *config, so lake.StoreOptions) ([]scheduler.RawSource, error) {
 	var out []scheduler.RawSource
 	for _, r := range cfg.Raw {
-		st, err := lake.OpenStore(ctx, r.URL, so)
+		st, err := openRaw(ctx, r.URL, so)
 		if err != nil {
-			return nil, fmt.Errorf("raw %s: %w", r.URL, err)
+			return nil, err
 		}
-		if len(cfg.Accounts) == 0 {
-			out = append(out, scheduler.RawSource{Store: st, Prefix: r.Prefix, Sources: r.Sources})
-			continue
-		}
-		base := r.Prefix
-		if base == "" {
-			base = "AWSLogs/"
-		}
-		for _, a := range cfg.Accounts {
-			out = append(out, scheduler.RawSource{Store: st, Prefix: path.Join(base, a) + "/", Sources: r.Sources})
-		}
+		out = append(out, scheduler.RawSource{Store: st, Accounts: cfg.Accounts, Sources: r.Sources})
 	}
 	return out, nil
 }

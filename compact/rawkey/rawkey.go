@@ -43,7 +43,10 @@ const (
 
 // Info is what the key says about an object.
 type Info struct {
-	Source    string // SourceCloudTrail, SourceVPCFlow, SourceRoute53Resolver, or "" when the layout is not recognised
+	Source string // SourceCloudTrail, SourceVPCFlow, SourceRoute53Resolver, or "" when the layout is not recognised
+	// Key is the key from its AWSLogs/ folder on (set with Source): the same whatever prefix or location
+	// the object was listed under, so the lake records an object under one name however it was reached.
+	Key       string
 	Kind      Kind
 	OrgID     string    // o-... for organization trails
 	AccountID string    // the account folder
@@ -56,7 +59,7 @@ type Info struct {
 	Reason string
 }
 
-// Classify reads an object key. Any prefix may precede the AWSLogs/ folder.
+// Classify reads an object key, or a path ending in one. Any prefix may precede the AWSLogs/ folder.
 func Classify(key string) Info {
 	segs := strings.Split(key, "/")
 	var best Info
@@ -65,6 +68,9 @@ func Classify(key string) Info {
 			continue
 		}
 		info := classifyAfter(segs[i+1:])
+		if info.Source != "" {
+			info.Key = strings.Join(segs[i:], "/")
+		}
 		if info.Source != "" && info.Kind != Unknown {
 			return info
 		}

@@ -18,6 +18,8 @@ func TestClassify(t *testing.T) {
 		want Info
 		// reason is a substring of Info.Reason (the rest of want must match exactly)
 		reason string
+		// anchored is Info.Key when it is not key from its first AWSLogs/ folder on
+		anchored string
 	}{
 		{
 			name: "cloudtrail events",
@@ -131,9 +133,16 @@ func TestClassify(t *testing.T) {
 			want: Info{},
 		},
 		{
-			name: "AWSLogs in the user prefix too",
-			key:  "AWSLogs/archive/AWSLogs/111122223333/CloudTrail/us-east-1/2024/03/07/111122223333_CloudTrail_us-east-1_20240307T1205Z_a.json.gz",
-			want: Info{Source: "cloudtrail", Kind: Events, AccountID: "111122223333", Region: "us-east-1", Day: day(2024, 3, 7), FileTime: ft(2024, 3, 7, 12, 5, 0)},
+			name:     "AWSLogs in the user prefix too",
+			key:      "AWSLogs/archive/AWSLogs/111122223333/CloudTrail/us-east-1/2024/03/07/111122223333_CloudTrail_us-east-1_20240307T1205Z_a.json.gz",
+			want:     Info{Source: "cloudtrail", Kind: Events, AccountID: "111122223333", Region: "us-east-1", Day: day(2024, 3, 7), FileTime: ft(2024, 3, 7, 12, 5, 0)},
+			anchored: "AWSLogs/111122223333/CloudTrail/us-east-1/2024/03/07/111122223333_CloudTrail_us-east-1_20240307T1205Z_a.json.gz",
+		},
+		{
+			name:     "a local path whose directories hold AWSLogs",
+			key:      "/home/me/raw/AWSLogs/o-exampleorgid/444455556666/CloudTrail/us-east-1/2024/01/02/444455556666_CloudTrail_us-east-1_20240102T0000Z_Zz.json.gz",
+			want:     Info{Source: "cloudtrail", Kind: Events, OrgID: "o-exampleorgid", AccountID: "444455556666", Region: "us-east-1", Day: day(2024, 1, 2), FileTime: ft(2024, 1, 2, 0, 0, 0)},
+			anchored: "AWSLogs/o-exampleorgid/444455556666/CloudTrail/us-east-1/2024/01/02/444455556666_CloudTrail_us-east-1_20240102T0000Z_Zz.json.gz",
 		},
 		{
 			name: "empty",
@@ -150,6 +159,14 @@ func TestClassify(t *testing.T) {
 				}
 				got.Reason = ""
 			}
+			anchored := tt.anchored
+			if anchored == "" && tt.want.Source != "" {
+				anchored = tt.key[strings.Index(tt.key, "AWSLogs/"):]
+			}
+			if got.Key != anchored {
+				t.Errorf("Key = %q, want %q", got.Key, anchored)
+			}
+			got.Key = ""
 			if got != tt.want {
 				t.Errorf("Classify(%q)\n got %+v\nwant %+v", tt.key, got, tt.want)
 			}

@@ -30,10 +30,29 @@ type Summary struct {
 }
 
 // RunTests runs the tests of hunts whose "huntid/test_name" matches filter (nil = all) and prints
-// go-test-like output. The error is for a harness that could not work at all (e.g. no temp dir);
-// failing tests are counted in the summary.
-func RunTests(ctx context.Context, hunts []*huntfile.Hunt, filter *regexp.Regexp, out io.Writer) (Summary, error) {
+// go-test-like output. Each file that did not load (unloaded holds the load diagnostics) is one failed
+// test, whatever the filter: its tests cannot run. The error is for a harness that could not work at all
+// (e.g. no temp dir); failing tests are counted in the summary.
+func RunTests(ctx context.Context, hunts []*huntfile.Hunt, unloaded []huntfile.Diagnostic, filter *regexp.Regexp, out io.Writer) (Summary, error) {
 	var sum Summary
+	var files []string
+	byFile := map[string][]huntfile.Diagnostic{}
+	for _, d := range unloaded {
+		if d.Warning {
+			continue
+		}
+		if byFile[d.File] == nil {
+			files = append(files, d.File)
+		}
+		byFile[d.File] = append(byFile[d.File], d)
+	}
+	for _, f := range files {
+		sum.Failed++
+		fmt.Fprintf(out, "--- FAIL: %s (does not load)\n", f)
+		for _, d := range byFile[f] {
+			fmt.Fprintf(out, "    %s\n", d)
+		}
+	}
 	for _, h := range hunts {
 		for i := range h.Tests {
 			t := &h.Tests[i]

@@ -23,7 +23,7 @@ func loadLibrary(t *testing.T) []*huntfile.Hunt {
 // Every shipped hunt's inline tests pass through the real compactor and the real SQL.
 func TestLibrary(t *testing.T) {
 	var out bytes.Buffer
-	sum, err := RunTests(context.Background(), loadLibrary(t), nil, &out)
+	sum, err := RunTests(context.Background(), loadLibrary(t), nil, nil, &out)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +70,7 @@ func TestWrongExpectationsFail(t *testing.T) {
 			c.mutate(&test.Expect)
 			h.Tests = []huntfile.Test{*test}
 			var out bytes.Buffer
-			sum, err := RunTests(context.Background(), []*huntfile.Hunt{h}, nil, &out)
+			sum, err := RunTests(context.Background(), []*huntfile.Hunt{h}, nil, nil, &out)
 			if err != nil {
 				t.Fatal(err)
 			}

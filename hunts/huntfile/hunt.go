@@ -47,6 +47,8 @@ type Hunt struct {
 
 	// File is the path the hunt was loaded from, as shown in messages (e.g. "library/root-account-usage.yaml").
 	File string `yaml:"-"`
+	// Dir is the hunt directory the file was loaded from, holding its hunts.lock, as named in messages.
+	Dir string `yaml:"-"`
 	// DataTables are the contents of the data files, loaded with the hunt.
 	DataTables []DataTable `yaml:"-"`
 	root       *yaml.Node

@@ -115,7 +115,7 @@ func Parse(src Source, name string, data []byte) (*Hunt, []Diagnostic) {
 	if diags := validate(root, inst, display); len(diags) > 0 {
 		return nil, diags
 	}
-	h := &Hunt{File: display, root: root}
+	h := &Hunt{File: display, Dir: src.Name, root: root}
 	if err := root.Decode(h); err != nil {
 		line := root.Line
 		var te *yaml.TypeError

@@ -77,15 +77,28 @@ func (l Lock) Merge(other Lock) Lock {
 
 // FormatLock renders the lock file for hunts (sorted by id).
 func FormatLock(hunts []*Hunt) []byte {
+	b, _ := UpdateLock(nil, hunts)
+	return b
+}
+
+// UpdateLock renders the lock file for hunts, but keeps old's entry for each hunt whose query or logic
+// changed without a version bump, or whose version went down: pinning those would hide from lint what
+// it exists to catch. kept lists them, for the user to bump.
+func UpdateLock(old Lock, hunts []*Hunt) (b []byte, kept []string) {
 	hs := append([]*Hunt(nil), hunts...)
 	sort.Slice(hs, func(i, j int) bool { return hs[i].ID < hs[j].ID })
-	var b bytes.Buffer
-	b.WriteString("# hunts.lock: id, version and content hash of every hunt, as last reviewed.\n")
-	b.WriteString("# `lakehunt hunt lint` fails when a hunt's query or logic changed without a version bump.\n")
+	var buf bytes.Buffer
+	buf.WriteString("# hunts.lock: id, version and content hash of every hunt, as last reviewed.\n")
+	buf.WriteString("# `lakehunt hunt lint` fails when a hunt's query or logic changed without a version bump.\n")
 	for _, h := range hs {
-		fmt.Fprintf(&b, "%s %d %s\n", h.ID, h.Version, h.ContentHash())
+		version, hash := h.Version, h.ContentHash()
+		if e, ok := old[h.ID]; ok && (h.Version < e.Version || (h.Version == e.Version && hash != e.Hash)) {
+			version, hash = e.Version, e.Hash
+			kept = append(kept, h.ID)
+		}
+		fmt.Fprintf(&buf, "%s %d %s\n", h.ID, version, hash)
 	}
-	return b.Bytes()
+	return buf.Bytes(), kept
 }
 
 func sha256Hex(b []byte) string {

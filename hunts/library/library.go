@@ -4,6 +4,9 @@ package library
 
 import "embed"
 
+// Name is how messages name the library's directory: its path in the lakehunt repository.
+const Name = "hunts/library"
+
 // FS holds *.yaml hunt files, data/*.csv and hunts.lock at its root.
 //
 //go:embed *.yaml data/*.csv hunts.lock

@@ -15,6 +15,7 @@ import (
 
 	"github.com/lakehunt/lakehunt/hunts/engine"
 	"github.com/lakehunt/lakehunt/hunts/huntfile"
+	"github.com/lakehunt/lakehunt/hunts/library"
 	"github.com/lakehunt/lakehunt/hunts/schedule"
 	"github.com/lakehunt/lakehunt/lake"
 )
@@ -63,15 +64,28 @@ func checkLock(h *huntfile.Hunt, lock huntfile.Lock) []huntfile.Diagnostic {
 	hash := h.ContentHash()
 	switch {
 	case !ok:
-		return []huntfile.Diagnostic{h.At(fmt.Sprintf("hunt %s is not in %s: add the line %q (`lakehunt hunt lint --write-lock` rewrites the lock)", h.ID, huntfile.LockFile, fmt.Sprintf("%s %d %s", h.ID, h.Version, hash)), "id")}
+		return []huntfile.Diagnostic{h.At(fmt.Sprintf("hunt %s is not in %s: add the line %q (%s rewrites the lock)", h.ID, huntfile.LockFile, fmt.Sprintf("%s %d %s", h.ID, h.Version, hash), lockCommand(h)), "id")}
 	case h.Version < e.Version:
 		return []huntfile.Diagnostic{h.At(fmt.Sprintf("version %d is lower than %d in %s:%d; versions only go up", h.Version, e.Version, e.File, e.Line), "version")}
 	case h.Version == e.Version && hash != e.Hash:
-		return []huntfile.Diagnostic{h.At(fmt.Sprintf("the query or its logic changed since %s:%d pinned version %d: bump version to %d and update the lock (`lakehunt hunt lint --write-lock`)", e.File, e.Line, e.Version, e.Version+1), "version")}
+		return []huntfile.Diagnostic{h.At(fmt.Sprintf("the query or its logic changed since %s:%d pinned version %d: bump version to %d, then update the lock: %s", e.File, e.Line, e.Version, e.Version+1, lockCommand(h)), "version")}
 	case h.Version > e.Version:
-		return []huntfile.Diagnostic{h.At(fmt.Sprintf("version %d is not in %s yet (it pins %d): update the lock (`lakehunt hunt lint --write-lock`)", h.Version, e.File, e.Version), "version")}
+		return []huntfile.Diagnostic{h.At(fmt.Sprintf("version %d is not in %s yet (it pins %d): update the lock: %s", h.Version, e.File, e.Version, lockCommand(h)), "version")}
 	}
 	return nil
+}
+
+// lockCommand is the command that rewrites the lock of h's directory. The shipped library's lock is
+// embedded in the binary: it is rewritten in the repository, and takes effect once rebuilt.
+func lockCommand(h *huntfile.Hunt) string {
+	if h.Dir == library.Name {
+		return "`lakehunt hunt lint --no-library --hunts " + library.Name + " --write-lock` at the root of the lakehunt repository, then `make build`"
+	}
+	dir := h.Dir
+	if strings.Trim(dir, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./-") != "" {
+		dir = "'" + strings.ReplaceAll(dir, "'", `'\''`) + "'"
+	}
+	return "`lakehunt hunt lint --hunts " + dir + " --write-lock`"
 }
 
 var windowParamRE = regexp.MustCompile(`\$window_(start|end)\b`)

@@ -45,9 +45,9 @@ const (
 
 // RawSource is one location of raw logs in the AWS delivery layout, compacted at the start of each tick.
 type RawSource struct {
-	Store   lake.Store
-	Prefix  string   // only keys under this prefix (e.g. AWSLogs/111122223333/)
-	Sources []string // tables to fill; nil = all
+	Store    lake.Store
+	Accounts []string // only these accounts' objects; nil = all
+	Sources  []string // tables to fill; nil = all
 }
 
 // TIFeed is a threat-intel feed re-imported at each tick (an unchanged feed commits nothing).
@@ -310,16 +310,19 @@ func (t *ticker) ingest(ctx context.Context) error {
 		t.log.Info("threat-intel feed imported", "feed", f.Name, "changed", sum.Changed, "indicators", sum.Indicators, "new", sum.New, "closed", sum.Closed)
 	}
 	for _, r := range t.opts.Raw {
-		sum, err := compact.Run(ctx, compact.Options{From: r.Store, Lake: t.opts.Lake, Prefix: r.Prefix, Sources: r.Sources, Now: t.clock, Log: t.log})
+		sum, err := compact.Run(ctx, compact.Options{From: r.Store, Lake: t.opts.Lake, Accounts: r.Accounts, Sources: r.Sources, Now: t.clock, Log: t.log})
 		if err != nil {
-			return fmt.Errorf("compact %s into %s: %w", r.Store.URL()+r.Prefix, t.opts.Lake.URL(), err)
+			return fmt.Errorf("compact %s into %s: %w", r.Store.URL(), t.opts.Lake.URL(), err)
 		}
 		t.res.Compaction = append(t.res.Compaction, sum)
-		t.log.Info("compacted", "from", r.Store.URL()+r.Prefix, "objects_read", sum.ObjectsRead, "records_written", sum.RecordsWritten,
+		t.log.Info("compacted", "from", r.Store.URL(), "objects_read", sum.ObjectsRead, "records_written", sum.RecordsWritten,
 			"duplicates_dropped", sum.DuplicatesDropped, "lake_version", sum.LakeVersion)
+		if msg := sum.NothingFound(); msg != "" {
+			t.problem("raw logs: %s", msg)
+		}
 		if sum.Quarantined() {
 			t.problem("compaction of %s quarantined %d objects and %d records; list them with 'lakehunt quarantine --lake %s'",
-				r.Store.URL()+r.Prefix, sum.ObjectsQuarantined, sum.RecordsQuarantined, t.opts.Lake.URL())
+				r.Store.URL(), sum.ObjectsQuarantined, sum.RecordsQuarantined, t.opts.Lake.URL())
 		}
 	}
 	return nil
