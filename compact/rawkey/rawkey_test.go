@@ -140,7 +140,7 @@ func TestClassify(t *testing.T) {
 		},
 		{
 			name:     "a local path whose directories hold AWSLogs",
-			key:      "/home/me/raw/AWSLogs/o-exampleorgid/444455556666/CloudTrail/us-east-1/2024/01/02/444455556666_CloudTrail_us-east-1_20240102T0000Z_Zz.json.gz",
+			key:      "/srv/logs/raw/AWSLogs/o-exampleorgid/444455556666/CloudTrail/us-east-1/2024/01/02/444455556666_CloudTrail_us-east-1_20240102T0000Z_Zz.json.gz",
 			want:     Info{Source: "cloudtrail", Kind: Events, OrgID: "o-exampleorgid", AccountID: "444455556666", Region: "us-east-1", Day: day(2024, 1, 2), FileTime: ft(2024, 1, 2, 0, 0, 0)},
 			anchored: "AWSLogs/o-exampleorgid/444455556666/CloudTrail/us-east-1/2024/01/02/444455556666_CloudTrail_us-east-1_20240102T0000Z_Zz.json.gz",
 		},
