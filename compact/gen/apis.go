@@ -70,6 +70,8 @@ var apiList = []*api{
 	{source: "ec2", name: "CreateTags", params: pTags},
 	{source: "ec2", name: "AuthorizeSecurityGroupIngress", params: pSGIngress},
 	{source: "ec2", name: "DeleteFlowLogs"},
+	{source: "ec2", name: "ModifySnapshotAttribute"},
+	{source: "ec2", name: "ModifyImageAttribute"},
 	// S3
 	{source: "s3", name: "ListBuckets", readOnly: true, params: pS3Host},
 	{source: "s3", name: "GetBucketAcl", readOnly: true, params: pBucket},
@@ -82,6 +84,8 @@ var apiList = []*api{
 	{source: "s3", name: "PutObject", data: true, params: pObject},
 	{source: "s3", name: "HeadObject", readOnly: true, data: true, params: pObject},
 	{source: "s3", name: "ListObjects", readOnly: true, data: true, params: pBucket},
+	{source: "s3", name: "PutBucketPolicy", params: pBucket},
+	{source: "s3", name: "DeleteBucketPublicAccessBlock", params: pBucket},
 	// IAM (global)
 	{source: "iam", name: "ListUsers", readOnly: true, global: true},
 	{source: "iam", name: "ListRoles", readOnly: true, global: true},
@@ -113,6 +117,8 @@ var apiList = []*api{
 	{source: "lambda", name: "GetFunctionConfiguration20150331v2", readOnly: true, params: pFunction},
 	{source: "lambda", name: "UpdateFunctionCode20150331v2", params: pFunction},
 	{source: "lambda", name: "ListLayers20181031", readOnly: true},
+	{source: "lambda", name: "UpdateFunctionConfiguration20150331v2", params: pFunction},
+	{source: "lambda", name: "AddPermission20150331v2", params: pFunction},
 	// CloudWatch Logs / CloudWatch
 	{source: "logs", name: "DescribeLogGroups", readOnly: true, params: pLogGroup},
 	{source: "logs", name: "DescribeLogStreams", readOnly: true, params: pLogGroup},
@@ -151,6 +157,7 @@ var apiList = []*api{
 	{source: "rds", name: "DescribeDBInstances", readOnly: true},
 	{source: "rds", name: "DescribeDBClusters", readOnly: true},
 	{source: "rds", name: "DescribeDBSnapshots", readOnly: true},
+	{source: "rds", name: "ModifyDBSnapshotAttribute"},
 	// CloudFormation
 	{source: "cloudformation", name: "DescribeStacks", readOnly: true, params: pStack},
 	{source: "cloudformation", name: "ListStacks", readOnly: true},
