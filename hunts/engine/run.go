@@ -224,7 +224,12 @@ func runHunt(ctx context.Context, opts RunOptions, snap *lake.Snapshot, h *huntf
 		return hr, nil, bst, err
 	}
 	if h.Baseline != nil && hr.BaselineDaysWithData < h.Baseline.ColdStart.MinDays {
-		hr.ColdStart = capSeverity(out.Findings, h.Baseline.ColdStart, hr.BaselineDaysWithData, hr.BaselineDays)
+		switch cs := h.Baseline.ColdStart; cs.Action {
+		case "cap":
+			hr.ColdStart = capSeverity(out.Findings, cs, hr.BaselineDaysWithData, hr.BaselineDays)
+		case "run":
+			hr.ColdStart = fmt.Sprintf("cold start: %d of %d baseline days hold data (the hunt needs %d); run unchanged", hr.BaselineDaysWithData, hr.BaselineDays, cs.MinDays)
+		}
 	}
 	hr.Findings, hr.Suppressed = len(out.Findings), out.Suppressed
 	return hr, out.Findings, bst, nil

@@ -99,7 +99,7 @@ type Baseline struct {
 }
 
 // ColdStart is what a baseline hunt does while the lake holds fewer than MinDays days of its baseline
-// window: "cap" every finding's severity at Severity, or "skip" the hunt.
+// window: "cap" every finding's severity at Severity, "skip" the hunt, or "run" it unchanged.
 type ColdStart struct {
 	MinDays  int    `yaml:"min_days"`
 	Action   string `yaml:"action"`
