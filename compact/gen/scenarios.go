@@ -130,7 +130,8 @@ func plan(w *world, seed int64, scaleName string) (*GroundTruth, *planner, error
 		}
 	}
 	for _, f := range []func() Scenario{pl.offensiveTools, pl.instanceCreds, pl.c2Beaconing, pl.dnsTunnelling,
-		pl.rootLogin, pl.secretsBurst, pl.stolenKey, pl.snapshotShare, pl.bucketBackdoor, pl.sshOpened, pl.lambdaBackdoor} {
+		pl.rootLogin, pl.secretsBurst, pl.stolenKey, pl.snapshotShare, pl.bucketBackdoor, pl.sshOpened, pl.lambdaBackdoor,
+		pl.securityToolingDisabled, pl.trailBucketLifecycle, pl.s3RansomwareSSEC} {
 		sc := f()
 		pl.gt.Scenarios = append(pl.gt.Scenarios, sc)
 	}
