@@ -101,11 +101,16 @@ type planner struct {
 	tiIPs   []string
 	tiDoms  []string
 	feodoAt int64 // first_seen of the C2 in the Feodo feed
+	// reservedIPs and reservedPrincipals are claimed by the scenario families planned first (evasion),
+	// so that those planned later (IAM) pick addresses and principals of their own.
+	reservedIPs        map[string]bool
+	reservedPrincipals map[*principal]bool
+	evasionIPs         []string
 }
 
 // plan places every scenario, records its ground truth and hands its records to the streams.
 func plan(w *world, seed int64, scaleName string) (*GroundTruth, *planner, error) {
-	pl := &planner{w: w, end: w.end()}
+	pl := &planner{w: w, end: w.end(), reservedIPs: map[string]bool{}, reservedPrincipals: map[*principal]bool{}}
 	pl.gt = &GroundTruth{Seed: seed, Scale: scaleName, Start: time.Unix(w.start, 0).UTC(), End: time.Unix(pl.end, 0).UTC()}
 	for _, a := range w.accounts {
 		pl.gt.Accounts = append(pl.gt.Accounts, a.id)

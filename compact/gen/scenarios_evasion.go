@@ -38,7 +38,13 @@ func init() {
 // evasionAddresses are three attacker addresses in 192.0.2.0/24 that neither the other scenarios nor
 // the TI decoys use, so adding these scenarios changes nothing the others plant.
 func (pl *planner) evasionAddresses() []string {
+	if pl.evasionIPs != nil {
+		return pl.evasionIPs
+	}
 	used := map[string]bool{}
+	for ip := range pl.reservedIPs {
+		used[strings.TrimPrefix(ip, "192.0.2.")] = true
+	}
 	for _, ip := range append(append([]string(nil), pl.attack...), pl.decoys...) {
 		used[strings.TrimPrefix(ip, "192.0.2.")] = true
 	}
@@ -52,14 +58,19 @@ func (pl *planner) evasionAddresses() []string {
 	out := pickDistinct(&r, free, 3)
 	for i := range out {
 		out[i] = "192.0.2." + out[i]
+		pl.reservedIPs[out[i]] = true
 	}
+	pl.evasionIPs = out
 	return out
 }
 
 // evasionVictims picks, per account, three people no other scenario uses (latest-created first,
 // long-term key users where a key is the story): the detection silencer, the trail-bucket tamperer
 // and the ransomware key.
-func evasionVictims(acct *account) (tooling, trail, ransom *principal) {
+func (pl *planner) evasionVictims(acct *account) (tooling, trail, ransom *principal) {
+	defer func() {
+		pl.reservedPrincipals[tooling], pl.reservedPrincipals[trail], pl.reservedPrincipals[ransom] = true, true, true
+	}()
 	taken := map[*principal]bool{}
 	first := firstOf(acct.people, isKeyUser, nil)
 	taken[first] = true
@@ -96,7 +107,7 @@ func (pl *planner) securityToolingDisabled() Scenario {
 	w := pl.w
 	r := pl.rng(ScenarioSecurityToolingDisabled)
 	acct := w.accounts[1%len(w.accounts)]
-	p, _, _ := evasionVictims(acct)
+	p, _, _ := pl.evasionVictims(acct)
 	ip := pl.evasionAddresses()[0]
 	ar := acct.regions[0]
 	sc := Scenario{Name: ScenarioSecurityToolingDisabled,
@@ -135,7 +146,7 @@ func (pl *planner) trailBucketLifecycle() Scenario {
 	w := pl.w
 	r := pl.rng(ScenarioTrailBucketLifecycle)
 	acct := w.accounts[len(w.accounts)-1]
-	_, p, _ := evasionVictims(acct)
+	_, p, _ := pl.evasionVictims(acct)
 	ip := pl.evasionAddresses()[1]
 	ua := cliUA(&r)
 	sc := Scenario{Name: ScenarioTrailBucketLifecycle,
@@ -166,7 +177,7 @@ func (pl *planner) s3RansomwareSSEC() Scenario {
 	w := pl.w
 	r := pl.rng(ScenarioS3RansomwareSSEC)
 	acct := w.accounts[0]
-	_, _, p := evasionVictims(acct)
+	_, _, p := pl.evasionVictims(acct)
 	ip := pl.evasionAddresses()[2]
 	bucket := acct.buckets[1] // prod-uploads
 	const objects = 60

@@ -20,7 +20,8 @@ const (
 func (pl *planner) outsiderAddr(r *rng) string {
 	for {
 		ip := fmt.Sprintf("192.0.2.%d", r.between(10, 250))
-		if !slices.Contains(pl.attack, ip) && !slices.Contains(pl.decoys, ip) {
+		if !slices.Contains(pl.attack, ip) && !slices.Contains(pl.decoys, ip) && !pl.reservedIPs[ip] {
+			pl.reservedIPs[ip] = true
 			return ip
 		}
 	}
@@ -45,6 +46,7 @@ func (pl *planner) snapshotShare() Scenario {
 	r := pl.rng(ScenarioSnapshotShare)
 	acct := w.accounts[0]
 	victim := firstOf(acct.people, isKeyUser, firstOf(acct.people, isKeyUser, nil))
+	pl.reservedPrincipals[victim] = true
 	ip, outside := pl.outsiderAddr(&r), outsideAccount(&r)
 	snap, ami := "snap-0"+r.hex(16), "ami-0"+r.hex(16)
 	dbSnap := "prod-" + r.pick([]string{"orders", "billing", "payments"}) + "-" + r.hex(6)
@@ -81,6 +83,7 @@ func (pl *planner) bucketBackdoor() Scenario {
 	r := pl.rng(ScenarioBucketBackdoor)
 	acct := w.accounts[len(w.accounts)-1]
 	victim := firstOf(acct.people, isKeyUser, firstOf(acct.people, isKeyUser, nil))
+	pl.reservedPrincipals[victim] = true
 	ip, outside := pl.outsiderAddr(&r), outsideAccount(&r)
 	bucket := acct.buckets[slices.IndexFunc(acct.buckets, func(b string) bool { return strings.Contains(b, "-data-lake-") })]
 	host := bucket + ".s3." + w.regions[0].name + ".amazonaws.com"
@@ -115,6 +118,7 @@ func (pl *planner) sshOpened() Scenario {
 	r := pl.rng(ScenarioSSHOpened)
 	acct := w.accounts[0]
 	p := firstOf(acct.people, isSSOCLI, nil)
+	pl.reservedPrincipals[p] = true
 	ip := pl.outsiderAddr(&r)
 	v := acct.regions[0].vpcs[0]
 	sg, rule := "sg-0"+r.hex(16), "sgr-0"+r.hex(16)

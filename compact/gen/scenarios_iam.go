@@ -42,6 +42,9 @@ func (pl *planner) iamAttackIPs(n int) []string {
 	for _, ip := range append(append([]string{}, pl.attack...), pl.decoys...) {
 		used[ip] = true
 	}
+	for ip := range pl.reservedIPs {
+		used[ip] = true
+	}
 	var free []string
 	for _, h := range hostRange(10, 250) {
 		if ip := "192.0.2." + h; !used[ip] {
@@ -52,8 +55,13 @@ func (pl *planner) iamAttackIPs(n int) []string {
 	return pickDistinct(&r, free, n)
 }
 
-func iamLastOf(ps []*principal, ok func(*principal) bool) *principal {
+func (pl *planner) iamLastOf(ps []*principal, ok func(*principal) bool) *principal {
 	for i := len(ps) - 1; i >= 0; i-- {
+		if ok(ps[i]) && !pl.reservedPrincipals[ps[i]] {
+			return ps[i]
+		}
+	}
+	for i := len(ps) - 1; i >= 0; i-- { // small worlds: share a principal rather than fail
 		if ok(ps[i]) {
 			return ps[i]
 		}
@@ -87,7 +95,7 @@ func (pl *planner) roleTrustBackdoor(ip string) Scenario {
 	w := pl.w
 	r := pl.rng(ScenarioRoleTrustBackdoor)
 	acct := w.accounts[1%len(w.accounts)]
-	actor := iamLastOf(acct.people, isKeyUser)
+	actor := pl.iamLastOf(acct.people, isKeyUser)
 	role := acct.regions[0].vpcs[0].byTier[tApp][0].role
 	outside := pl.iamOutsideAccount(&r)
 	roleARN := "arn:aws:iam::" + acct.id + ":role/" + role
@@ -114,7 +122,7 @@ func (pl *planner) adminUser(ip string) Scenario {
 	w := pl.w
 	r := pl.rng(ScenarioAdminUser)
 	acct := w.accounts[0]
-	actor := iamLastOf(acct.people, isKeyUser)
+	actor := pl.iamLastOf(acct.people, isKeyUser)
 	user := "svc-" + r.pick(words) + "-sync"
 	userARN := "arn:aws:iam::" + acct.id + ":user/" + user
 	sc := Scenario{Name: ScenarioAdminUser,
@@ -145,9 +153,9 @@ func (pl *planner) consoleTakeover(ip string) Scenario {
 	w := pl.w
 	r := pl.rng(ScenarioConsoleTakeover)
 	acct := w.accounts[len(w.accounts)-1]
-	actor := iamLastOf(acct.people, func(p *principal) bool { return isSSOCLI(p) && strings.Contains(p.userName, "_AdministratorAccess_") })
+	actor := pl.iamLastOf(acct.people, func(p *principal) bool { return isSSOCLI(p) && strings.Contains(p.userName, "_AdministratorAccess_") })
 	if actor == nil {
-		actor = iamLastOf(acct.people, isSSOCLI)
+		actor = pl.iamLastOf(acct.people, isSSOCLI)
 	}
 	target := acct.ci
 	sc := Scenario{Name: ScenarioConsoleTakeover,
