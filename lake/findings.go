@@ -168,6 +168,7 @@ type HuntRun struct {
 	Severity             string   `json:"severity,omitempty"`
 	Tactics              []string `json:"tactics,omitempty"`
 	Techniques           []string `json:"techniques,omitempty"`
+	Stratus              []string `json:"stratus,omitempty"` // Stratus Red Team technique ids the hunt claims to detect
 	FalsePositives       []string `json:"false_positives,omitempty"`
 	Triage               string   `json:"triage,omitempty"`
 	References           []string `json:"references,omitempty"`

@@ -2,10 +2,13 @@ package main
 
 import (
 	"fmt"
+	"io"
+	"maps"
 	"os"
 	"os/user"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -43,7 +46,7 @@ they read, schedule and window, DuckDB SQL with named window parameters ($window
 $baseline_start), expr-lang post-processing, the finding mapping, and inline tests with raw events.
 The shipped library is embedded in the binary; --hunts adds your own directories.`,
 	}
-	c.AddCommand(newHuntListCmd(), newHuntLintCmd(), newHuntTestCmd(), newHuntRunCmd())
+	c.AddCommand(newHuntListCmd(), newHuntLintCmd(), newHuntTestCmd(), newHuntCoverageCmd(), newHuntRunCmd())
 	return c
 }
 
@@ -238,6 +241,153 @@ that does not load is a failed test.`,
 	dirs.register(c)
 	c.Flags().StringVar(&run, "run", "", "only tests whose 'hunt-id/test name' matches this regular expression")
 	return c
+}
+
+func newHuntCoverageCmd() *cobra.Command {
+	var (
+		s3      s3Flags
+		dirs    huntDirs
+		by      string
+		lakeURL string
+		asJSON  bool
+	)
+	c := &cobra.Command{
+		Use:   "coverage [--by technique|stratus] [--lake LAKE]",
+		Short: "What the hunts claim to detect: ATT&CK techniques and Stratus Red Team ids, with the hunts and tables",
+		Long: `coverage prints, per MITRE ATT&CK technique (sorted by tactic along the kill chain, then id), the hunts that
+claim it with the tables each reads, and the Stratus Red Team technique ids those hunts claim (attack.stratus).
+--by stratus lists each Stratus id and the hunts that claim it instead. --json prints both, for machines.
+
+With --lake, it also lists the hunts that read a table the lake has no files for (they cannot find anything
+there) and the techniques left with no hunt that can. Exit status 3 when a hunt file does not load (its
+coverage is missing from the list).`,
+		Example: `  lakehunt hunt coverage
+  lakehunt hunt coverage --by stratus
+  lakehunt hunt coverage --hunts ./my-hunts --lake s3://sec-lake/lake/ --json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if by != "technique" && by != "stratus" {
+				return &exitCodeError{code: exitUsage, msg: fmt.Sprintf("--by %q: use technique or stratus", by)}
+			}
+			set, err := dirs.load()
+			if err != nil {
+				return err
+			}
+			for _, d := range set.Diagnostics {
+				fmt.Fprintln(cmd.ErrOrStderr(), d.String())
+			}
+			cov := hunts.NewCoverage(set.Hunts)
+			if lakeURL != "" {
+				lk, err := s3.openLake(cmd.Context(), lakeURL)
+				if err != nil {
+					return err
+				}
+				snap, err := lk.FileSnapshot(cmd.Context())
+				if err != nil {
+					return err
+				}
+				if snap.Version == 0 {
+					return fmt.Errorf("%s has no commits: not a lake yet (check --lake, or run 'lakehunt compact' first)", lakeURL)
+				}
+				tables := map[string]bool{}
+				for _, f := range snap.Files {
+					tables[f.Table] = true
+				}
+				cov.CheckLake(slices.Collect(maps.Keys(tables)))
+			}
+			if asJSON {
+				err = printJSON(cmd.OutOrStdout(), cov)
+			} else {
+				err = printCoverage(cmd.OutOrStdout(), cov, by, len(set.Hunts), lakeURL)
+			}
+			if err != nil {
+				return err
+			}
+			if n := countFiles(set.Diagnostics); n > 0 {
+				return &exitCodeError{code: exitBadInput, msg: fmt.Sprintf("%d hunt files do not load and are left out of the coverage (listed above; see 'lakehunt hunt lint')", n)}
+			}
+			return nil
+		},
+	}
+	f := c.Flags()
+	f.StringVar(&by, "by", "technique", "list by ATT&CK technique or by Stratus Red Team id: technique | stratus")
+	f.StringVar(&lakeURL, "lake", "", "also check which hunts read a table this lake has no files for")
+	f.BoolVar(&asJSON, "json", false, "print the coverage (techniques and Stratus ids) as JSON")
+	dirs.register(c)
+	s3.register(c)
+	return c
+}
+
+func printCoverage(w io.Writer, cov hunts.Coverage, by string, nHunts int, lakeURL string) error {
+	width := 0 // hunt ids line up across the whole listing
+	for _, t := range cov.Techniques {
+		for _, r := range t.Hunts {
+			width = max(width, len(r.ID))
+		}
+	}
+	hunt := func(r hunts.HuntRef) string {
+		s := fmt.Sprintf("%-*s  %s", width, r.ID, strings.Join(r.Tables, ", "))
+		if len(r.Missing) > 0 {
+			s += "  NO FILES IN THE LAKE: " + strings.Join(r.Missing, ", ")
+		}
+		return s
+	}
+	if by == "stratus" {
+		tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "STRATUS\tHUNTS")
+		for _, s := range cov.Stratus {
+			ids := make([]string, len(s.Hunts))
+			for i, r := range s.Hunts {
+				ids[i] = r.ID
+				if len(r.Missing) > 0 {
+					ids[i] += " (NO FILES IN THE LAKE: " + strings.Join(r.Missing, ", ") + ")"
+				}
+			}
+			fmt.Fprintf(tw, "%s\t%s\n", s.ID, strings.Join(ids, ", "))
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+		if len(cov.Stratus) == 0 {
+			fmt.Fprintln(w, "no hunt claims a Stratus Red Team technique (attack.stratus in the hunt files)")
+		}
+	} else {
+		for _, t := range cov.Techniques {
+			name := t.Name
+			if name == "" {
+				name = "(not in lakehunt's ATT&CK table: tactics as its hunts declare them)"
+			}
+			fmt.Fprintf(w, "%-9s  %s  [%s]\n", t.ID, name, strings.Join(t.Tactics, ", "))
+			for _, r := range t.Hunts {
+				fmt.Fprintf(w, "    %s\n", hunt(r))
+			}
+			if len(t.Stratus) > 0 {
+				fmt.Fprintf(w, "    stratus: %s\n", strings.Join(t.Stratus, ", "))
+			}
+		}
+	}
+	fmt.Fprintf(w, "%s and %s claimed by %s\n", plural(len(cov.Techniques), "ATT&CK technique"), plural(len(cov.Stratus), "Stratus Red Team id"), plural(nHunts, "hunt"))
+	if cov.Lake == nil {
+		return nil
+	}
+	fmt.Fprintf(w, "lake %s has files for: %s\n", lakeURL, orNone(cov.Lake.Tables))
+	if len(cov.Lake.Blind) == 0 {
+		fmt.Fprintln(w, "every table the hunts read has files in the lake")
+		return nil
+	}
+	fmt.Fprintln(w, "hunts that read a table the lake has no files for (they cannot find anything there):")
+	for _, r := range cov.Lake.Blind {
+		fmt.Fprintf(w, "    %s: no %s\n", r.ID, strings.Join(r.Missing, ", "))
+	}
+	fmt.Fprintf(w, "techniques no hunt can see in this lake: %s\n", orNone(cov.Lake.Uncovered))
+	return nil
+}
+
+func orNone(s []string) string {
+	if len(s) == 0 {
+		return "none"
+	}
+	return strings.Join(s, ", ")
 }
 
 func newHuntRunCmd() *cobra.Command {

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -475,5 +476,14 @@ func TestRemoteLakeFetchesOnlyWhatIsNotCached(t *testing.T) {
 	// deployment that day was the previous run's window and is in the read cache already.
 	if next := run(); next != 2+1 {
 		t.Errorf("run with cached baseline summaries downloaded %d files, want 3 (the 2 window files and the day before)", next)
+	}
+}
+
+// run.json carries each hunt's ATT&CK and Stratus Red Team claims: the report's coverage table reads them.
+func TestHuntRunCarriesAttackClaims(t *testing.T) {
+	h := libraryHunt(t, "cloudtrail-logging-evasion")
+	hr := huntRun(h, Window{})
+	if len(h.Attack.Stratus) == 0 || !slices.Equal(hr.Stratus, h.Attack.Stratus) || !slices.Equal(hr.Techniques, h.Attack.Techniques) || !slices.Equal(hr.Tactics, h.Attack.Tactics) {
+		t.Errorf("HuntRun attack: tactics %v techniques %v stratus %v; want the hunt's %+v", hr.Tactics, hr.Techniques, hr.Stratus, h.Attack)
 	}
 }

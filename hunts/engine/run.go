@@ -150,7 +150,7 @@ func huntRun(h *huntfile.Hunt, w Window) lake.HuntRun {
 	hr := lake.HuntRun{
 		ID: h.ID, Version: h.Version, Title: h.Title, Status: "ok", SQLHash: h.SQLHash(), Tables: h.Tables,
 		WindowStart: w.Start, WindowEnd: w.End, Severity: h.Severity.Label,
-		Tactics: h.Attack.Tactics, Techniques: h.Attack.Techniques, FalsePositives: h.FalsePositives,
+		Tactics: h.Attack.Tactics, Techniques: h.Attack.Techniques, Stratus: h.Attack.Stratus, FalsePositives: h.FalsePositives,
 		Triage: h.Triage, References: h.References, Description: strings.TrimSpace(h.Hypothesis + "\n\n" + h.Description),
 	}
 	if h.Baseline != nil {

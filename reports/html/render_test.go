@@ -187,3 +187,41 @@ func TestRenderUnknownHuntAndSeverity(t *testing.T) {
 		}
 	}
 }
+
+// The coverage table: per technique the hunts that claimed it and how they ended, their Stratus ids,
+// and "not checked" where none ran to completion over data. Every value from run.json is escaped.
+func TestRenderAttackCoverage(t *testing.T) {
+	t0 := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	run := &lake.Run{ID: "r", WindowStart: t0, WindowEnd: t0.Add(24 * time.Hour), Hunts: []lake.HuntRun{
+		{ID: "evasion", Status: "ok", Tables: []string{"cloudtrail"}, Techniques: []string{"T1562.008", "T1562.001"}, Stratus: []string{"aws.defense-evasion.cloudtrail-stop", `aws.x.<script>alert(1)</script>`}},
+		{ID: "evasion", Status: "skipped", Tables: []string{"cloudtrail"}, Techniques: []string{"T1562.008", "T1562.001"}, Stratus: []string{"aws.defense-evasion.cloudtrail-stop"}},
+		{ID: "dns", Status: "failed", Tables: []string{"route53_resolver"}, Techniques: []string{"T1071.004"}},
+		{ID: "dns-ti", Status: "ok", Tables: []string{"route53_resolver", "ti_indicators"}, Techniques: []string{"T1071.004"}},
+		{ID: `<b>odd</b>`, Status: "ok", Tables: []string{"cloudtrail"}, Techniques: []string{`<img src=x onerror=alert(1)>`}},
+	}, Coverage: []lake.Coverage{{Table: "cloudtrail", Rows: 10}, {Table: "ti_indicators", Rows: 3}, {Table: "route53_resolver", Rows: 0}}}
+	out := render(t, run, nil)
+	rows := regexp.MustCompile(`(?s)<table class="attack">.*?</table>`).FindString(out)
+	if rows == "" {
+		t.Fatal("the report has no ATT&CK coverage table")
+	}
+	for _, want := range []string{
+		`<tr><td>&lt;img src=x onerror=alert(1)&gt;</td>` + "\n" + `<td><code>&lt;b&gt;odd&lt;/b&gt;</code> <span class="status status-ok">ok</span></td>`,
+		`<tr><td><a href="https://attack.mitre.org/techniques/T1071/004/">T1071.004</a><br><span class="status status-failed">not checked</span></td>` + "\n" +
+			`<td><code>dns</code> <span class="status status-failed">failed</span><br><code>dns-ti</code> <span class="status status-ok">ok</span>, saw no data in <code>route53_resolver</code></td>` + "\n<td>—</td></tr>",
+		`<tr><td><a href="https://attack.mitre.org/techniques/T1562/001/">T1562.001</a></td>` + "\n" +
+			`<td><code>evasion</code> <span class="status status-ok">ok</span> <span class="status status-skipped">skipped</span></td>` + "\n" +
+			`<td><code>aws.defense-evasion.cloudtrail-stop</code><br><code>aws.x.&lt;script&gt;alert(1)&lt;/script&gt;</code></td></tr>`,
+		`<a href="https://attack.mitre.org/techniques/T1562/008/">T1562.008</a></td>`,
+	} {
+		if !strings.Contains(rows, want) {
+			t.Errorf("the coverage table lacks %q:\n%s", want, rows)
+		}
+	}
+	if strings.Contains(out, "<script") || strings.Contains(out, "<img") || strings.Contains(out, "<b>odd") {
+		t.Error("a value from run.json is in the report unescaped")
+	}
+	out = render(t, &lake.Run{ID: "r", Hunts: []lake.HuntRun{{ID: "h", Status: "ok"}}}, nil)
+	if !strings.Contains(out, "No hunt of this run declared ATT&amp;CK techniques.") {
+		t.Error("a run without techniques does not say so")
+	}
+}

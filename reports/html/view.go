@@ -32,6 +32,7 @@ type view struct {
 	Duration                  string
 	OK, Failed, Skipped       []*lake.HuntRun
 	Hunts                     []huntView
+	Attack                    []attackRow
 	Tables, Accounts, Regions []string
 	Rows                      int64
 	Partitions, Files         int
@@ -175,6 +176,7 @@ func newView(run *lake.Run, findings []lake.Finding) *view {
 		v.Baseline = fmtRange(baseline, run.WindowStart)
 	}
 	v.coverage(run, tableSet)
+	v.attack(run)
 	v.findings(run, findings, hunts)
 	if len(findings) != run.FindingCount {
 		v.FindingMismatch = fmt.Sprintf("run.json counts %d findings but %d were given to the report", run.FindingCount, len(findings))
