@@ -92,6 +92,7 @@ var attackTechniques = map[string]attackTechnique{
 
 // attackSubTechniques names the sub-techniques AWS hunts map to; their tactics are the parent's.
 var attackSubTechniques = map[string]string{
+	"T1021.004": "SSH",
 	"T1021.007": "Cloud Services",
 	"T1021.008": "Direct Cloud VM Connections",
 	"T1059.009": "Cloud API",

@@ -634,7 +634,7 @@ func TestGroundTruthHoldsForOtherShapes(t *testing.T) {
 func checkGroundTruth(t *testing.T, o *output) {
 	t.Helper()
 	gt := o.gt
-	if len(gt.Scenarios) != 18 || !slices.Equal(o.sum.Scenarios, scenarioNames(gt)) {
+	if len(gt.Scenarios) != 22 || !slices.Equal(o.sum.Scenarios, scenarioNames(gt)) {
 		t.Fatalf("scenarios: ground truth %v, summary %v", scenarioNames(gt), o.sum.Scenarios)
 	}
 	flows := map[string]bool{}

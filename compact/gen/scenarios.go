@@ -141,6 +141,7 @@ func plan(w *world, seed int64, scaleName string) (*GroundTruth, *planner, error
 		pl.gt.Scenarios = append(pl.gt.Scenarios, sc)
 	}
 	pl.gt.Scenarios = append(pl.gt.Scenarios, pl.iamScenarios()...)
+	pl.gt.Scenarios = append(pl.gt.Scenarios, pl.instanceScenarios()...)
 	slices.SortFunc(pl.gt.Scenarios, func(a, b Scenario) int { return strings.Compare(a.Name, b.Name) })
 	if err := pl.finish(); err != nil {
 		return nil, nil, err
