@@ -77,7 +77,9 @@ type settings struct {
 	leaseTTL time.Duration
 }
 
-func (f *schedFlags) resolve(cmd *cobra.Command) (*settings, error) {
+// resolve reads the config and applies the flags. A tick that compacts raw logs (forTick with raw sources)
+// starts the lake if there is none; otherwise the lake must exist.
+func (f *schedFlags) resolve(cmd *cobra.Command, forTick bool) (*settings, error) {
 	ctx := cmd.Context()
 	cfg, err := findConfig(f.config)
 	if err != nil {
@@ -153,7 +155,11 @@ func (f *schedFlags) resolve(cmd *cobra.Command) (*settings, error) {
 	if s.hunts, err = hunts.Select(set.Hunts, cfg.Hunts.Only); err != nil {
 		return nil, &exitCodeError{code: exitUsage, msg: err.Error()}
 	}
-	if s.lake, err = f.s3.openLake(ctx, cfg.Lake); err != nil {
+	open := f.s3.openLake
+	if forTick && len(cfg.Raw) > 0 {
+		open = f.s3.createLake
+	}
+	if s.lake, err = open(ctx, cfg.Lake); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -200,7 +206,7 @@ Without a config file: --lake LAKE --from RAW_SOURCE --runs WHERE_RUN_DIRECTORIE
 			}
 			ctx := cmd.Context()
 			log := slog.New(slog.NewJSONHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelInfo}))
-			s, err := sf.resolve(cmd)
+			s, err := sf.resolve(cmd, true)
 			if err != nil {
 				return err
 			}

@@ -17,7 +17,8 @@ import (
 	"github.com/lakehunt/lakehunt/lake"
 )
 
-// cli runs the CLI in-process and returns stdout, stderr and the exit code it would exit with.
+// cli runs the CLI in-process and returns stdout, stderr (with the error main would print) and the exit
+// code it would exit with.
 func cli(t *testing.T, args ...string) (string, string, int) {
 	t.Helper()
 	root := newRootCmd()
@@ -32,6 +33,9 @@ func cli(t *testing.T, args ...string) (string, string, int) {
 		var ec *exitCodeError
 		if errors.As(err, &ec) {
 			code = ec.code
+		}
+		if err.Error() != "" { // as main prints it
+			fmt.Fprintln(&errb, "lakehunt:", err)
 		}
 	}
 	return out.String(), errb.String(), code

@@ -26,7 +26,7 @@ data), gaps between windows, and failing windows with their error. Hunts that ha
 are no longer loaded are listed too. Exit status 3 if any loaded hunt has a failing window or a gap.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := sf.resolve(cmd)
+			s, err := sf.resolve(cmd, false)
 			if err != nil {
 				return err
 			}

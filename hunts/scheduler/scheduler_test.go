@@ -163,7 +163,7 @@ func (w *world) truth() map[findingKey]map[string]bool {
 }
 
 func openLocalLake(t *testing.T) *lake.Lake {
-	lk, err := lake.Open(context.Background(), t.TempDir(), lake.Options{CacheDir: t.TempDir()})
+	lk, err := lake.Open(context.Background(), t.TempDir(), lake.Options{CacheDir: t.TempDir(), Create: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -434,7 +434,7 @@ func (a *activity) Handle(_ context.Context, r slog.Record) error {
 func TestConcurrentTicksOnS3(t *testing.T) {
 	ctx := context.Background()
 	srv := s3test.Start(t)
-	lk, err := lake.Open(ctx, srv.Bucket(t, "sched-lake")+"lake/", lake.Options{CacheDir: t.TempDir()})
+	lk, err := lake.Open(ctx, srv.Bucket(t, "sched-lake")+"lake/", lake.Options{CacheDir: t.TempDir(), Create: true})
 	if err != nil {
 		t.Fatal(err)
 	}
