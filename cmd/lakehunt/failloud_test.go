@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/lakehunt/lakehunt/lake"
 	"github.com/lakehunt/lakehunt/lake/s3test"
@@ -77,5 +78,31 @@ func TestMissingLakeIsAnError(t *testing.T) {
 	}
 	if out, code := run(t, append([]string{"query", "--lake", s3lake, "--format", "csv", "SELECT count(*) AS n FROM cloudtrail"}, s3...)...); code != exitOK || out != "n\n0\n" {
 		t.Errorf("query of a new empty S3 lake: exit %d %q", code, out)
+	}
+}
+
+// query runs exactly one statement: DuckDB would run all of them and show only the last one's rows.
+func TestQueryTakesOneStatement(t *testing.T) {
+	dir := t.TempDir()
+	raw, lk := filepath.Join(dir, "raw"), filepath.Join(dir, "lake")
+	writeTrail(t, raw, time.Date(2025, 6, 16, 3, 0, 0, 0, time.UTC))
+	if _, code := run(t, "compact", "--from", raw, "--lake", lk); code != exitOK {
+		t.Fatalf("compact: exit %d", code)
+	}
+	for _, c := range []struct {
+		sql, out string
+		code     int
+		errs     string
+	}{
+		{sql: "SELECT 1; SELECT 2", code: exitUsage, errs: "query takes one statement; the SQL text holds 2 statements"},
+		{sql: "DROP VIEW cloudtrail; SELECT count(*) FROM cloudtrail", code: exitUsage, errs: "the SQL text holds 2 statements"},
+		{sql: "SELECT ';' AS s, count(*) AS n FROM cloudtrail", code: exitOK, out: "s,n\n;,1\n"},
+		{sql: "SELECT 'a;b' AS s; -- one statement, a comment", code: exitOK, out: "s\na;b\n"},
+		{sql: "SELECT FROM WHERE", code: exitError, errs: "syntax error"},
+	} {
+		out, errs, code := cli(t, "query", "--lake", lk, "--format", "csv", c.sql)
+		if code != c.code || !strings.Contains(errs, c.errs) || (c.out != "" && out != c.out) {
+			t.Errorf("query %q: exit %d, stdout %q, stderr %q; want exit %d, %q, %q", c.sql, code, out, errs, c.code, c.out, c.errs)
+		}
 	}
 }
