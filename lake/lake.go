@@ -251,6 +251,32 @@ func (s *Snapshot) FilesFor(table string, from, to time.Time) []FileEntry {
 	return out
 }
 
+// TableStats is what a snapshot holds of one table.
+type TableStats struct {
+	Table string `json:"table"`
+	Files int    `json:"files"`
+	Rows  int64  `json:"rows"`
+	// Newest is the latest event time in the table (in ti_indicators: the latest valid_from); zero if it
+	// has no rows.
+	Newest time.Time `json:"newest,omitzero"`
+}
+
+// Stats sums up a table's live files.
+func (s *Snapshot) Stats(table string) TableStats {
+	st := TableStats{Table: table}
+	for _, f := range s.Files {
+		if f.Table != table {
+			continue
+		}
+		st.Files++
+		st.Rows += f.Rows
+		if f.Rows > 0 && f.MaxTime.After(st.Newest) {
+			st.Newest = f.MaxTime
+		}
+	}
+	return st
+}
+
 // Live reports whether a file key is part of the snapshot.
 func (s *Snapshot) Live(key string) bool {
 	for _, f := range s.Files {

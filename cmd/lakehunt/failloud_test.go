@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -78,6 +79,69 @@ func TestMissingLakeIsAnError(t *testing.T) {
 	}
 	if out, code := run(t, append([]string{"query", "--lake", s3lake, "--format", "csv", "SELECT count(*) AS n FROM cloudtrail"}, s3...)...); code != exitOK || out != "n\n0\n" {
 		t.Errorf("query of a new empty S3 lake: exit %d %q", code, out)
+	}
+}
+
+// A hunt run whose window holds none of the data a hunt reads says so on stderr and in run.json, and
+// exits 3; so does a scheduled tick; status shows how old the newest data is.
+func TestEmptyWindowIsNotClean(t *testing.T) {
+	dir := t.TempDir()
+	raw, lk := filepath.Join(dir, "raw"), filepath.Join(dir, "lake")
+	day := time.Date(2025, 6, 16, 0, 0, 0, 0, time.UTC)
+	writeTrail(t, raw, day.Add(3*time.Hour), day.Add(4*time.Hour))
+	if _, code := run(t, "compact", "--from", raw, "--lake", lk); code != exitOK {
+		t.Fatalf("compact: exit %d", code)
+	}
+
+	rd := filepath.Join(dir, "run")
+	out, errs, code := cli(t, "hunt", "run", "--lake", lk, "--last", "168h", "--out", rd,
+		"--hunt", "cloudtrail-logging-evasion", "--hunt", "suspicious-user-agents")
+	want := "(newest: 2025-06-16T04:00Z); hunts cloudtrail-logging-evasion, suspicious-user-agents checked nothing"
+	if code != exitBadInput || !strings.Contains(errs, "warning: no cloudtrail data in ") || !strings.Contains(errs, want) {
+		t.Errorf("hunt run over a window without data: exit %d, want %d and a warning ending %q\nstderr: %s", code, exitBadInput, want, errs)
+	}
+	if !strings.Contains(out, "2 hunts, 0 failed, 2 without data, 0 findings") {
+		t.Errorf("summary does not count the hunts without data:\n%s", out)
+	}
+	var rj lake.Run
+	if b, err := os.ReadFile(filepath.Join(rd, lake.RunFile)); err != nil || json.Unmarshal(b, &rj) != nil {
+		t.Fatalf("run.json: %v", err)
+	}
+	if len(rj.Hunts) != 2 || strings.Join(rj.Hunts[0].NoData, ",") != "cloudtrail" || len(rj.Coverage) != 1 || rj.Coverage[0].Rows != 0 ||
+		!rj.Coverage[0].Newest.Equal(day.Add(4*time.Hour)) {
+		t.Errorf("run.json does not record the empty window: hunts %+v coverage %+v", rj.Hunts, rj.Coverage)
+	}
+	// Over the data: clean, exit 0.
+	if _, errs, code := cli(t, "hunt", "run", "--lake", lk, "--from", "2025-06-16", "--to", "2025-06-17", "--out", filepath.Join(dir, "run-ok"),
+		"--hunt", "cloudtrail-logging-evasion"); code != exitOK || strings.Contains(errs, "warning") {
+		t.Errorf("hunt run over the data: exit %d\n%s", code, errs)
+	}
+
+	// status: how fresh each table is.
+	hunts := writeHuntDir(t, "")
+	out, _, code = cli(t, "status", "--lake", lk, "--no-library", "--hunts", hunts, "--now", "2025-06-26T04:00:00Z")
+	if code != exitOK || !strings.Contains(out, "TABLE") || !strings.Contains(out, "2025-06-16T04:00Z  10d0h") {
+		t.Errorf("status does not show the newest cloudtrail event and its age: exit %d\n%s", code, out)
+	}
+	out, _, _ = cli(t, "status", "--lake", lk, "--no-library", "--hunts", hunts, "--now", "2025-06-26T04:00:00Z", "--json")
+	var st struct {
+		Tables []struct {
+			Table  string
+			Rows   int64
+			Newest time.Time
+			Age    time.Duration `json:"age_ns"`
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &st); err != nil || len(st.Tables) == 0 || st.Tables[0].Table != "cloudtrail" || st.Tables[0].Rows != 2 ||
+		!st.Tables[0].Newest.Equal(day.Add(4*time.Hour)) || st.Tables[0].Age != 240*time.Hour {
+		t.Errorf("status --json tables: %v %+v", err, st.Tables)
+	}
+
+	// A scheduled tick over an empty window: exit 3, a warning in the log.
+	runs := filepath.Join(dir, "runs")
+	_, logs, code := cli(t, "run", "--due", "--lake", lk, "--runs", runs, "--no-library", "--hunts", hunts, "--now", "2025-06-26T00:30:00Z")
+	if code != exitBadInput || !strings.Contains(logs, `"level":"WARN"`) || !strings.Contains(logs, "no cloudtrail data in 2025-06-25T12:00Z..2025-06-26T00:00Z (newest: 2025-06-16T04:00Z); hunt cli-stoplogging checked nothing") {
+		t.Errorf("run --due over an empty window: exit %d, want %d and a warning\n%s", code, exitBadInput, logs)
 	}
 }
 

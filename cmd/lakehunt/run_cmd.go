@@ -192,8 +192,8 @@ the tool itself decides what is due. One tick:
      A failed hunt (or publish) keeps its window for the next tick; the other hunts move on.
 
 The state lives in the lake (_lakehunt/state/), so any machine can run the next tick. Logs are JSON lines
-(log/slog) on stderr. Exit status: 0 ok, 3 some hunt windows failed (or input was quarantined, or a feed
-did not import), 4 nothing was due, 5 another tick is running (not a failure), 1 could not run.
+(log/slog) on stderr. Exit status: 0 ok, 3 some hunt windows failed (or a table a hunt reads had no data in
+the window, or input was quarantined, or a feed did not import), 4 nothing was due, 5 another tick is running (not a failure), 1 could not run.
 
 Without a config file: --lake LAKE --from RAW_SOURCE --runs WHERE_RUN_DIRECTORIES_GO.`,
 		Example: `  lakehunt run --due --config /etc/lakehunt/lakehunt.yaml
@@ -394,6 +394,9 @@ func printTick(w io.Writer, r *scheduler.TickResult) {
 		line := fmt.Sprintf("  %-32s %s .. %s%s  %s, %d findings", x.HuntID, x.Start.Format(time.RFC3339), x.End.Format(time.RFC3339), kind, x.Status, x.Findings)
 		if x.Error != "" {
 			line += ": " + firstLine(x.Error)
+		}
+		if len(x.NoData) > 0 {
+			line += ", no data in " + strings.Join(x.NoData, ", ")
 		}
 		fmt.Fprintln(w, line)
 	}

@@ -565,6 +565,33 @@ func TestDataOlderThanTheLookbackIsReported(t *testing.T) {
 	}
 }
 
+// TestEmptyWindowIsReported: a window in which a table a hunt reads has no rows is run and recorded, but
+// the tick says that the hunt checked nothing, as a warning and in its status (the CLI exits 3).
+func TestEmptyWindowIsReported(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 3, 20, 12, 30, 0, 0, time.UTC)
+	w := newWorld(t)
+	last := w.add("StopLogging", "arn:aws:iam::111122223333:role/ops-a", now.AddDate(0, 0, -3), now.AddDate(0, 0, -3)).at
+	w.deliver(now)
+	var logs bytes.Buffer
+	h := loadHunt(t, "sched-stoplogging", "")
+	res, err := Tick(ctx, Options{Lake: openLocalLake(t), Raw: []RawSource{{Store: rawStore(t, w.raw)}}, Hunts: []*huntfile.Hunt{h}, Now: now,
+		Log: slog.New(slog.NewJSONHandler(&logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf("no cloudtrail data in 2026-03-20T00:00Z..2026-03-20T12:00Z (newest: %s); hunt sched-stoplogging checked nothing", last.Format("2006-01-02T15:04Z"))
+	if res.Status != StatusFailed || res.Failed != 0 || len(res.Problems) != 1 || !strings.Contains(res.Problems[0], want) {
+		t.Errorf("empty window: status %s, %d failed, problems %q; want failed with the problem %q", res.Status, res.Failed, res.Problems, want)
+	}
+	if len(res.Windows) != 1 || res.Windows[0].Status != "ok" || fmt.Sprint(res.Windows[0].NoData) != "[cloudtrail]" {
+		t.Errorf("windows %+v: want the one window run, without cloudtrail data", res.Windows)
+	}
+	if !strings.Contains(logs.String(), `"level":"WARN","msg":"run `) || !strings.Contains(logs.String(), want) {
+		t.Errorf("the empty window was not logged as a warning:\n%s", logs.String())
+	}
+}
+
 // TestLostLeaseStopsTheTick: a runner whose lease was taken over (it stalled past the TTL) stores no
 // state; the new holder runs the window.
 func TestLostLeaseStopsTheTick(t *testing.T) {
