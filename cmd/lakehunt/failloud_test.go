@@ -82,8 +82,8 @@ func TestMissingLakeIsAnError(t *testing.T) {
 	}
 }
 
-// A hunt run whose window holds none of the data a hunt reads says so on stderr and in run.json, and
-// exits 3; so does a scheduled tick; status shows how old the newest data is.
+// A hunt run whose window holds none of the data a hunt reads says so on stderr, in run.json, in the
+// report, and exits 3; so does a scheduled tick; status shows how old the newest data is.
 func TestEmptyWindowIsNotClean(t *testing.T) {
 	dir := t.TempDir()
 	raw, lk := filepath.Join(dir, "raw"), filepath.Join(dir, "lake")
@@ -111,6 +111,9 @@ func TestEmptyWindowIsNotClean(t *testing.T) {
 		!rj.Coverage[0].Newest.Equal(day.Add(4*time.Hour)) {
 		t.Errorf("run.json does not record the empty window: hunts %+v coverage %+v", rj.Hunts, rj.Coverage)
 	}
+	if b, _ := os.ReadFile(filepath.Join(rd, "report.html")); !strings.Contains(string(b), `id="no-data"`) || strings.Contains(string(b), "panel good") {
+		t.Error("report.html of a run over no data is not amber 'no data'")
+	}
 	// Over the data: clean, exit 0.
 	if _, errs, code := cli(t, "hunt", "run", "--lake", lk, "--from", "2025-06-16", "--to", "2025-06-17", "--out", filepath.Join(dir, "run-ok"),
 		"--hunt", "cloudtrail-logging-evasion"); code != exitOK || strings.Contains(errs, "warning") {
@@ -137,11 +140,30 @@ func TestEmptyWindowIsNotClean(t *testing.T) {
 		t.Errorf("status --json tables: %v %+v", err, st.Tables)
 	}
 
-	// A scheduled tick over an empty window: exit 3, a warning in the log.
+	// A scheduled tick over an empty window: exit 3, a warning in the log; the period report is amber.
 	runs := filepath.Join(dir, "runs")
 	_, logs, code := cli(t, "run", "--due", "--lake", lk, "--runs", runs, "--no-library", "--hunts", hunts, "--now", "2025-06-26T00:30:00Z")
 	if code != exitBadInput || !strings.Contains(logs, `"level":"WARN"`) || !strings.Contains(logs, "no cloudtrail data in 2025-06-25T12:00Z..2025-06-26T00:00Z (newest: 2025-06-16T04:00Z); hunt cli-stoplogging checked nothing") {
 		t.Errorf("run --due over an empty window: exit %d, want %d and a warning\n%s", code, exitBadInput, logs)
+	}
+	period := filepath.Join(dir, "period.html")
+	if _, errs, code := cli(t, "report", "--lake", lk, "--since", "1d", "--until", "2025-06-26T00:00:00Z", "--out", period); code != exitOK {
+		t.Fatalf("report --lake: exit %d %s", code, errs)
+	}
+	if b, _ := os.ReadFile(period); !strings.Contains(string(b), `id="no-data"`) || strings.Contains(string(b), "panel good") {
+		t.Error("the period report over an empty window is not amber 'no data'")
+	}
+
+	// A period whose only hunt failed is red.
+	broken := writeHuntDir(t, "AND no_such_column = 1")
+	if _, _, code := cli(t, "run", "--due", "--lake", lk, "--runs", runs, "--no-library", "--hunts", broken, "--now", "2025-06-26T12:30:00Z"); code != exitBadInput {
+		t.Errorf("run --due with a failing hunt: exit %d", code)
+	}
+	if _, errs, code := cli(t, "report", "--lake", lk, "--since", "2025-06-26T00:00:00Z", "--until", "2025-06-26T12:00:00Z", "--out", period); code != exitOK {
+		t.Fatalf("report --lake: exit %d %s", code, errs)
+	}
+	if b, _ := os.ReadFile(period); !strings.Contains(string(b), `<div class="panel alert" id="incomplete">`) || strings.Contains(string(b), "panel good") {
+		t.Error("the period report of a failed hunt is not red 'incomplete'")
 	}
 }
 
