@@ -346,7 +346,7 @@ func TestCompactDiskAndS3GiveTheSameLake(t *testing.T) {
 				t.Fatal(err)
 			}
 			c.writeTo(t, raw)
-			lk, err := lake.Open(ctx, b.lake, lake.Options{CacheDir: t.TempDir()})
+			lk, err := lake.Open(ctx, b.lake, lake.Options{CacheDir: t.TempDir(), Create: true})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -626,7 +626,7 @@ func TestIncrementalRunsPickUpNewObjectsAndMergeSmallFiles(t *testing.T) {
 	ctx := context.Background()
 	rawDir, lakeDir := t.TempDir(), t.TempDir()
 	raw, _ := lake.OpenStore(ctx, rawDir, lake.StoreOptions{})
-	lk, _ := lake.Open(ctx, lakeDir, lake.Options{})
+	lk, _ := lake.Open(ctx, lakeDir, lake.Options{Create: true})
 	// Ten runs, each with one new small CloudTrail file for the same partition, plus a re-delivery of the
 	// previous one. Each file's events span the same ten hours, so a merge must interleave the files' rows.
 	var prev []byte
@@ -697,7 +697,7 @@ func TestKilledCompactorLeavesEveryEventExactlyOnce(t *testing.T) {
 		es, _ := os.ReadDir(filepath.Join(lakeDir, "_lakehunt", "log"))
 		return len(es)
 	}
-	lk, _ := lake.Open(ctx, lakeDir, lake.Options{})
+	lk, _ := lake.Open(ctx, lakeDir, lake.Options{Create: true})
 	kills, finished := 0, false
 	for attempt := 0; attempt < 40 && kills < 12 && !finished; attempt++ {
 		before := commits()
@@ -768,7 +768,7 @@ func TestCompactChild(t *testing.T) {
 	}
 	ctx := context.Background()
 	raw, _ := lake.OpenStore(ctx, os.Getenv("CHILD_RAW"), lake.StoreOptions{})
-	lk, _ := lake.Open(ctx, os.Getenv("CHILD_LAKE"), lake.Options{})
+	lk, _ := lake.Open(ctx, os.Getenv("CHILD_LAKE"), lake.Options{Create: true})
 	// Small batches: many commits, so kills land between, during and after them.
 	if _, err := Run(ctx, Options{From: raw, Lake: lk, BatchRows: 1500, Workers: 1}); err != nil {
 		t.Fatal(err)
@@ -790,7 +790,7 @@ func TestConcurrentCompactorsDoNotCommitAnEventTwice(t *testing.T) {
 	orgTrail, _ := lake.OpenStore(ctx, t.TempDir(), lake.StoreOptions{})
 	lake.PutBytes(ctx, accountTrail, ctDir+acct+"_CloudTrail_us-east-1_20221110T1625Z_a.json.gz", gz(t, recordsFile(recs)))
 	lake.PutBytes(ctx, orgTrail, "AWSLogs/o-exampleorgid/"+acct+"/CloudTrail/us-east-1/2022/11/10/"+acct+"_CloudTrail_us-east-1_20221110T1625Z_o.json.gz", gz(t, recordsFile(recs)))
-	lk, _ := lake.Open(ctx, t.TempDir(), lake.Options{})
+	lk, _ := lake.Open(ctx, t.TempDir(), lake.Options{Create: true})
 
 	var other error
 	once := false
@@ -847,7 +847,7 @@ func TestDedupSetsAreReloadedAfterAnotherWritersCommit(t *testing.T) {
 	lake.PutBytes(ctx, accountTrail, ctDir+acct+"_CloudTrail_us-east-1_20221110T0200Z_2.json.gz", gz(t, recordsFile(events("f", "11"))))
 	lake.PutBytes(ctx, accountTrail, ctDir+acct+"_CloudTrail_us-east-1_20221110T0300Z_3.json.gz", gz(t, recordsFile(events("g", "10"))))
 	lake.PutBytes(ctx, orgTrail, "AWSLogs/o-exampleorgid/"+acct+"/CloudTrail/us-east-1/2022/11/10/"+acct+"_CloudTrail_us-east-1_20221110T0300Z_o.json.gz", gz(t, recordsFile(events("g", "10"))))
-	lk, _ := lake.Open(ctx, t.TempDir(), lake.Options{})
+	lk, _ := lake.Open(ctx, t.TempDir(), lake.Options{Create: true})
 
 	calls := 0
 	var other error
@@ -881,7 +881,7 @@ func TestDedupSetsAreReloadedAfterAnotherWritersCommit(t *testing.T) {
 func TestLargeFlowObjectIsWrittenInPiecesAndCommittedOnce(t *testing.T) {
 	ctx := context.Background()
 	raw, _ := lake.OpenStore(ctx, t.TempDir(), lake.StoreOptions{})
-	lk, _ := lake.Open(ctx, t.TempDir(), lake.Options{})
+	lk, _ := lake.Open(ctx, t.TempDir(), lake.Options{Create: true})
 	flows := func(n int, from int64) []byte {
 		var b bytes.Buffer
 		b.WriteString("version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n")

@@ -26,7 +26,7 @@ func TestPreManifestLakesStillReadAndMigrate(t *testing.T) {
 	for _, form := range []string{"inline", "sources_object"} {
 		t.Run(form, func(t *testing.T) {
 			ctx := context.Background()
-			l, err := Open(ctx, t.TempDir(), Options{})
+			l, err := Open(ctx, t.TempDir(), Options{Create: true})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -95,7 +95,7 @@ func TestPreManifestLakesStillReadAndMigrate(t *testing.T) {
 // vacuum deletes replaced manifests and old checkpoints, and the lake reads the same state after it.
 func TestVacuumKeepsTheState(t *testing.T) {
 	ctx := context.Background()
-	l, err := Open(ctx, t.TempDir(), Options{})
+	l, err := Open(ctx, t.TempDir(), Options{Create: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -162,6 +162,7 @@ type HuntRun struct {
 	BaselineDaysWithData int      `json:"baseline_days_with_data,omitempty"`
 	ColdStart            string   `json:"cold_start,omitempty"`
 	RowsReturned         int64    `json:"rows_returned"`
+	NoData               []string `json:"no_data,omitempty"` // tables it reads that had no rows in its window: it checked nothing there
 	Findings             int      `json:"findings"`
 	Suppressed           int      `json:"suppressed"`
 	DurationMillis       int64    `json:"duration_ms"`
@@ -177,13 +178,14 @@ type HuntRun struct {
 
 // Coverage says what data a table offered the run: an auditor must see when a hunt was blind.
 type Coverage struct {
-	Table      string   `json:"table"`
-	Accounts   []string `json:"accounts"`
-	Regions    []string `json:"regions"`
-	Partitions int      `json:"partitions"`
-	Files      int      `json:"files"`
-	Rows       int64    `json:"rows"`
-	Gaps       []Gap    `json:"gaps,omitempty"`
+	Table      string    `json:"table"`
+	Accounts   []string  `json:"accounts"`
+	Regions    []string  `json:"regions"`
+	Partitions int       `json:"partitions"`
+	Files      int       `json:"files"`
+	Rows       int64     `json:"rows"`
+	Newest     time.Time `json:"newest,omitzero"` // the table's latest event time in the lake the run read
+	Gaps       []Gap     `json:"gaps,omitempty"`
 }
 
 // Gap is a stretch of the window with no data where the table normally has some.

@@ -43,7 +43,17 @@ type Options struct {
 	Store StoreOptions
 	// CacheDir holds local copies of an S3 lake's files (default: the user cache dir + /lakehunt).
 	CacheDir string
+	// Create starts an empty lake where there is none (compaction does). Without it, Open of a location
+	// that holds no lake fails with ErrNoLake: a mistyped path must not read as an empty lake.
+	Create bool
 }
+
+// ErrNoLake means the location holds no lake: no marker and no commit log under MetaPrefix.
+var ErrNoLake = errors.New("no lake")
+
+// markerKey marks a location as a lake from the moment a writer opens it, so that a lake whose first
+// compaction found nothing to commit is still one. Lakes written before the marker have a commit log.
+const markerKey = MetaPrefix + "lake.json"
 
 // Lake is a table store with an append-only commit log.
 type Lake struct {
@@ -51,11 +61,25 @@ type Lake struct {
 	cacheDir string
 }
 
-// Open opens (or starts) a lake at a local directory or s3://bucket/prefix.
+// Open opens the lake at a local directory or s3://bucket/prefix; with opts.Create it starts one there
+// if there is none.
 func Open(ctx context.Context, url string, opts Options) (*Lake, error) {
 	st, err := OpenStore(ctx, url, opts.Store)
 	if err != nil {
 		return nil, err
+	}
+	found, err := exists(ctx, st)
+	if err != nil {
+		return nil, fmt.Errorf("open lake %s: %w", st.URL(), err)
+	}
+	if !found {
+		if !opts.Create {
+			return nil, fmt.Errorf("%w at %s: it holds no lakehunt commit log (%slog/)", ErrNoLake, st.URL(), MetaPrefix)
+		}
+		b, _ := json.Marshal(map[string]any{"created": time.Now().UTC()})
+		if err := st.Create(ctx, markerKey, b); err != nil && !errors.Is(err, ErrExists) {
+			return nil, fmt.Errorf("create lake %s: %w", st.URL(), err)
+		}
 	}
 	cache := opts.CacheDir
 	if cache == "" {
@@ -66,6 +90,30 @@ func Open(ctx context.Context, url string, opts Options) (*Lake, error) {
 		}
 	}
 	return &Lake{store: st, cacheDir: cache}, nil
+}
+
+var errFound = errors.New("found")
+
+// exists reports whether st holds a lake: its marker, or (for lakes older than the marker) a commit or
+// a checkpoint.
+func exists(ctx context.Context, st Store) (bool, error) {
+	_, err := st.Stat(ctx, markerKey)
+	if err == nil {
+		return true, nil
+	}
+	if !errors.Is(err, ErrNotFound) {
+		return false, err
+	}
+	for _, prefix := range []string{logPrefix, checkpointPrefix} {
+		err := st.List(ctx, prefix, func(ObjectInfo) error { return errFound })
+		if errors.Is(err, errFound) {
+			return true, nil
+		}
+		if err != nil {
+			return false, err
+		}
+	}
+	return false, nil
 }
 
 // OpenWithStore wraps an already opened store.
@@ -218,6 +266,32 @@ func (s *Snapshot) Accounts() []string {
 		}
 	}
 	return slices.Sorted(maps.Keys(seen))
+}
+
+// TableStats is what a snapshot holds of one table.
+type TableStats struct {
+	Table string `json:"table"`
+	Files int    `json:"files"`
+	Rows  int64  `json:"rows"`
+	// Newest is the latest event time in the table (in ti_indicators: the latest valid_from); zero if it
+	// has no rows.
+	Newest time.Time `json:"newest,omitzero"`
+}
+
+// Stats sums up a table's live files.
+func (s *Snapshot) Stats(table string) TableStats {
+	st := TableStats{Table: table}
+	for _, f := range s.Files {
+		if f.Table != table {
+			continue
+		}
+		st.Files++
+		st.Rows += f.Rows
+		if f.Rows > 0 && f.MaxTime.After(st.Newest) {
+			st.Newest = f.MaxTime
+		}
+	}
+	return st
 }
 
 // Live reports whether a file key is part of the snapshot.

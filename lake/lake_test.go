@@ -88,6 +88,58 @@ func TestStoreContract(t *testing.T) {
 	}
 }
 
+// Reading a location that holds no lake is ErrNoLake, and leaves nothing behind; only a writer (Create)
+// starts one, and an empty lake stays a lake. A lake written before the marker is one by its commit log.
+func TestOpenNeedsALake(t *testing.T) {
+	ctx := context.Background()
+	srv := s3test.Start(t)
+	dir := t.TempDir()
+	for name, url := range map[string]string{
+		"local": dir + "/typo-lake",
+		"s3":    srv.Bucket(t, "open-test") + "typo-lake/",
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := lake.Open(ctx, url, lake.Options{})
+			if !errors.Is(err, lake.ErrNoLake) || !strings.Contains(err.Error(), "typo-lake") {
+				t.Fatalf("Open of a missing lake = %v, want ErrNoLake naming the location", err)
+			}
+			if name == "local" {
+				if _, err := os.Stat(url); !os.IsNotExist(err) {
+					t.Fatalf("reading a missing lake created %s (%v)", url, err)
+				}
+			}
+			if _, err := lake.Open(ctx, url, lake.Options{Create: true}); err != nil {
+				t.Fatal(err)
+			}
+			l, err := lake.Open(ctx, url, lake.Options{})
+			if err != nil {
+				t.Fatalf("Open of an empty lake a writer started: %v", err)
+			}
+			if snap, err := l.FileSnapshot(ctx); err != nil || snap.Version != 0 {
+				t.Fatalf("snapshot of an empty lake: %v %v", snap, err)
+			}
+		})
+	}
+	// A folder with a commit log but no marker (written by an older lakehunt) is a lake.
+	old := t.TempDir()
+	st, err := lake.OpenStore(ctx, old, lake.StoreOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := lake.PutBytes(ctx, st, lake.MetaPrefix+"log/00000000000000000001.json", []byte(`{"version":1}`)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lake.Open(ctx, old, lake.Options{}); err != nil {
+		t.Fatalf("lake with a log and no marker: %v", err)
+	}
+	if err := os.WriteFile(dir+"/file", nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lake.Open(ctx, dir+"/file", lake.Options{Create: true}); err == nil || !strings.Contains(err.Error(), "not a directory") {
+		t.Fatalf("Open of a file: %v, want an error", err)
+	}
+}
+
 func fileEntry(key string, day string) lake.FileEntry {
 	t0, _ := time.Parse("2006-01-02", day)
 	return lake.FileEntry{Table: "cloudtrail", Key: key, Day: day, Rows: 1, Size: 4, MinTime: t0, MaxTime: t0.Add(time.Hour)}
@@ -97,7 +149,7 @@ func TestCommitLog(t *testing.T) {
 	ctx := context.Background()
 	for name, url := range backends(t) {
 		t.Run(name, func(t *testing.T) {
-			l, err := lake.Open(ctx, url, lake.Options{CacheDir: t.TempDir()})
+			l, err := lake.Open(ctx, url, lake.Options{CacheDir: t.TempDir(), Create: true})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -161,7 +213,7 @@ func TestConcurrentCommitsAllLand(t *testing.T) {
 	ctx := context.Background()
 	for name, url := range backends(t) {
 		t.Run(name, func(t *testing.T) {
-			l, err := lake.Open(ctx, url, lake.Options{})
+			l, err := lake.Open(ctx, url, lake.Options{Create: true})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -200,7 +252,7 @@ func TestLocalPathsCachesAndVerifies(t *testing.T) {
 	srv := s3test.Start(t)
 	url := srv.Bucket(t, "cache-test")
 	cache := t.TempDir()
-	l, err := lake.Open(ctx, url, lake.Options{CacheDir: cache})
+	l, err := lake.Open(ctx, url, lake.Options{CacheDir: cache, Create: true})
 	if err != nil {
 		t.Fatal(err)
 	}

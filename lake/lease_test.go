@@ -14,7 +14,7 @@ func TestLeaseIsExclusiveAndExpires(t *testing.T) {
 	ctx := context.Background()
 	for name, url := range backends(t) {
 		t.Run(name, func(t *testing.T) {
-			l, err := lake.Open(ctx, url, lake.Options{})
+			l, err := lake.Open(ctx, url, lake.Options{Create: true})
 			if err != nil {
 				t.Fatal(err)
 			}

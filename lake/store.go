@@ -55,7 +55,7 @@ type StoreOptions struct {
 	S3Region string
 }
 
-// OpenStore opens "s3://bucket/prefix" or a local directory path (created if missing).
+// OpenStore opens "s3://bucket/prefix" or a local directory path (created by the first write).
 func OpenStore(ctx context.Context, url string, opts StoreOptions) (Store, error) {
 	if url == "" {
 		return nil, errors.New("no location given: pass a local directory or s3://bucket/prefix")

@@ -27,8 +27,10 @@ func openLocal(dir string) (*localStore, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(abs, 0o755); err != nil {
-		return nil, fmt.Errorf("create directory %s: %w", abs, err)
+	// The directory is not created here: writes create the folders they need, and opening a mistyped
+	// path for reading must not leave an empty directory behind.
+	if st, err := os.Stat(abs); err == nil && !st.IsDir() {
+		return nil, fmt.Errorf("%s is a file, not a directory", abs)
 	}
 	return &localStore{root: abs}, nil
 }

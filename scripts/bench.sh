@@ -7,7 +7,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${BIN:-bin/lakehunt}
 WORK=${BENCH_DIR:-$(mktemp -d /tmp/lakehunt-bench.XXXX)}
-mkdir -p "$WORK" "$WORK/empty-lake"
+mkdir -p "$WORK" "$WORK/empty-raw"
+# The DuckDB-only side runs its SQL through 'lakehunt query', which reads a lake: compaction starts an empty one.
+"$BIN" compact --from "$WORK/empty-raw" --lake "$WORK/empty-lake" >/dev/null
 SIZES=${*:-500000 4000000}
 DAYS=7
 OUT=${BENCH_OUT:-$WORK/results.md}

@@ -63,7 +63,7 @@ on, and the exit code is 3 unless --allow-quarantine. List quarantined input wit
 			if err != nil {
 				return err
 			}
-			lk, err := s3.openLake(ctx, lakeURL)
+			lk, err := s3.createLake(ctx, lakeURL)
 			if err != nil {
 				return err
 			}

@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lakehunt/lakehunt/hunts"
+	"github.com/lakehunt/lakehunt/hunts/engine"
 	"github.com/lakehunt/lakehunt/lake"
 	"github.com/lakehunt/lakehunt/reports/asff"
 	"github.com/lakehunt/lakehunt/reports/publish"
@@ -416,9 +417,10 @@ func newHuntRunCmd() *cobra.Command {
 Without --from or --last, each hunt uses its own window ending at --to (default: the start of the current
 hour, UTC); --last D is one window of length D ending at --to (default: now, to the minute). For an S3 lake
 only the partitions the windows and baselines need are fetched into the local cache, and reused.
-One failing hunt never stops the others; the exit status is 3 if any hunt failed. Likewise a finding that
-cannot be ASFF never keeps the others out of asff.json: it is listed on stderr and in run.json
-(asff_left_out), and the exit status is 3.`,
+One failing hunt never stops the others; the exit status is 3 if any hunt failed, or if a table a hunt
+reads had no data in its window (a warning on stderr names the table, the window and the newest data).
+Likewise a finding that cannot be ASFF never keeps the others out of asff.json: it is listed on stderr and
+in run.json (asff_left_out), and the exit status is 3.`,
 		Example: `  lakehunt hunt run --lake ./lake --last 24h --out runs/today
   lakehunt hunt run --lake s3://sec-lake/lake/ --hunt cloudtrail-logging-evasion --from 2026-11-01 --to 2026-11-08 --out runs/nov`,
 		Args: cobra.NoArgs,
@@ -491,6 +493,10 @@ cannot be ASFF never keeps the others out of asff.json: it is listed on stderr a
 			if perr != nil {
 				fmt.Fprintln(cmd.ErrOrStderr(), "lakehunt:", perr)
 			}
+			empty := engine.NoDataIn(run)
+			for _, n := range empty {
+				fmt.Fprintln(cmd.ErrOrStderr(), "warning:", n)
+			}
 			if run.FailedCount > 0 && !allowFail {
 				return &exitCodeError{code: exitBadInput, msg: fmt.Sprintf("%d of %d hunts failed; see %s", run.FailedCount, len(run.Hunts), filepath.Join(out, lake.RunFile))}
 			}
@@ -500,6 +506,10 @@ cannot be ASFF never keeps the others out of asff.json: it is listed on stderr a
 			}
 			if perr != nil {
 				return &exitCodeError{code: exitError}
+			}
+			if len(empty) > 0 {
+				return &exitCodeError{code: exitBadInput, msg: fmt.Sprintf("%d of %d hunts had no data in a table they read, so checked nothing there: see the warnings above; compact newer logs, or choose the window with --from/--to",
+					blindHunts(run), len(run.Hunts))}
 			}
 			return nil
 		},
@@ -562,15 +572,29 @@ func trigger() string {
 	return fmt.Sprintf("cli %s@%s", who, host)
 }
 
+// blindHunts counts the hunts that had no data in some table they read.
+func blindHunts(run *lake.Run) int {
+	n := 0
+	for _, h := range run.Hunts {
+		if len(h.NoData) > 0 {
+			n++
+		}
+	}
+	return n
+}
+
 func printRunSummary(cmd *cobra.Command, run *lake.Run, findings []lake.Finding, res publish.Result) {
 	w := cmd.OutOrStdout()
-	fmt.Fprintf(w, "run %s over %s .. %s: %d hunts, %d failed, %d findings\n", run.ID,
-		run.WindowStart.Format(time.RFC3339), run.WindowEnd.Format(time.RFC3339), len(run.Hunts), run.FailedCount, len(findings))
+	fmt.Fprintf(w, "run %s over %s .. %s: %d hunts, %d failed, %d without data, %d findings\n", run.ID,
+		run.WindowStart.Format(time.RFC3339), run.WindowEnd.Format(time.RFC3339), len(run.Hunts), run.FailedCount, blindHunts(run), len(findings))
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 	for _, h := range run.Hunts {
 		status := h.Status
 		if h.Error != "" {
 			status += ": " + firstLine(h.Error)
+		}
+		if len(h.NoData) > 0 {
+			status += ", no data in " + strings.Join(h.NoData, ", ")
 		}
 		fmt.Fprintf(tw, "  %s\tv%d\t%s\t%d findings\t%dms\n", h.ID, h.Version, status, h.Findings, h.DurationMillis)
 	}

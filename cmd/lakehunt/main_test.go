@@ -64,6 +64,17 @@ func TestPipeline(t *testing.T) {
 	if _, code := run(t, "query", "--lake", lk, "SELECT nope FROM cloudtrail"); code != exitError {
 		t.Fatalf("bad SQL exit %d, want %d", code, exitError)
 	}
+	// The ti-* hunts read ti_indicators: without a feed they would check nothing (and hunt run exit 3).
+	feeds, _ := filepath.Glob(filepath.Join(raw, "ti", "*"))
+	for _, f := range feeds {
+		name, _, _ := strings.Cut(filepath.Base(f), "-2025") // ti/feodo-2025-06-11.csv: feed feodo
+		if _, code := run(t, "ti", "import", "--lake", lk, "--feed", name, "--now", "2025-06-12", f); code != 0 {
+			t.Fatalf("ti import %s: exit %d", f, code)
+		}
+	}
+	if len(feeds) == 0 {
+		t.Fatal("gen wrote no threat-intel feeds")
+	}
 	out, code = run(t, "hunt", "run", "--lake", lk, "--from", "2025-06-05", "--to", "2025-06-12", "--out", rd)
 	if code != 0 {
 		t.Fatalf("hunt run exit %d: %s", code, out)

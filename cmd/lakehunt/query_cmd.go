@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -45,6 +46,12 @@ Only committed files are read. For an S3 lake, the files are fetched into the lo
 			}
 			if toT, err = parseTimeFlag(to); err != nil {
 				return &exitCodeError{code: exitUsage, msg: "--to: " + err.Error()}
+			}
+			var multi *engine.MultipleStatementsError
+			if err := engine.OneStatement(args[0]); errors.As(err, &multi) {
+				return &exitCodeError{code: exitUsage, msg: fmt.Sprintf("query takes one statement; %v: run them one at a time", err)}
+			} else if err != nil {
+				return fmt.Errorf("query: %w", err)
 			}
 			lk, err := s3.openLake(ctx, lakeURL)
 			if err != nil {

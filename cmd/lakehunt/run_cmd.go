@@ -77,7 +77,9 @@ type settings struct {
 	leaseTTL time.Duration
 }
 
-func (f *schedFlags) resolve(cmd *cobra.Command) (*settings, error) {
+// resolve reads the config and applies the flags. A tick that compacts raw logs (forTick with raw sources)
+// starts the lake if there is none; otherwise the lake must exist.
+func (f *schedFlags) resolve(cmd *cobra.Command, forTick bool) (*settings, error) {
 	ctx := cmd.Context()
 	cfg, err := findConfig(f.config)
 	if err != nil {
@@ -153,7 +155,11 @@ func (f *schedFlags) resolve(cmd *cobra.Command) (*settings, error) {
 	if s.hunts, err = hunts.Select(set.Hunts, cfg.Hunts.Only); err != nil {
 		return nil, &exitCodeError{code: exitUsage, msg: err.Error()}
 	}
-	if s.lake, err = f.s3.openLake(ctx, cfg.Lake); err != nil {
+	open := f.s3.openLake
+	if forTick && len(cfg.Raw) > 0 {
+		open = f.s3.createLake
+	}
+	if s.lake, err = open(ctx, cfg.Lake); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -186,9 +192,9 @@ the tool itself decides what is due. One tick:
      A failed hunt (or publish) keeps its window for the next tick; the other hunts move on.
 
 The state lives in the lake (_lakehunt/state/), so any machine can run the next tick. Logs are JSON lines
-(log/slog) on stderr. Exit status: 0 ok, 3 some hunt windows failed (or input was quarantined, a feed did
-not import, or findings were left out of asff.json), 4 nothing was due, 5 another tick is running (not a
-failure), 1 could not run.
+(log/slog) on stderr. Exit status: 0 ok, 3 some hunt windows failed (or a table a hunt reads had no data in
+the window, input was quarantined, a feed did not import, or findings were left out of asff.json), 4 nothing
+was due, 5 another tick is running (not a failure), 1 could not run.
 
 Without a config file: --lake LAKE --from RAW_SOURCE --runs WHERE_RUN_DIRECTORIES_GO.`,
 		Example: `  lakehunt run --due --config /etc/lakehunt/lakehunt.yaml
@@ -201,7 +207,7 @@ Without a config file: --lake LAKE --from RAW_SOURCE --runs WHERE_RUN_DIRECTORIE
 			}
 			ctx := cmd.Context()
 			log := slog.New(slog.NewJSONHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelInfo}))
-			s, err := sf.resolve(cmd)
+			s, err := sf.resolve(cmd, true)
 			if err != nil {
 				return err
 			}
@@ -388,6 +394,9 @@ func printTick(w io.Writer, r *scheduler.TickResult) {
 		line := fmt.Sprintf("  %-32s %s .. %s%s  %s, %d findings", x.HuntID, x.Start.Format(time.RFC3339), x.End.Format(time.RFC3339), kind, x.Status, x.Findings)
 		if x.Error != "" {
 			line += ": " + firstLine(x.Error)
+		}
+		if len(x.NoData) > 0 {
+			line += ", no data in " + strings.Join(x.NoData, ", ")
 		}
 		fmt.Fprintln(w, line)
 	}

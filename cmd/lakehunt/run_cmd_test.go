@@ -17,7 +17,8 @@ import (
 	"github.com/lakehunt/lakehunt/lake"
 )
 
-// cli runs the CLI in-process and returns stdout, stderr and the exit code it would exit with.
+// cli runs the CLI in-process and returns stdout, stderr (with the error main would print) and the exit
+// code it would exit with.
 func cli(t *testing.T, args ...string) (string, string, int) {
 	t.Helper()
 	root := newRootCmd()
@@ -149,6 +150,7 @@ func TestRunDueExitCodes(t *testing.T) {
 	raw, lk, runs := filepath.Join(dir, "raw"), filepath.Join(dir, "lake"), filepath.Join(dir, "runs")
 	day := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
 	writeTrail(t, raw, day.Add(3*time.Hour), day.Add(4*time.Hour))
+	writeTrail(t, raw, day.Add(15*time.Hour)) // each 12-hour window has data: an empty one would exit 3
 	hunts := writeHuntDir(t, "")
 	base := []string{"run", "--due", "--lake", lk, "--from", raw, "--runs", runs, "--no-library", "--hunts", hunts}
 

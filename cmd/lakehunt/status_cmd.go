@@ -19,14 +19,15 @@ func newStatusCmd() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "status [--config lakehunt.yaml | --lake LAKE]",
 		Short: "Scheduled operation: the last run per hunt, windows, lag, failures, next due; the lease and the last tick",
-		Long: `status reads the scheduler's state from the lake: who holds the lease, what the last tick did, and per hunt
+		Long: `status reads the scheduler's state from the lake: who holds the lease, what the last tick did, per table
+how many rows the lake holds and the time and age of its newest event, and per hunt
 the end of its last window (the next one starts there), how far behind it is, when its next window is due,
 its last run, how many windows it ran within the late-data lookback (and how many were re-run for late
 data), gaps between windows, and failing windows with their error. Hunts that have state in the lake but
 are no longer loaded are listed too. Exit status 3 if any loaded hunt has a failing window or a gap.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := sf.resolve(cmd)
+			s, err := sf.resolve(cmd, false)
 			if err != nil {
 				return err
 			}
@@ -82,6 +83,20 @@ func printStatus(w io.Writer, r *scheduler.StatusReport) {
 		}
 	}
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "TABLE\tFILES\tROWS\tNEWEST EVENT\tAGE")
+	for _, t := range r.Tables {
+		age := "-"
+		switch {
+		case t.Newest.IsZero():
+		case t.Age >= 48*time.Hour:
+			age = fmt.Sprintf("%dd%dh", int(t.Age.Hours())/24, int(t.Age.Hours())%24)
+		default:
+			age = lag(t.Age)
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\n", t.Table, t.Files, t.Rows, statusTime(t.Newest), age)
+	}
+	tw.Flush()
+	tw = tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "HUNT\tVERSION\tSCHEDULE\tLAST WINDOW END\tLAG\tNEXT DUE\tLAST RUN\tWINDOWS\tLATE RE-RUNS\tFAILING")
 	for _, h := range r.Hunts {
 		version, sched := fmt.Sprint(h.Version), h.Schedule

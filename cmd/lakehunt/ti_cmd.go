@@ -45,7 +45,8 @@ func newTIImportCmd() *cobra.Command {
 		Long: `import reads the files as the complete current content of the feed. Indicators new to the feed get
 valid_from = now, ones still listed keep theirs, ones missing get valid_to = now; an identical re-import
 commits nothing. Private, loopback, link-local, multicast and other special-purpose ranges are excluded
-from matching and reported, as are malformed lines (with line numbers). Formats: auto, ` + strings.Join(tifeed.Formats, ", ") + `.`,
+from matching and reported, as are malformed lines (with line numbers). Formats: auto, ` + strings.Join(tifeed.Formats, ", ") + `.
+The lake must exist already ('lakehunt compact' creates it): indicators alone have nothing to match.`,
 		Example: `  lakehunt ti import --lake ./lake --feed feodo ipblocklist.csv
   lakehunt ti import --lake s3://sec-lake/lake/ --feed firehol-level1 --format netset s3://intel/firehol_level1.netset`,
 		Args: cobra.MinimumNArgs(1),

@@ -16,6 +16,14 @@ func TestTIImportAndList(t *testing.T) {
 	if err := os.WriteFile(feed, []byte("# advisory 2026-11\n185.220.101.5\n10.0.0.0/8\nnot an indicator at all!\n203.0.113.0/24\n45.155.205.0/24\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// ti import fills an existing lake; compaction starts one (here from no raw logs at all).
+	raw := filepath.Join(dir, "raw")
+	if err := os.MkdirAll(raw, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if _, code := run(t, "compact", "--from", raw, "--lake", lakeDir); code != exitOK {
+		t.Fatalf("compact: exit %d", code)
+	}
 	out, code := run(t, "ti", "import", "--lake", lakeDir, "--feed", "advisory", "--now", "2026-11-20", feed)
 	if code != exitOK {
 		t.Fatalf("ti import: exit %d\n%s", code, out)

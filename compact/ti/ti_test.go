@@ -17,7 +17,7 @@ import (
 
 func openLake(t *testing.T, url string) *lake.Lake {
 	t.Helper()
-	lk, err := lake.Open(context.Background(), url, lake.Options{CacheDir: t.TempDir()})
+	lk, err := lake.Open(context.Background(), url, lake.Options{CacheDir: t.TempDir(), Create: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -58,7 +58,7 @@ func commitEvents(t testing.TB, lk *lake.Lake, events []lake.CloudTrailEvent) {
 
 func newLake(t testing.TB) *lake.Lake {
 	t.Helper()
-	lk, err := lake.Open(context.Background(), t.TempDir(), lake.Options{CacheDir: t.TempDir()})
+	lk, err := lake.Open(context.Background(), t.TempDir(), lake.Options{CacheDir: t.TempDir(), Create: true})
 	if err != nil {
 		t.Fatal(err)
 	}

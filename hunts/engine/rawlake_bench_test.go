@@ -97,7 +97,7 @@ func BenchmarkRawVsLake(b *testing.B) {
 		b.Fatal("set LAKEHUNT_RAWLAKE_FROM and LAKEHUNT_RAWLAKE_TO as YYYY-MM-DD")
 	}
 	ctx := context.Background()
-	lk, err := lake.Open(ctx, lakeDir, lake.Options{})
+	lk, err := lake.Open(ctx, lakeDir, lake.Options{Create: true})
 	if err != nil {
 		b.Fatal(err)
 	}

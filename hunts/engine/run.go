@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sort"
 	"strings"
 	"time"
 
@@ -108,6 +109,9 @@ func Run(ctx context.Context, opts RunOptions) (*lake.Run, []lake.Finding, error
 		t0 := time.Now()
 		hr, fs, bst, err := runHunt(ctx, opts, snap, h, w, started)
 		hr.DurationMillis = time.Since(t0).Milliseconds()
+		if err == nil {
+			hr.NoData, err = emptyTables(ctx, opts.Lake, snap, h.Tables, w)
+		}
 		if err != nil {
 			hr.Status, hr.Error = "failed", err.Error()
 			run.FailedCount++
@@ -122,6 +126,9 @@ func Run(ctx context.Context, opts RunOptions) (*lake.Run, []lake.Finding, error
 			}
 			if hr.ColdStart != "" {
 				status += "; " + hr.ColdStart
+			}
+			if len(hr.NoData) > 0 {
+				status += ", no data in " + strings.Join(hr.NoData, ", ") + ": checked nothing there"
 			}
 			if err != nil {
 				status = "FAILED: " + hr.Error
@@ -288,6 +295,59 @@ func dayInput(lk *lake.Lake, snap *lake.Snapshot, h *huntfile.Hunt, from, to tim
 	return in
 }
 
+// emptyTables returns the tables with no rows in the hunt's window (tables without event time: no rows
+// at all). Most answers come from the files' event-time ranges; only a file that spans the whole window
+// is queried.
+func emptyTables(ctx context.Context, lk *lake.Lake, snap *lake.Snapshot, tables []string, w Window) ([]string, error) {
+	var empty []string
+	for _, t := range tables {
+		table, err := lake.LookupTable(t)
+		if err != nil {
+			return nil, err
+		}
+		found, err := hasRows(ctx, lk, snap, table, w)
+		if err != nil {
+			return nil, fmt.Errorf("check for data in %s: %w", t, err)
+		}
+		if !found {
+			empty = append(empty, t)
+		}
+	}
+	return empty, nil
+}
+
+func hasRows(ctx context.Context, lk *lake.Lake, snap *lake.Snapshot, t *lake.Table, w Window) (bool, error) {
+	timed := t.HasColumn("event_time")
+	var spanning []lake.FileEntry
+	for _, f := range snap.FilesFor(t.Name, w.Start, w.End) {
+		switch {
+		case f.Rows == 0:
+		case !timed || !f.MinTime.Before(w.Start) || f.MaxTime.Before(w.End):
+			return true, nil // its first or last row is in the window
+		default:
+			spanning = append(spanning, f)
+		}
+	}
+	if len(spanning) == 0 {
+		return false, nil
+	}
+	paths, err := lk.LocalPaths(ctx, spanning)
+	if err != nil {
+		return false, err
+	}
+	s, err := NewSession(ctx, map[string][]string{t.Name: paths})
+	if err != nil {
+		return false, err
+	}
+	defer s.Close()
+	var found bool
+	q := fmt.Sprintf("SELECT EXISTS (SELECT 1 FROM %s WHERE event_time >= $window_start AND event_time < $window_end)", ident(t.Name))
+	if err := s.db.QueryRowContext(ctx, q, w.params()...).Scan(&found); err != nil {
+		return false, sqlError(err)
+	}
+	return found, nil
+}
+
 func coverage(ctx context.Context, lk *lake.Lake, snap *lake.Snapshot, tables map[string]bool, from, to time.Time) ([]lake.Coverage, error) {
 	var out []lake.Coverage
 	for _, t := range slices.Sorted(maps.Keys(tables)) {
@@ -296,7 +356,7 @@ func coverage(ctx context.Context, lk *lake.Lake, snap *lake.Snapshot, tables ma
 			continue // the hunt that names it has failed already
 		}
 		entries := snap.FilesFor(t, from, to)
-		c := lake.Coverage{Table: t, Accounts: []string{}, Regions: []string{}, Files: len(entries)}
+		c := lake.Coverage{Table: t, Accounts: []string{}, Regions: []string{}, Files: len(entries), Newest: snap.Stats(t).Newest}
 		accts, regions, parts := map[string]bool{}, map[string]bool{}, map[string]bool{}
 		for _, e := range entries {
 			accts[e.AccountID], regions[e.Region], parts[e.Partition()] = true, true, true
@@ -449,4 +509,61 @@ func WriteRunDir(dir string, run *lake.Run, findings []lake.Finding) error {
 		return err
 	}
 	return lake.WriteRunFile(dir, run)
+}
+
+// NoData is a table that had no rows in a window hunts read it over: those hunts checked nothing.
+type NoData struct {
+	Table      string
+	Start, End time.Time // zero for a table without event time (all of its rows are read)
+	Newest     time.Time // the table's latest event time in the lake; zero if it has none
+	Hunts      []string
+}
+
+func (n NoData) String() string {
+	const layout = "2006-01-02T15:04Z"
+	hunts := "hunt "
+	if len(n.Hunts) > 1 {
+		hunts = "hunts "
+	}
+	hunts += strings.Join(n.Hunts, ", ")
+	if n.Start.IsZero() {
+		return fmt.Sprintf("no %s data in the lake; %s checked nothing", n.Table, hunts)
+	}
+	newest := "the lake has no " + n.Table + " data at all"
+	if !n.Newest.IsZero() {
+		newest = "newest: " + n.Newest.UTC().Format(layout)
+	}
+	return fmt.Sprintf("no %s data in %s..%s (%s); %s checked nothing", n.Table, n.Start.UTC().Format(layout), n.End.UTC().Format(layout), newest, hunts)
+}
+
+// NoDataIn lists, per table and window, the hunts of a run that had no data to read (HuntRun.NoData).
+func NoDataIn(run *lake.Run) []NoData {
+	newest := map[string]time.Time{}
+	for _, c := range run.Coverage {
+		newest[c.Table] = c.Newest
+	}
+	var out []NoData
+	at := map[string]int{}
+	for _, h := range run.Hunts {
+		for _, t := range h.NoData {
+			n := NoData{Table: t, Start: h.WindowStart, End: h.WindowEnd, Newest: newest[t]}
+			if tbl, err := lake.LookupTable(t); err == nil && !tbl.HasColumn("event_time") {
+				n.Start, n.End = time.Time{}, time.Time{}
+			}
+			key := fmt.Sprint(t, n.Start.Unix(), n.End.Unix())
+			i, ok := at[key]
+			if !ok {
+				i, at[key] = len(out), len(out)
+				out = append(out, n)
+			}
+			out[i].Hunts = append(out[i].Hunts, h.ID)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].Table != out[j].Table {
+			return out[i].Table < out[j].Table
+		}
+		return out[i].Start.Before(out[j].Start)
+	})
+	return out
 }

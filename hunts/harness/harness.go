@@ -125,7 +125,7 @@ func compactFixtures(ctx context.Context, rawDir, lakeDir string, now time.Time)
 	if err != nil {
 		return nil, err
 	}
-	lk, err := lake.Open(ctx, lakeDir, lake.Options{})
+	lk, err := lake.Open(ctx, lakeDir, lake.Options{Create: true})
 	if err != nil {
 		return nil, err
 	}

@@ -121,6 +121,7 @@ func Combine(runs []*StoredRun, from, to time.Time) (*lake.Run, []lake.Finding) 
 		var last lake.HuntRun
 		var lastRun *lake.Run
 		okRun := lake.HuntRun{}
+		noData := map[string]bool{} // tables that had no rows in at least one of its ok windows
 		for w, o := range latest[id] {
 			used[o.run] = true
 			if lastRun == nil || newer(o.run.Run, lastRun) {
@@ -131,6 +132,9 @@ func Combine(runs []*StoredRun, from, to time.Time) (*lake.Run, []lake.Finding) 
 				okRun.RowsReturned += o.hr.RowsReturned
 				okRun.DurationMillis += o.hr.DurationMillis
 				okRun.Suppressed += o.hr.Suppressed
+				for _, t := range o.hr.NoData {
+					noData[t] = true
+				}
 				if !o.hr.BaselineStart.IsZero() && (okRun.BaselineStart.IsZero() || o.hr.BaselineStart.Before(okRun.BaselineStart)) {
 					okRun.BaselineStart = o.hr.BaselineStart
 				}
@@ -142,7 +146,7 @@ func Combine(runs []*StoredRun, from, to time.Time) (*lake.Run, []lake.Finding) 
 			hr := last
 			hr.Status, hr.Error, hr.SkipReason = status, "", ""
 			hr.WindowStart, hr.WindowEnd = clip(w, from, out.WindowEnd)
-			hr.BaselineStart, hr.RowsReturned, hr.DurationMillis, hr.Suppressed, hr.Findings = time.Time{}, 0, 0, 0, 0
+			hr.BaselineStart, hr.RowsReturned, hr.DurationMillis, hr.Suppressed, hr.Findings, hr.NoData = time.Time{}, 0, 0, 0, 0, nil
 			return hr
 		}
 		covered := merge(append(append([]Window(nil), ok...), failed...))
@@ -178,6 +182,9 @@ func Combine(runs []*StoredRun, from, to time.Time) (*lake.Run, []lake.Finding) 
 			hr := meta("ok", Window{Start: span[0].Start, End: span[len(span)-1].End})
 			hr.RowsReturned, hr.DurationMillis, hr.Suppressed, hr.BaselineStart = okRun.RowsReturned, okRun.DurationMillis, okRun.Suppressed, okRun.BaselineStart
 			hr.Findings = perHunt[id]
+			if len(noData) > 0 {
+				hr.NoData = slices.Sorted(maps.Keys(noData))
+			}
 			out.Hunts = append(out.Hunts, hr) // last, so a finding's hunt resolves to this entry
 		}
 	}
@@ -284,6 +291,9 @@ func combineCoverage(runs []*StoredRun, used map[*StoredRun]bool, from, to time.
 			}
 			a.c.Partitions = max(a.c.Partitions, c.Partitions)
 			a.c.Files = max(a.c.Files, c.Files)
+			if c.Newest.After(a.c.Newest) {
+				a.c.Newest = c.Newest
+			}
 			free := true
 			for _, cw := range a.counted {
 				if w.Start.Before(cw.End) && cw.Start.Before(w.End) {

@@ -103,7 +103,7 @@ type Status string
 const (
 	StatusOK         Status = "ok"          // windows ran, none failed
 	StatusNothingDue Status = "nothing-due" // no window was due or late
-	StatusFailed     Status = "failed"      // some hunt window or publish failed, a TI import failed, or input was quarantined
+	StatusFailed     Status = "failed"      // some hunt window or publish failed, a window had no data, a TI import failed, or input was quarantined
 	StatusBusy       Status = "busy"        // another tick holds the lease
 	StatusError      Status = "error"       // the tick could not run (Tick also returns the error)
 )
@@ -120,7 +120,7 @@ type TickResult struct {
 	Runs       []RunEntry          `json:"runs"`
 	Failed     int                 `json:"failed"`
 	// Problems are what went wrong besides hunt failures (quarantined input, TI import errors, late data
-	// older than the lookback, hunts with a bad schedule).
+	// older than the lookback, hunts with a bad schedule, windows in which a table had no data).
 	Problems []string `json:"problems,omitempty"`
 }
 
@@ -133,6 +133,7 @@ type WindowResult struct {
 	LateRows int64     `json:"late_rows,omitempty"` // late rows that re-opened it
 	Status   string    `json:"status"`              // ok | failed
 	Error    string    `json:"error,omitempty"`
+	NoData   []string  `json:"no_data,omitempty"` // tables that had no rows in the window: the hunt checked nothing there
 	Findings int       `json:"findings"`
 	RunID    string    `json:"run_id,omitempty"`
 }
@@ -504,6 +505,9 @@ func (t *ticker) runGroup(ctx context.Context, snap *lake.Snapshot, g *group) er
 			run.ID, fmtWindow(g.w), perr, entry.Location())
 		perr = nil
 	}
+	for _, n := range engine.NoDataIn(run) {
+		t.problem("run %s: %s", run.ID, n)
+	}
 	perFinding := map[string]int{}
 	for _, f := range findings {
 		perFinding[f.HuntID]++
@@ -532,7 +536,8 @@ func (t *ticker) blocked(huntID string) bool {
 
 // record notes one hunt window's outcome in the result and in the hunt's ledger (written by writeLedgers).
 func (t *ticker) record(w Window, it item, hr lake.HuntRun, runID string, findings int, marks map[string]time.Time, lakeVersion int64) {
-	r := WindowResult{HuntID: it.hunt.ID, Start: w.Start, End: w.End, Late: it.late, LateRows: it.lateRows, Status: hr.Status, Error: hr.Error, Findings: findings, RunID: runID}
+	r := WindowResult{HuntID: it.hunt.ID, Start: w.Start, End: w.End, Late: it.late, LateRows: it.lateRows, Status: hr.Status, Error: hr.Error,
+		NoData: hr.NoData, Findings: findings, RunID: runID}
 	led := &t.ledgers[it.hunt.ID].Ledger
 	attrs := []any{"hunt", r.HuntID, "version", it.hunt.Version, "window_start", w.Start, "window_end", w.End, "late", it.late, "run_id", runID}
 	if it.late {

@@ -163,7 +163,7 @@ func (w *world) truth() map[findingKey]map[string]bool {
 }
 
 func openLocalLake(t *testing.T) *lake.Lake {
-	lk, err := lake.Open(context.Background(), t.TempDir(), lake.Options{CacheDir: t.TempDir()})
+	lk, err := lake.Open(context.Background(), t.TempDir(), lake.Options{CacheDir: t.TempDir(), Create: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -434,7 +434,7 @@ func (a *activity) Handle(_ context.Context, r slog.Record) error {
 func TestConcurrentTicksOnS3(t *testing.T) {
 	ctx := context.Background()
 	srv := s3test.Start(t)
-	lk, err := lake.Open(ctx, srv.Bucket(t, "sched-lake")+"lake/", lake.Options{CacheDir: t.TempDir()})
+	lk, err := lake.Open(ctx, srv.Bucket(t, "sched-lake")+"lake/", lake.Options{CacheDir: t.TempDir(), Create: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -562,6 +562,33 @@ func TestDataOlderThanTheLookbackIsReported(t *testing.T) {
 	}
 	if res.Status != StatusFailed || len(res.Problems) != 1 || !strings.Contains(res.Problems[0], "older than the late lookback") || !strings.Contains(res.Problems[0], "2026-03-10") {
 		t.Errorf("old late data: status %s, problems %q", res.Status, res.Problems)
+	}
+}
+
+// TestEmptyWindowIsReported: a window in which a table a hunt reads has no rows is run and recorded, but
+// the tick says that the hunt checked nothing, as a warning and in its status (the CLI exits 3).
+func TestEmptyWindowIsReported(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 3, 20, 12, 30, 0, 0, time.UTC)
+	w := newWorld(t)
+	last := w.add("StopLogging", "arn:aws:iam::111122223333:role/ops-a", now.AddDate(0, 0, -3), now.AddDate(0, 0, -3)).at
+	w.deliver(now)
+	var logs bytes.Buffer
+	h := loadHunt(t, "sched-stoplogging", "")
+	res, err := Tick(ctx, Options{Lake: openLocalLake(t), Raw: []RawSource{{Store: rawStore(t, w.raw)}}, Hunts: []*huntfile.Hunt{h}, Now: now,
+		Log: slog.New(slog.NewJSONHandler(&logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf("no cloudtrail data in 2026-03-20T00:00Z..2026-03-20T12:00Z (newest: %s); hunt sched-stoplogging checked nothing", last.Format("2006-01-02T15:04Z"))
+	if res.Status != StatusFailed || res.Failed != 0 || len(res.Problems) != 1 || !strings.Contains(res.Problems[0], want) {
+		t.Errorf("empty window: status %s, %d failed, problems %q; want failed with the problem %q", res.Status, res.Failed, res.Problems, want)
+	}
+	if len(res.Windows) != 1 || res.Windows[0].Status != "ok" || fmt.Sprint(res.Windows[0].NoData) != "[cloudtrail]" {
+		t.Errorf("windows %+v: want the one window run, without cloudtrail data", res.Windows)
+	}
+	if !strings.Contains(logs.String(), `"level":"WARN","msg":"run `) || !strings.Contains(logs.String(), want) {
+		t.Errorf("the empty window was not logged as a warning:\n%s", logs.String())
 	}
 }
 

@@ -20,6 +20,13 @@ type StatusReport struct {
 	Lease    *LeaseInfo   `json:"lease,omitempty"`
 	LastTick *TickRecord  `json:"last_tick,omitempty"`
 	Hunts    []HuntStatus `json:"hunts"`
+	Tables   []TableData  `json:"tables"`
+}
+
+// TableData is how much a lake table holds and how fresh its newest data is.
+type TableData struct {
+	lake.TableStats
+	Age time.Duration `json:"age_ns,omitempty"` // Now - Newest
 }
 
 // LeaseInfo is the scheduler lease as stored.
@@ -57,13 +64,23 @@ func ReadStatus(ctx context.Context, lk *lake.Lake, hunts []*huntfile.Hunt, now 
 		delay = DefaultDelay
 	}
 	st := lk.Store()
-	rep := &StatusReport{Lake: lk.URL(), Now: now.UTC(), Hunts: []HuntStatus{}}
+	rep := &StatusReport{Lake: lk.URL(), Now: now.UTC(), Hunts: []HuntStatus{}, Tables: []TableData{}}
+	snap, err := lk.FileSnapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range lake.Tables() {
+		td := TableData{TableStats: snap.Stats(t.Name)}
+		if !td.Newest.IsZero() {
+			td.Age = now.Sub(td.Newest)
+		}
+		rep.Tables = append(rep.Tables, td)
+	}
 	if owner, since, expires, err := lk.LeaseInfo(ctx, LeaseName); err == nil {
 		rep.Lease = &LeaseInfo{Owner: owner, Since: since, Expires: expires, Held: now.Before(expires)}
 	} else if !errors.Is(err, lake.ErrNotFound) {
 		return nil, err
 	}
-	var err error
 	if rep.LastTick, err = ReadTickRecord(ctx, st); err != nil {
 		return nil, err
 	}

@@ -159,6 +159,7 @@ func TestChromium(t *testing.T) {
 	ctx := browser(t)
 	t.Run("report", func(t *testing.T) { checkReport(t, ctx) })
 	t.Run("no findings", func(t *testing.T) { checkEmptyReport(t, ctx) })
+	t.Run("not green", func(t *testing.T) { checkNotGreen(t, ctx) })
 	t.Run("probe sees scripts", func(t *testing.T) { checkProbe(t, ctx) })
 }
 
@@ -292,6 +293,34 @@ func checkEmptyReport(t *testing.T, ctx context.Context) {
 		t.Fatal(err)
 	}
 	t.Logf("screenshot: %s", path)
+}
+
+// A run whose only hunt failed is red, a run that read no data amber; neither shows anything green.
+func checkNotGreen(t *testing.T, ctx context.Context) {
+	for _, c := range []struct{ fixture, banner, color, text string }{
+		{"run-failed", "incomplete", "rgb(209, 36, 47)", "1 hunt failed, results incomplete."},
+		{"run-nodata", "no-data", "rgb(191, 135, 0)", "No data in the window: nothing was checked."},
+	} {
+		run, findings, err := reports.ReadRunDir(filepath.Join("..", "..", "testdata", "reports", c.fixture))
+		if err != nil {
+			t.Fatal(err)
+		}
+		file := filepath.Join(t.TempDir(), reports.ReportFile)
+		if err := WriteFile(file, run, findings); err != nil {
+			t.Fatal(err)
+		}
+		p := openPage(t, ctx, file)
+		var got struct {
+			Color, Text string
+			Green       int
+		}
+		p.eval(t, `(() => { const b = document.getElementById('`+c.banner+`');
+  return {color: b ? getComputedStyle(b).borderLeftColor : '', text: b ? b.innerText : '',
+    green: Array.from(document.querySelectorAll('.panel')).filter(e => getComputedStyle(e).borderLeftColor === 'rgb(26, 127, 55)').length}; })()`, &got)
+		if got.Color != c.color || !strings.Contains(got.Text, c.text) || got.Green != 0 {
+			t.Errorf("%s: banner #%s border %q text %q, %d green panels; want border %s, %q, no green", c.fixture, c.banner, got.Color, got.Text, got.Green, c.color, c.text)
+		}
+	}
 }
 
 func mustRead(t *testing.T, path string) []byte {

@@ -127,13 +127,62 @@ func TestRenderNamesWhatWasNotChecked(t *testing.T) {
 	}}
 	out := render(t, run, nil)
 	for _, want := range []string{
-		"No findings. 1 hunt ran to completion and none matched.",
+		`<div class="panel alert" id="incomplete">`,
+		"1 hunt failed, results incomplete. No findings from the 1 hunt that completed.",
 		"Hunt needs-waf read table waf, which had no data in the window: the hunt saw nothing there.",
 		"and checked nothing: <span class=\"wrap\">boom</span>",
 		"The run recorded no coverage: which data the hunts saw is unknown.",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the report lacks %q", want)
+		}
+	}
+}
+
+// The banner is green only if every hunt ran, over data, and found nothing. A failed hunt is red; a run
+// that read no data, or left something unchecked, is amber.
+func TestRenderVerdict(t *testing.T) {
+	t0 := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	partly, _ := fixture(t, "run-empty")
+	partly.Hunts[2].NoData = []string{"route53_resolver"} // its own window had no DNS rows
+	for _, c := range []struct {
+		name    string
+		fixture string // a run directory under testdata/reports, or run
+		run     *lake.Run
+		banner  string // the banner's panel class and id
+		text    string
+	}{
+		{"clean", "run-empty", nil, `class="panel good" id="no-findings"`, "No findings. 3 hunts ran to completion and none matched."},
+		{"only hunt failed", "run-failed", nil, `class="panel alert" id="incomplete"`, "1 hunt failed, results incomplete. No findings from the 0 hunts that completed."},
+		{"no rows read", "run-nodata", nil, `class="panel warn" id="no-data"`, "No data in the window: nothing was checked."},
+		{"findings and a failure", "run-mixed", nil, `class="panel alert" id="incomplete"`, "1 hunt failed, results incomplete."},
+		{"no hunts", "", &lake.Run{ID: "r", WindowStart: t0, WindowEnd: t0.Add(time.Hour)}, `class="panel warn" id="nothing-checked"`, "No hunt completed: nothing was checked."},
+		{"one hunt without data", "", partly, `class="panel warn" id="partly-checked"`, "No findings, but not everything was checked: see below."},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			run, findings := c.run, []lake.Finding(nil)
+			if c.fixture != "" {
+				run, findings = fixture(t, c.fixture)
+			}
+			out := render(t, run, findings)
+			if !strings.Contains(out, c.banner) || !strings.Contains(out, c.text) {
+				t.Errorf("the summary lacks the banner %s %q", c.banner, c.text)
+			}
+			if c.name != "clean" && strings.Contains(out, "panel good") {
+				t.Error("the report shows a green panel")
+			}
+		})
+	}
+	run, _ := fixture(t, "run-nodata")
+	out := render(t, run, nil)
+	for _, want := range []string{
+		"Hunt ct-logging-evasion read table cloudtrail, which had no data in the window (its newest data is from 2025-12-01 23:59:00Z): the hunt saw nothing there.",
+		"What ran: <code>ct-logging-evasion</code> v3",
+		"no cloudtrail data in the window; the last data for this account and region is from 2025-12-01T23:59:00Z",
+		`<div class="panel warn" id="not-checked">`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the no-data report lacks %q", want)
 		}
 	}
 }

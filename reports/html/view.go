@@ -39,6 +39,8 @@ type view struct {
 	Coverage                  []coverageView
 	Gaps                      []gapView
 	Blind                     []string // sentences: where a hunt could not see
+	Verdict                   *verdict // nil when there are findings and everything was checked
+	NotCheckedClass           string   // the "not checked" panel: alert if hunts failed, else warn
 	Findings                  []findingView
 	SeverityBars, HuntBars    []bar
 	SeverityChart, HuntChart  chart
@@ -46,6 +48,10 @@ type view struct {
 	FindingMismatch           string
 	GeneratedAt               string
 }
+
+// verdict is the summary banner. Green (good) only if every hunt ran, over data, and found nothing;
+// red (alert) if a hunt failed; amber (warn) if no data was read or not everything was checked.
+type verdict struct{ Class, ID, Text string }
 
 type huntView struct {
 	*lake.HuntRun
@@ -178,6 +184,7 @@ func newView(run *lake.Run, findings []lake.Finding) *view {
 	v.coverage(run, tableSet)
 	v.attack(run)
 	v.findings(run, findings, hunts)
+	v.verdict(run, len(findings))
 	if len(findings) != run.FindingCount {
 		v.FindingMismatch = fmt.Sprintf("run.json counts %d findings but %d were given to the report", run.FindingCount, len(findings))
 	}
@@ -230,8 +237,12 @@ func (v *view) coverage(run *lake.Run, used map[string]bool) {
 		for _, t := range h.Tables {
 			c, ok := covered[t]
 			switch {
-			case !ok || c.Rows == 0:
-				v.Blind = append(v.Blind, fmt.Sprintf("Hunt %s read table %s, which had no data in the window: the hunt saw nothing there.", h.ID, t))
+			case !ok || c.Rows == 0 || slices.Contains(h.NoData, t):
+				newest := ""
+				if !c.Newest.IsZero() {
+					newest = " (its newest data is from " + fmtTime(c.Newest) + ")"
+				}
+				v.Blind = append(v.Blind, fmt.Sprintf("Hunt %s read table %s, which had no data in the window%s: the hunt saw nothing there.", h.ID, t, newest))
 			case len(c.Gaps) > 0:
 				var where []string
 				for i, g := range c.Gaps {
@@ -245,6 +256,62 @@ func (v *view) coverage(run *lake.Run, used map[string]bool) {
 			}
 		}
 	}
+}
+
+func (v *view) verdict(run *lake.Run, findings int) {
+	v.NotCheckedClass = "warn"
+	if len(v.Failed) > 0 {
+		v.NotCheckedClass = "alert"
+	}
+	// Every completed hunt found every table it reads empty.
+	covered := map[string]int64{}
+	for _, c := range run.Coverage {
+		covered[c.Table] += c.Rows
+	}
+	nothing := true
+	for _, h := range v.OK {
+		for _, t := range h.Tables {
+			if covered[t] > 0 && !slices.Contains(h.NoData, t) {
+				nothing = false
+			}
+		}
+	}
+	plural := func(n int, one, many string) string {
+		if n == 1 {
+			return fmt.Sprintf("%d %s", n, one)
+		}
+		return fmt.Sprintf("%d %s", n, many)
+	}
+	switch {
+	case len(v.Failed) > 0:
+		text := plural(len(v.Failed), "hunt", "hunts") + " failed, results incomplete."
+		if findings == 0 {
+			text += fmt.Sprintf(" No findings from the %s that completed.", plural(len(v.OK), "hunt", "hunts"))
+		}
+		v.Verdict = &verdict{Class: "alert", ID: "incomplete", Text: text}
+	case len(v.OK) == 0:
+		v.Verdict = &verdict{Class: "warn", ID: "nothing-checked", Text: "No hunt completed: nothing was checked."}
+	case nothing:
+		v.Verdict = &verdict{Class: "warn", ID: "no-data", Text: "No data in the window: nothing was checked."}
+	case len(v.Skipped) > 0 || len(v.Blind) > 0:
+		text := "Not everything was checked: see below."
+		if findings == 0 {
+			text = "No findings, but not everything was checked: see below."
+		}
+		v.Verdict = &verdict{Class: "warn", ID: "partly-checked", Text: text}
+	case findings == 0:
+		v.Verdict = &verdict{Class: "good", ID: "no-findings",
+			Text: fmt.Sprintf("No findings. %s ran to completion and none matched.", plural(len(v.OK), "hunt", "hunts"))}
+	}
+}
+
+func sortedSet(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }
 
 func (v *view) findings(run *lake.Run, findings []lake.Finding, hunts map[string]*lake.HuntRun) {
