@@ -470,7 +470,7 @@ func TestFromAnyLevelOfTheLayout(t *testing.T) {
 						}
 					}
 				}
-				lk, err := lake.Open(ctx, t.TempDir(), lake.Options{})
+				lk, err := lake.Open(ctx, t.TempDir(), lake.Options{Create: true})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -522,7 +522,7 @@ func TestObjectsConsumedUnderTheirOldKeyAreNotReadAgain(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lk, err := lake.Open(ctx, t.TempDir(), lake.Options{})
+	lk, err := lake.Open(ctx, t.TempDir(), lake.Options{Create: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -554,7 +554,7 @@ func TestObjectsConsumedUnderTheirOldKeyAreNotReadAgain(t *testing.T) {
 func TestNothingFoundIsExplained(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	lk, err := lake.Open(ctx, filepath.Join(dir, "lake"), lake.Options{})
+	lk, err := lake.Open(ctx, filepath.Join(dir, "lake"), lake.Options{Create: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -608,7 +608,7 @@ func TestAccountsSelectObjectsOfTheirAccountsOnly(t *testing.T) {
 		{[]string{"999988887777"}, 0, len(c.objects)},
 		{[]string{"999988887777", acct}, len(c.objects) - c.skippedObjects, 0},
 	} {
-		lk, err := lake.Open(ctx, t.TempDir(), lake.Options{})
+		lk, err := lake.Open(ctx, t.TempDir(), lake.Options{Create: true})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // ti import prints what it took, what it excluded and what it could not read, with line numbers;
@@ -16,11 +17,9 @@ func TestTIImportAndList(t *testing.T) {
 	if err := os.WriteFile(feed, []byte("# advisory 2026-11\n185.220.101.5\n10.0.0.0/8\nnot an indicator at all!\n203.0.113.0/24\n45.155.205.0/24\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	// ti import fills an existing lake; compaction starts one (here from no raw logs at all).
+	// ti import fills an existing lake; compaction starts one.
 	raw := filepath.Join(dir, "raw")
-	if err := os.MkdirAll(raw, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	writeTrail(t, raw, time.Date(2026, 11, 19, 10, 0, 0, 0, time.UTC))
 	if _, code := run(t, "compact", "--from", raw, "--lake", lakeDir); code != exitOK {
 		t.Fatalf("compact: exit %d", code)
 	}
