@@ -404,6 +404,8 @@ func newHuntRunCmd() *cobra.Command {
 		allowFail bool
 		region    string
 		account   string
+		orgAccts  []string
+		cfgPath   string
 	)
 	c := &cobra.Command{
 		Use:   "run --lake LAKE --out RUNDIR [--hunt ID...] [--from T --to T | --last 24h]",
@@ -467,8 +469,19 @@ in run.json (asff_left_out), and the exit status is 3.`,
 			if err != nil {
 				return err
 			}
+			cfg, err := findConfig(cfgPath)
+			if err != nil {
+				return err
+			}
+			if len(orgAccts) > 0 {
+				cfg.Org.Accounts = orgAccts
+				if err := cfg.validate(); err != nil {
+					return &exitCodeError{code: exitUsage, msg: "--org-account: " + err.Error()}
+				}
+			}
 			opts := hunts.RunOptions{Lake: lk, Hunts: selected, From: fromT, To: toT, Trigger: trigger(),
-				ToolVersion: version, GitRevision: gitRevision, CacheDir: baselineCache(s3.cacheDir)}
+				ToolVersion: version, GitRevision: gitRevision, CacheDir: baselineCache(s3.cacheDir),
+				Organization: cfg.organization(), OrganizationID: cfg.Org.ID}
 			if !asJSON {
 				opts.Log = cmd.ErrOrStderr()
 			}
@@ -525,6 +538,8 @@ in run.json (asff_left_out), and the exit status is 3.`,
 	f.BoolVar(&allowFail, "allow-failures", false, "exit 0 even if some hunts failed")
 	f.StringVar(&region, "region", "", "Security Hub region for asff.json (default: each finding's region); findings whose region is not an AWS region name are filed here")
 	f.StringVar(&account, "account", "", "account for findings that have none, in asff.json")
+	f.StringSliceVar(&orgAccts, "org-account", nil, "an account of your organization (repeatable or comma-separated); hunts about outside principals treat every other account as outside (default: organization.accounts in the config, else the accounts the lake holds logs for)")
+	f.StringVar(&cfgPath, "config", "", "lakehunt.yaml to read the organization from (default: ./lakehunt.yaml if it exists)")
 	dirs.register(c)
 	s3.register(c)
 	return c
