@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lakehunt/lakehunt/hunts"
+	"github.com/lakehunt/lakehunt/internal/safetext"
 	"github.com/lakehunt/lakehunt/lake"
 	"github.com/lakehunt/lakehunt/reports/asff"
 	"github.com/lakehunt/lakehunt/reports/publish"
@@ -489,7 +490,7 @@ cannot be ASFF never keeps the others out of asff.json: it is listed on stderr a
 			}
 			printASFFNotes(cmd, res.Warnings, res.LeftOut)
 			if perr != nil {
-				fmt.Fprintln(cmd.ErrOrStderr(), "lakehunt:", perr)
+				fmt.Fprintln(cmd.ErrOrStderr(), "lakehunt:", safetext.Text(perr.Error()))
 			}
 			if run.FailedCount > 0 && !allowFail {
 				return &exitCodeError{code: exitBadInput, msg: fmt.Sprintf("%d of %d hunts failed; see %s", run.FailedCount, len(run.Hunts), filepath.Join(out, lake.RunFile))}
@@ -570,7 +571,7 @@ func printRunSummary(cmd *cobra.Command, run *lake.Run, findings []lake.Finding,
 	for _, h := range run.Hunts {
 		status := h.Status
 		if h.Error != "" {
-			status += ": " + firstLine(h.Error)
+			status += ": " + safetext.Line(firstLine(h.Error))
 		}
 		fmt.Fprintf(tw, "  %s\tv%d\t%s\t%d findings\t%dms\n", h.ID, h.Version, status, h.Findings, h.DurationMillis)
 	}
@@ -584,7 +585,7 @@ func printRunSummary(cmd *cobra.Command, run *lake.Run, findings []lake.Finding,
 			fmt.Fprintf(w, "  ... %d more in findings.jsonl\n", len(sorted)-25)
 			break
 		}
-		fmt.Fprintf(w, "  [%s] %s  (%s %s, %s)\n", f.Severity, f.Title, f.Entity.Type, f.Entity.Key, f.AccountID)
+		fmt.Fprintf(w, "  [%s] %s  (%s %s, %s)\n", f.Severity, safetext.Line(f.Title), f.Entity.Type, safetext.Line(f.Entity.Key), safetext.Line(f.AccountID))
 	}
 	if res.ASFF != "" {
 		fmt.Fprintf(w, "asff: %s\n", res.ASFF)
