@@ -10,7 +10,8 @@
 // (zero-width space and joiners, soft hyphen, BOM, tag characters, Hangul fillers), which are invisible
 // and make two different names look the same. The zero-width joiner is escaped too although emoji
 // sequences use it: telling "admin" from "ad\u200dmin" matters more here than drawing a family emoji.
-// Kept: all visible text in any script, spaces, combining marks and variation selectors.
+// Kept: all visible text in any script, spaces, combining marks (but the invisible grapheme joiner) and
+// variation selectors.
 //
 // The escapes are printable ASCII, so applying a function twice gives the same result as once.
 // Only renderings are escaped; stored evidence keeps the raw values.
@@ -36,40 +37,48 @@ func Line(s string) string { return escape(s, false) }
 func Text(s string) string { return escape(s, true) }
 
 func escape(s string, keepLines bool) string {
-	i := 0
-	for i < len(s) {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if needsEscape(r, size, keepLines) {
-			break
+	var b strings.Builder // used from the first escape on
+	done := 0             // s[:done] is in b
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if ' ' <= c && c < 0x7f || keepLines && (c == '\n' || c == '\t') {
+				i++
+				continue
+			}
+			if done == 0 {
+				b.Grow(len(s) + 16)
+			}
+			b.WriteString(s[done:i])
+			switch c {
+			case '\n':
+				b.WriteString(`\n`)
+			case '\r':
+				b.WriteString(`\r`)
+			case '\t':
+				b.WriteString(`\t`)
+			default:
+				b.WriteString(`\x`)
+				b.WriteString(hex2(c))
+			}
+			i++
+			done = i
+			continue
 		}
-		i += size
-	}
-	if i == len(s) {
-		return s
-	}
-	var b strings.Builder
-	b.Grow(len(s) + 16)
-	b.WriteString(s[:i])
-	for i < len(s) {
 		r, size := utf8.DecodeRuneInString(s[i:])
-		if !needsEscape(r, size, keepLines) {
-			b.WriteString(s[i : i+size])
+		bad := r == utf8.RuneError && size == 1 // not UTF-8; U+FFFD itself is visible text
+		if !bad && !invisible(r) {
 			i += size
 			continue
 		}
+		if done == 0 {
+			b.Grow(len(s) + 16)
+		}
+		b.WriteString(s[done:i])
 		switch {
-		case r == utf8.RuneError && size == 1:
+		case bad:
 			b.WriteString(`\x`)
 			b.WriteString(hex2(s[i]))
-		case r == '\n':
-			b.WriteString(`\n`)
-		case r == '\r':
-			b.WriteString(`\r`)
-		case r == '\t':
-			b.WriteString(`\t`)
-		case r < utf8.RuneSelf:
-			b.WriteString(`\x`)
-			b.WriteString(hex2(byte(r)))
 		case r <= 0xFFFF:
 			b.WriteString(`\u`)
 			b.WriteString(pad(strconv.FormatInt(int64(r), 16), 4))
@@ -78,20 +87,28 @@ func escape(s string, keepLines bool) string {
 			b.WriteString(pad(strconv.FormatInt(int64(r), 16), 8))
 		}
 		i += size
+		done = i
 	}
+	if done == 0 {
+		return s
+	}
+	b.WriteString(s[done:])
 	return b.String()
 }
 
-func needsEscape(r rune, size int, keepLines bool) bool {
+// invisible reports whether a non-ASCII character is a C1 control, a format character (bidi controls,
+// zero-width characters, soft hyphen, BOM, tags), a line or paragraph separator, or otherwise ignorable
+// by default (Hangul fillers and the like).
+func invisible(r rune) bool {
 	switch {
-	case r == utf8.RuneError:
-		return size == 1 // U+FFFD itself is visible text
-	case r >= ' ' && r < utf8.RuneSelf-1:
-		return false // printable ASCII, the common case
-	case r == '\n' || r == '\t':
-		return !keepLines
+	case r <= 0x9f:
+		return true // C1 controls
+	case r < 0x100:
+		return r == 0xad // soft hyphen: the rest of Latin-1 is visible
+	case r == 0x2028 || r == 0x2029:
+		return true
 	}
-	return unicode.In(r, unicode.Cc, unicode.Cf, unicode.Zl, unicode.Zp, unicode.Other_Default_Ignorable_Code_Point)
+	return unicode.Is(unicode.Cf, r) || unicode.Is(unicode.Other_Default_Ignorable_Code_Point, r)
 }
 
 func hex2(b byte) string {

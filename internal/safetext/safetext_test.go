@@ -1,6 +1,9 @@
 package safetext
 
-import "testing"
+import (
+	"testing"
+	"unicode"
+)
 
 func TestLineAndText(t *testing.T) {
 	for _, tc := range []struct {
@@ -48,5 +51,20 @@ func TestUnchangedIsNotCopied(t *testing.T) {
 	s := "Ærøskøbing 東京"
 	if allocs := testing.AllocsPerRun(100, func() { _ = Line(s) }); allocs != 0 {
 		t.Errorf("Line allocated %.0f times for text with nothing to escape", allocs)
+	}
+}
+
+// The shortcuts for common characters agree with the Unicode categories the package documents, for every
+// code point.
+func TestEscapesExactlyTheDocumentedCharacters(t *testing.T) {
+	for r := rune(0); r <= unicode.MaxRune; r++ {
+		if 0xD800 <= r && r <= 0xDFFF {
+			continue // surrogates are not UTF-8
+		}
+		want := unicode.In(r, unicode.Cc, unicode.Cf, unicode.Zl, unicode.Zp, unicode.Other_Default_Ignorable_Code_Point)
+		s := string(r)
+		if got := Line(s) != s; got != want {
+			t.Errorf("U+%04X: escaped %v, want %v", r, got, want)
+		}
 	}
 }
