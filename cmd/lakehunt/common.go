@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/lakehunt/lakehunt/internal/safetext"
 	"github.com/lakehunt/lakehunt/lake"
 )
 
@@ -82,9 +83,20 @@ func logger(verbose bool) *slog.Logger {
 		level = slog.LevelInfo
 	}
 	if isTerminal(os.Stderr) {
-		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+		return slog.New(slog.NewTextHandler(os.Stderr, logOptions(level)))
 	}
-	return slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	return slog.New(slog.NewJSONHandler(os.Stderr, logOptions(level)))
+}
+
+// logOptions escapes log values for display: the JSON handler escapes C0 controls but passes C1
+// controls and right-to-left characters through, and these logs are read on terminals and in consoles.
+func logOptions(level slog.Level) *slog.HandlerOptions {
+	return &slog.HandlerOptions{Level: level, ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+		if a.Value.Kind() == slog.KindString {
+			a.Value = slog.StringValue(safetext.Text(a.Value.String()))
+		}
+		return a
+	}}
 }
 
 func printJSON(w io.Writer, v any) error {

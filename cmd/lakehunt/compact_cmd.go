@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lakehunt/lakehunt/compact"
+	"github.com/lakehunt/lakehunt/internal/safetext"
 )
 
 func newCompactCmd() *cobra.Command {
@@ -139,11 +140,11 @@ func printCompactSummary(cmd *cobra.Command, s *compact.Summary) {
 			fmt.Fprintf(w, "  ... and more: lakehunt quarantine\n")
 			break
 		}
-		where := q.SourceKey
+		where := safetext.Line(q.SourceKey)
 		if q.Record > 0 {
-			where = fmt.Sprintf("%s record %d", q.SourceKey, q.Record)
+			where = fmt.Sprintf("%s record %d", where, q.Record)
 		}
-		fmt.Fprintf(w, "  quarantined %s: %s\n", where, q.Reason)
+		fmt.Fprintf(w, "  quarantined %s: %s\n", where, safetext.Line(q.Reason))
 	}
 }
 
@@ -181,7 +182,7 @@ func newQuarantineCmd() *cobra.Command {
 				if q.Record > 0 {
 					rec = fmt.Sprintf("record %d", q.Record)
 				}
-				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", q.Time.Format(time.RFC3339), q.Source, q.SourceKey, rec, q.Reason)
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", q.Time.Format(time.RFC3339), q.Source, safetext.Line(q.SourceKey), rec, safetext.Line(q.Reason))
 			}
 			return nil
 		},

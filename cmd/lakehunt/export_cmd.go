@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lakehunt/lakehunt/hunts/scheduler"
+	"github.com/lakehunt/lakehunt/internal/safetext"
 	"github.com/lakehunt/lakehunt/lake"
 	"github.com/lakehunt/lakehunt/reports"
 	"github.com/lakehunt/lakehunt/reports/asff"
@@ -109,10 +110,10 @@ run.json lists the findings left out (asff_left_out).`,
 
 func printASFFNotes(cmd *cobra.Command, warns []asff.Warning, left []lake.LeftOut) {
 	for _, w := range warns {
-		fmt.Fprintf(cmd.ErrOrStderr(), "asff: finding %s: %s: %s\n", w.FindingID, w.Field, w.Message)
+		fmt.Fprintf(cmd.ErrOrStderr(), "asff: finding %s: %s: %s\n", safetext.Line(w.FindingID), w.Field, safetext.Line(w.Message))
 	}
 	for _, l := range left {
-		fmt.Fprintf(cmd.ErrOrStderr(), "asff: left out %s\n", l)
+		fmt.Fprintf(cmd.ErrOrStderr(), "asff: left out %s\n", safetext.Line(l.String()))
 	}
 }
 

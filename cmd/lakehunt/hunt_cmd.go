@@ -18,6 +18,7 @@ import (
 
 	"github.com/lakehunt/lakehunt/hunts"
 	"github.com/lakehunt/lakehunt/hunts/engine"
+	"github.com/lakehunt/lakehunt/internal/safetext"
 	"github.com/lakehunt/lakehunt/lake"
 	"github.com/lakehunt/lakehunt/reports/asff"
 	"github.com/lakehunt/lakehunt/reports/publish"
@@ -504,7 +505,7 @@ in run.json (asff_left_out), and the exit status is 3.`,
 			}
 			printASFFNotes(cmd, res.Warnings, res.LeftOut)
 			if perr != nil {
-				fmt.Fprintln(cmd.ErrOrStderr(), "lakehunt:", perr)
+				fmt.Fprintln(cmd.ErrOrStderr(), "lakehunt:", safetext.Text(perr.Error()))
 			}
 			empty := engine.NoDataIn(run)
 			for _, n := range empty {
@@ -606,7 +607,7 @@ func printRunSummary(cmd *cobra.Command, run *lake.Run, findings []lake.Finding,
 	for _, h := range run.Hunts {
 		status := h.Status
 		if h.Error != "" {
-			status += ": " + firstLine(h.Error)
+			status += ": " + safetext.Line(firstLine(h.Error))
 		}
 		if len(h.NoData) > 0 {
 			status += ", no data in " + strings.Join(h.NoData, ", ")
@@ -623,7 +624,7 @@ func printRunSummary(cmd *cobra.Command, run *lake.Run, findings []lake.Finding,
 			fmt.Fprintf(w, "  ... %d more in findings.jsonl\n", len(sorted)-25)
 			break
 		}
-		fmt.Fprintf(w, "  [%s] %s  (%s %s, %s)\n", f.Severity, f.Title, f.Entity.Type, f.Entity.Key, f.AccountID)
+		fmt.Fprintf(w, "  [%s] %s  (%s %s, %s)\n", f.Severity, safetext.Line(f.Title), f.Entity.Type, safetext.Line(f.Entity.Key), safetext.Line(f.AccountID))
 	}
 	if res.ASFF != "" {
 		fmt.Fprintf(w, "asff: %s\n", res.ASFF)

@@ -13,6 +13,8 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/lakehunt/lakehunt/internal/safetext"
 )
 
 // Exit codes, stable for cron and schedulers.
@@ -54,11 +56,11 @@ func exitCode(err error, stderr io.Writer) int {
 	var ec *exitCodeError
 	if errors.As(err, &ec) {
 		if ec.msg != "" {
-			fmt.Fprintln(stderr, "lakehunt:", ec.msg)
+			fmt.Fprintln(stderr, "lakehunt:", safetext.Text(ec.msg))
 		}
 		return ec.code
 	}
-	fmt.Fprintln(stderr, "lakehunt:", err)
+	fmt.Fprintln(stderr, "lakehunt:", safetext.Text(err.Error())) // errors may quote log values (a DuckDB conversion error, a bad key)
 	return exitError
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lakehunt/lakehunt/hunts/engine"
+	"github.com/lakehunt/lakehunt/internal/safetext"
 	"github.com/lakehunt/lakehunt/lake"
 )
 
@@ -119,7 +120,11 @@ func writeRows(w io.Writer, rows *sql.Rows, format string) error {
 	switch format {
 	case "table":
 		tw = tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, strings.Join(cols, "\t"))
+		header := make([]string, len(cols))
+		for i, c := range cols {
+			header[i] = safetext.Line(c) // PIVOT names columns after values
+		}
+		fmt.Fprintln(tw, strings.Join(header, "\t"))
 	case "csv":
 		cw = csv.NewWriter(w)
 		_ = cw.Write(cols)
@@ -145,9 +150,10 @@ func writeRows(w io.Writer, rows *sql.Rows, format string) error {
 				cells[i] = engine.Format(engine.Normalize(vals[i]))
 			}
 			if tw != nil {
-				// Tabs and newlines inside values would break the table; show them escaped.
+				// Values come from the logs: tabs and newlines would break the table, escape sequences
+				// would act on the terminal. CSV and JSON keep them (escaped by their own syntax).
 				for i, c := range cells {
-					cells[i] = strings.NewReplacer("\t", `\t`, "\n", `\n`).Replace(c)
+					cells[i] = safetext.Line(c)
 				}
 				fmt.Fprintln(tw, strings.Join(cells, "\t"))
 			} else {

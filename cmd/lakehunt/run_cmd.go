@@ -16,6 +16,7 @@ import (
 	"github.com/lakehunt/lakehunt/compact/ti"
 	"github.com/lakehunt/lakehunt/hunts"
 	"github.com/lakehunt/lakehunt/hunts/scheduler"
+	"github.com/lakehunt/lakehunt/internal/safetext"
 	"github.com/lakehunt/lakehunt/lake"
 	"github.com/lakehunt/lakehunt/reports/asff"
 	"github.com/lakehunt/lakehunt/reports/publish"
@@ -206,7 +207,7 @@ Without a config file: --lake LAKE --from RAW_SOURCE --runs WHERE_RUN_DIRECTORIE
 				return &exitCodeError{code: exitUsage, msg: "run needs --due (one scheduled tick); for a one-off run over a chosen window use 'lakehunt hunt run'"}
 			}
 			ctx := cmd.Context()
-			log := slog.New(slog.NewJSONHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelInfo}))
+			log := slog.New(slog.NewJSONHandler(cmd.ErrOrStderr(), logOptions(slog.LevelInfo)))
 			s, err := sf.resolve(cmd, true)
 			if err != nil {
 				return err
@@ -382,7 +383,7 @@ func publisher(cfg *config, log *slog.Logger) func(ctx context.Context, dir stri
 
 func printTick(w io.Writer, r *scheduler.TickResult) {
 	if r.Status == scheduler.StatusBusy {
-		fmt.Fprintf(w, "tick %s: another tick is running (%s)\n", r.Now.Format(time.RFC3339), r.Holder)
+		fmt.Fprintf(w, "tick %s: another tick is running (%s)\n", r.Now.Format(time.RFC3339), safetext.Line(r.Holder))
 		return
 	}
 	fmt.Fprintf(w, "tick %s: %s, %d hunt windows run, %d failed, %d runs stored\n", r.Now.Format(time.RFC3339), r.Status, len(r.Windows), r.Failed, len(r.Runs))
@@ -393,7 +394,7 @@ func printTick(w io.Writer, r *scheduler.TickResult) {
 		}
 		line := fmt.Sprintf("  %-32s %s .. %s%s  %s, %d findings", x.HuntID, x.Start.Format(time.RFC3339), x.End.Format(time.RFC3339), kind, x.Status, x.Findings)
 		if x.Error != "" {
-			line += ": " + firstLine(x.Error)
+			line += ": " + safetext.Line(firstLine(x.Error))
 		}
 		if len(x.NoData) > 0 {
 			line += ", no data in " + strings.Join(x.NoData, ", ")
@@ -401,6 +402,6 @@ func printTick(w io.Writer, r *scheduler.TickResult) {
 		fmt.Fprintln(w, line)
 	}
 	for _, p := range r.Problems {
-		fmt.Fprintln(w, "  problem:", p)
+		fmt.Fprintln(w, "  problem:", safetext.Line(p))
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lakehunt/lakehunt/hunts/scheduler"
+	"github.com/lakehunt/lakehunt/internal/safetext"
 )
 
 func newStatusCmd() *cobra.Command {
@@ -72,14 +73,14 @@ func printStatus(w io.Writer, r *scheduler.StatusReport) {
 	case r.Lease == nil:
 		fmt.Fprintln(w, "lease: never taken (no tick has run)")
 	case r.Lease.Held:
-		fmt.Fprintf(w, "lease: held by %s since %s, expires %s\n", r.Lease.Owner, statusTime(r.Lease.Since), statusTime(r.Lease.Expires))
+		fmt.Fprintf(w, "lease: held by %s since %s, expires %s\n", safetext.Line(r.Lease.Owner), statusTime(r.Lease.Since), statusTime(r.Lease.Expires))
 	default:
-		fmt.Fprintf(w, "lease: free (last holder %s)\n", r.Lease.Owner)
+		fmt.Fprintf(w, "lease: free (last holder %s)\n", safetext.Line(r.Lease.Owner))
 	}
 	if t := r.LastTick; t != nil {
-		fmt.Fprintf(w, "last tick: %s by %s: %s, %d hunt windows, %d failed\n", statusTime(t.Now), t.Owner, t.Status, t.Windows, t.Failed)
+		fmt.Fprintf(w, "last tick: %s by %s: %s, %d hunt windows, %d failed\n", statusTime(t.Now), safetext.Line(t.Owner), t.Status, t.Windows, t.Failed)
 		for _, p := range t.Problems {
-			fmt.Fprintln(w, "  problem:", p)
+			fmt.Fprintln(w, "  problem:", safetext.Line(p))
 		}
 	}
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
@@ -112,7 +113,7 @@ func printStatus(w io.Writer, r *scheduler.StatusReport) {
 	tw.Flush()
 	for _, h := range r.Hunts {
 		if h.Error != "" {
-			fmt.Fprintf(w, "%s: %s\n", h.ID, h.Error)
+			fmt.Fprintf(w, "%s: %s\n", h.ID, safetext.Line(h.Error))
 		}
 		for _, g := range h.Gaps {
 			fmt.Fprintf(w, "%s: gap %s .. %s (no successful window)\n", h.ID, statusTime(g.Start), statusTime(g.End))
@@ -122,7 +123,7 @@ func printStatus(w io.Writer, r *scheduler.StatusReport) {
 			if f.Late {
 				kind = " (late-data re-run)"
 			}
-			fmt.Fprintf(w, "%s: window %s .. %s%s failed %d times, last at %s: %s\n", h.ID, statusTime(f.Start), statusTime(f.End), kind, f.Attempts, statusTime(f.At), firstLine(f.Error))
+			fmt.Fprintf(w, "%s: window %s .. %s%s failed %d times, last at %s: %s\n", h.ID, statusTime(f.Start), statusTime(f.End), kind, f.Attempts, statusTime(f.At), safetext.Line(firstLine(f.Error)))
 		}
 	}
 }

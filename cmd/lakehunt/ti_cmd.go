@@ -15,6 +15,7 @@ import (
 
 	"github.com/lakehunt/lakehunt/compact/ti"
 	"github.com/lakehunt/lakehunt/compact/tifeed"
+	"github.com/lakehunt/lakehunt/internal/safetext"
 	"github.com/lakehunt/lakehunt/lake"
 )
 
@@ -96,16 +97,16 @@ The lake must exist already ('lakehunt compact' creates it): indicators alone ha
 			fmt.Fprintf(w, "feed %s: %d listed (%s); %d new, %d still listed, %d updated, %d closed\n",
 				sum.Feed, sum.Indicators, countsList(sum.ByType), sum.New, sum.StillListed, sum.Updated, sum.Closed)
 			for _, is := range sum.Bogons {
-				fmt.Fprintf(w, "  excluded %s:%d: %s (%s)\n", is.Source, is.Line, is.Text, is.Reason)
+				fmt.Fprintf(w, "  excluded %s:%d: %s (%s)\n", is.Source, is.Line, safetext.Line(is.Text), safetext.Line(is.Reason))
 			}
 			for _, is := range sum.Malformed {
-				fmt.Fprintf(w, "  malformed %s:%d: %s: %q\n", is.Source, is.Line, is.Reason, is.Text)
+				fmt.Fprintf(w, "  malformed %s:%d: %s: %q\n", is.Source, is.Line, safetext.Line(is.Reason), is.Text)
 			}
 			for _, is := range sum.Warnings {
-				fmt.Fprintf(w, "  warning %s:%d: %s: %q\n", is.Source, is.Line, is.Reason, is.Text)
+				fmt.Fprintf(w, "  warning %s:%d: %s: %q\n", is.Source, is.Line, safetext.Line(is.Reason), is.Text)
 			}
 			for _, reason := range slices.Sorted(maps.Keys(sum.Skipped)) {
-				fmt.Fprintf(w, "  skipped %d records: %s\n", sum.Skipped[reason], reason)
+				fmt.Fprintf(w, "  skipped %d records: %s\n", sum.Skipped[reason], safetext.Line(reason))
 			}
 			if !sum.Changed {
 				fmt.Fprintln(w, "nothing changed: the lake already holds this content")

@@ -14,6 +14,7 @@ import (
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/vm"
 	"github.com/lakehunt/lakehunt/hunts/huntfile"
+	"github.com/lakehunt/lakehunt/internal/safetext"
 	"github.com/lakehunt/lakehunt/lake"
 )
 
@@ -292,8 +293,8 @@ func (p *Program) Findings(res *Result, w Window, now time.Time) (*Outcome, erro
 			HuntTitle:   h.Title,
 			SQLHash:     sqlHash,
 			Severity:    h.Severity.Label,
-			Title:       truncate(p.render(o.Title, row), 256),
-			Description: p.render(o.Description, row),
+			Title:       truncate(p.render(o.Title, row, safetext.Line), 256),
+			Description: p.render(o.Description, row, safetext.Line),
 			Entity:      lake.Entity{Type: o.Entity.Type, Key: key},
 			AccountID:   first(row[p.index[o.Account]]),
 			Region:      first(row[p.index[o.Region]]),
@@ -332,7 +333,7 @@ func (p *Program) Findings(res *Result, w Window, now time.Time) (*Outcome, erro
 			}
 		}
 		for _, r := range o.Resources {
-			f.Resources = append(f.Resources, lake.Resource{Type: p.render(r.Type, row), ID: p.render(r.ID, row), Region: p.render(r.Region, row)})
+			f.Resources = append(f.Resources, lake.Resource{Type: p.render(r.Type, row, raw), ID: p.render(r.ID, row, raw), Region: p.render(r.Region, row, raw)})
 		}
 		if p.evidenceAt >= 0 {
 			f.Evidence, f.EvidenceNote = p.evidence(row[p.evidenceAt])
@@ -392,16 +393,21 @@ func (p *Program) evidence(v any) ([]lake.Evidence, string) {
 	return out, note
 }
 
-// render fills {{column}} placeholders with the row's values.
-func (p *Program) render(tmpl string, row []any) string {
+// render fills {{column}} placeholders with the row's values, each passed through show. Titles and
+// descriptions are read by people, so their values are shown with safetext.Line (a control or
+// right-to-left character in a user name must not reorder or hide the text); resource ids are data
+// matched by machines and stay raw, as do fields and evidence.
+func (p *Program) render(tmpl string, row []any, show func(string) string) string {
 	return placeholderRE.ReplaceAllStringFunc(tmpl, func(m string) string {
 		name := placeholderRE.FindStringSubmatch(m)[1]
 		if i, ok := p.index[name]; ok {
-			return Format(row[i])
+			return show(Format(row[i]))
 		}
 		return m
 	})
 }
+
+func raw(s string) string { return s }
 
 // Format renders a result value as text: lists joined with ", ", times in RFC 3339.
 func Format(v any) string {

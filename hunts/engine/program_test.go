@@ -27,6 +27,7 @@ suppressions:
 output:
   entity: {type: principal, key: who}
   title: "{{who}} did {{n}} things in {{regions}}"
+  description: "Seen as {{who}}."
   count: n
   fields: [regions]
   evidence: ev
@@ -92,6 +93,29 @@ func TestRowsToFindings(t *testing.T) {
 	}
 	if a.ID != FindingID("mapping", "principal", "alice", nil, w.Start, w.End) {
 		t.Errorf("id %s", a.ID)
+	}
+}
+
+// A title or description is read by people, so control and right-to-left characters in the values it
+// quotes are shown escaped; the entity key, resources and evidence are data and keep the raw value.
+func TestTitleEscapesWhatLogsChose(t *testing.T) {
+	p, w := compileMapping(t)
+	who := "erin\u202etxt.exe\x1b]0;pwned\x07"
+	r := row(who, 12, 1)
+	r[7].([]any)[0].(map[string]any)["event_name"] = who
+	out, err := p.Findings(&Result{Columns: mappingCols, Rows: [][]any{r}}, w, w.End)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := out.Findings[0]
+	if want := `erin\u202etxt.exe\x1b]0;pwned\x07 did 12 things in us-east-1, eu-west-1`; f.Title != want {
+		t.Errorf("title %q, want %q", f.Title, want)
+	}
+	if want := `Seen as erin\u202etxt.exe\x1b]0;pwned\x07.`; f.Description != want {
+		t.Errorf("description %q, want %q", f.Description, want)
+	}
+	if f.Entity.Key != who || f.Resources[0].ID != who || f.Evidence[0].Row["event_name"] != who {
+		t.Errorf("stored values changed: entity %q, resource %q, evidence %q; want %q", f.Entity.Key, f.Resources[0].ID, f.Evidence[0].Row["event_name"], who)
 	}
 }
 

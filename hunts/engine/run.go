@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/lakehunt/lakehunt/hunts/huntfile"
+	"github.com/lakehunt/lakehunt/internal/safetext"
 	"github.com/lakehunt/lakehunt/lake"
 )
 
@@ -131,7 +132,7 @@ func Run(ctx context.Context, opts RunOptions) (*lake.Run, []lake.Finding, error
 				status += ", no data in " + strings.Join(hr.NoData, ", ") + ": checked nothing there"
 			}
 			if err != nil {
-				status = "FAILED: " + hr.Error
+				status = "FAILED: " + safetext.Line(hr.Error) // the error may quote values from the lake
 			}
 			fmt.Fprintf(opts.Log, "%-32s v%-3d %6dms  %s\n", h.ID, h.Version, hr.DurationMillis, status)
 		}

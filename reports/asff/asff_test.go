@@ -388,6 +388,27 @@ func TestLongTextTruncatedWithWarning(t *testing.T) {
 	validate(t, model(t), []types.AwsSecurityFinding{af})
 }
 
+// Title and Description are read in the Security Hub console: a finding written before titles were
+// escaped at creation still shows no raw control or right-to-left character there; line breaks of a
+// description stay. The entity key quoted by the fallback description is escaped too.
+func TestTitleAndDescriptionEscaped(t *testing.T) {
+	who := "erin\u202etxt.exe\x1b]0;pwned\x07"
+	af, _ := buildOne(t, finding(func(f *lake.Finding) {
+		f.Title = "Access keys created by " + who
+		f.Description = "Line one.\nMade by " + who + "\u009b2J"
+	}), Options{})
+	if got, want := aws.ToString(af.Title), `Access keys created by erin\u202etxt.exe\x1b]0;pwned\x07`; got != want {
+		t.Errorf("Title %q, want %q", got, want)
+	}
+	if got, want := aws.ToString(af.Description), "Line one.\nMade by erin\\u202etxt.exe\\x1b]0;pwned\\x07\\u009b2J"; got != want {
+		t.Errorf("Description %q, want %q", got, want)
+	}
+	fallback, _ := buildOne(t, finding(func(f *lake.Finding) { f.Description = ""; f.Entity.Key = who }), Options{})
+	if d := aws.ToString(fallback.Description); strings.ContainsAny(d, "\u202e\x1b\x07") || !strings.Contains(d, `erin\u202etxt.exe`) {
+		t.Errorf("fallback Description %q: want the entity key escaped", d)
+	}
+}
+
 func TestHugeEvidenceTruncatedUnderLimit(t *testing.T) {
 	big := strings.Repeat("A", 20_000)
 	f := finding(func(f *lake.Finding) {

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/securityhub/types"
 
+	"github.com/lakehunt/lakehunt/internal/safetext"
 	"github.com/lakehunt/lakehunt/lake"
 	"github.com/lakehunt/lakehunt/reports"
 )
@@ -273,10 +274,12 @@ func (b *builder) times() (created, updated time.Time, err error) {
 	return created, updated, nil
 }
 
+// title and description are read in the Security Hub console: characters that reorder or hide text are
+// shown escaped (findings of runs before lakehunt escaped them at creation still hold them raw).
 func (b *builder) title() string {
 	for _, s := range []string{b.f.Title, b.f.HuntTitle, b.f.HuntID} {
 		if strings.TrimSpace(s) != "" {
-			return s
+			return safetext.Line(s)
 		}
 	}
 	return "lakehunt finding"
@@ -284,14 +287,14 @@ func (b *builder) title() string {
 
 func (b *builder) description() string {
 	if strings.TrimSpace(b.f.Description) != "" {
-		return b.f.Description
+		return safetext.Text(b.f.Description)
 	}
 	if b.hunt != nil && strings.TrimSpace(b.hunt.Description) != "" {
-		return b.hunt.Description
+		return safetext.Text(b.hunt.Description)
 	}
 	f := b.f
-	return fmt.Sprintf("Hunt %s v%d matched %s %s: %d events between %s and %s.",
-		f.HuntID, f.HuntVersion, orDefault(f.Entity.Type, "entity"), orDefault(f.Entity.Key, "(none)"), f.Count, stamp(f.FirstSeen), stamp(f.LastSeen))
+	return safetext.Text(fmt.Sprintf("Hunt %s v%d matched %s %s: %d events between %s and %s.",
+		f.HuntID, f.HuntVersion, orDefault(f.Entity.Type, "entity"), orDefault(f.Entity.Key, "(none)"), f.Count, stamp(f.FirstSeen), stamp(f.LastSeen)))
 }
 
 func (b *builder) reportLink() string {

@@ -13,6 +13,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/lakehunt/lakehunt/internal/safetext"
 	"github.com/lakehunt/lakehunt/lake"
 )
 
@@ -38,7 +39,15 @@ func Render(w io.Writer, run *lake.Run, findings []lake.Finding) error {
 	if run == nil {
 		return errors.New("html report: no run")
 	}
-	return reportTmpl.Execute(w, newView(run, findings))
+	var buf bytes.Buffer
+	if err := reportTmpl.Execute(&buf, newView(run, findings)); err != nil {
+		return err
+	}
+	// The template escapes HTML but not characters that act on the text around them: a right-to-left
+	// override in a user name would reorder the page. The page's own text has none, so every one left
+	// came from a value (most from logs) and is shown as an escape, wherever in the page it landed.
+	_, err := io.WriteString(w, safetext.Text(buf.String()))
+	return err
 }
 
 // WriteFile renders the report to path atomically: readers see the old report or the new one.

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lakehunt/lakehunt/internal/safetext"
 	"github.com/lakehunt/lakehunt/lake"
 	"github.com/lakehunt/lakehunt/reports"
 )
@@ -58,6 +59,43 @@ func TestRenderEscapesLogValues(t *testing.T) {
 	// A reference that is not http(s) is text, not a link.
 	if !strings.Contains(out, "<li>javascript:alert(&#39;ref&#39;)</li>") {
 		t.Error("the javascript: reference is not shown as plain text")
+	}
+}
+
+// A right-to-left override or a terminal escape in a value (a user name, an evidence value, a hunt's
+// error quoting the lake) is shown as an escape wherever it lands in the page, so it cannot reorder what
+// the auditor reads. Findings of older runs hold raw titles, so the report does not rely on the engine.
+func TestRenderShowsControlAndBidiCharactersEscaped(t *testing.T) {
+	run, fs := fixture(t, "run-mixed")
+	who := "erin\u202etxt.exe\x1b]0;pwned\x07\u2066x\u2069\u009b"
+	f := &fs[0]
+	f.Title = "Keys created by " + who
+	f.Description = "Made by " + who
+	f.Entity.Key = who
+	f.Fields = map[string]any{"user": who}
+	f.Evidence = append(f.Evidence, lake.Evidence{Table: "cloudtrail", SourceKey: "AWSLogs/" + who, Row: map[string]any{"user_name": who}})
+	run.Hunts[0].Error = "query failed on " + who
+	out := render(t, run, fs)
+	if i := strings.IndexAny(out, "\u202e\u2066\u2069\x1b\x07\u009b"); i >= 0 {
+		t.Errorf("the report holds a raw control or bidi character: %q", out[max(0, i-60):min(len(out), i+20)])
+	}
+	escaped := `erin\u202etxt.exe\x1b]0;pwned\x07\u2066x\u2069\u009b`
+	for _, want := range []string{"Keys created by " + escaped + "</h3>", "Made by " + escaped, "query failed on " + escaped} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the report lacks %q", want)
+		}
+	}
+	if n := strings.Count(out, escaped); n < 6 {
+		t.Errorf("the escaped value appears %d times; want it in title, description, entity, field, evidence and error", n)
+	}
+}
+
+// The page's own text (template and stylesheet) has nothing Render escapes: what it escapes came from values.
+func TestTemplateHasNoCharactersToEscape(t *testing.T) {
+	for name, s := range map[string]string{"report.tmpl": tmplText, "report.css": css} {
+		if safetext.Text(s) != s {
+			t.Errorf("%s holds a control or invisible character", name)
+		}
 	}
 }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
+	"github.com/lakehunt/lakehunt/internal/safetext"
 	"github.com/lakehunt/lakehunt/reports/asff"
 )
 
@@ -122,7 +123,7 @@ func (s Summary) WriteText(w io.Writer) {
 		fmt.Fprintf(w, "account %s: %s %d of %d findings in %d batches\n", a.Account, verb, n, a.Findings, a.Batches)
 	}
 	for _, f := range s.Failed {
-		fmt.Fprintln(w, f.String())
+		fmt.Fprintln(w, safetext.Line(f.String()))
 	}
 	fmt.Fprintf(w, "total: %d findings, %d batches, %d imported, %d failed, %d retries\n", s.Findings, s.Batches, s.Imported, len(s.Failed), s.Retries)
 }
