@@ -99,7 +99,7 @@ run.json lists the findings left out (asff_left_out).`,
 					return err
 				}
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "wrote %d findings to %s\n", len(built.Findings), out)
+			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s to %s\n", plural(len(built.Findings), "finding"), out)
 			return leftOutError(built.LeftOut, total, out)
 		},
 	}

@@ -159,7 +159,7 @@ library's lock is rewritten at the root of the lakehunt repository with
 				return &exitCodeError{code: exitError, msg: fmt.Sprintf("lint found errors in %d hunts' files", countFiles(diags))}
 			}
 			if !asJSON {
-				fmt.Fprintf(cmd.OutOrStdout(), "ok: %d hunts\n", len(set.Hunts))
+				fmt.Fprintf(cmd.OutOrStdout(), "ok: %s\n", plural(len(set.Hunts), "hunt"))
 			}
 			return nil
 		},
@@ -601,8 +601,8 @@ func blindHunts(run *lake.Run) int {
 
 func printRunSummary(cmd *cobra.Command, run *lake.Run, findings []lake.Finding, res publish.Result) {
 	w := cmd.OutOrStdout()
-	fmt.Fprintf(w, "run %s over %s .. %s: %d hunts, %d failed, %d without data, %d findings\n", run.ID,
-		run.WindowStart.Format(time.RFC3339), run.WindowEnd.Format(time.RFC3339), len(run.Hunts), run.FailedCount, blindHunts(run), len(findings))
+	fmt.Fprintf(w, "run %s over %s .. %s: %s, %d failed, %d without data, %s\n", run.ID,
+		run.WindowStart.Format(time.RFC3339), run.WindowEnd.Format(time.RFC3339), plural(len(run.Hunts), "hunt"), run.FailedCount, blindHunts(run), plural(len(findings), "finding"))
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 	for _, h := range run.Hunts {
 		status := h.Status
@@ -612,7 +612,7 @@ func printRunSummary(cmd *cobra.Command, run *lake.Run, findings []lake.Finding,
 		if len(h.NoData) > 0 {
 			status += ", no data in " + strings.Join(h.NoData, ", ")
 		}
-		fmt.Fprintf(tw, "  %s\tv%d\t%s\t%d findings\t%dms\n", h.ID, h.Version, status, h.Findings, h.DurationMillis)
+		fmt.Fprintf(tw, "  %s\tv%d\t%s\t%s\t%dms\n", h.ID, h.Version, status, plural(h.Findings, "finding"), h.DurationMillis)
 	}
 	tw.Flush()
 	sorted := append([]lake.Finding(nil), findings...)

@@ -392,7 +392,7 @@ func printTick(w io.Writer, r *scheduler.TickResult) {
 		if x.Late {
 			kind = fmt.Sprintf(" (late data: %d rows)", x.LateRows)
 		}
-		line := fmt.Sprintf("  %-32s %s .. %s%s  %s, %d findings", x.HuntID, x.Start.Format(time.RFC3339), x.End.Format(time.RFC3339), kind, x.Status, x.Findings)
+		line := fmt.Sprintf("  %-32s %s .. %s%s  %s, %s", x.HuntID, x.Start.Format(time.RFC3339), x.End.Format(time.RFC3339), kind, x.Status, plural(x.Findings, "finding"))
 		if x.Error != "" {
 			line += ": " + safetext.Line(firstLine(x.Error))
 		}

@@ -121,6 +121,9 @@ func Run(ctx context.Context, opts RunOptions) (*lake.Run, []lake.Finding, error
 		}
 		if opts.Log != nil {
 			status := fmt.Sprintf("%d findings", hr.Findings)
+			if hr.Findings == 1 {
+				status = "1 finding"
+			}
 			if h.Baseline != nil {
 				status += fmt.Sprintf(" (baseline: %d of %d days hold data; %d from the cache, %d summarised)",
 					hr.BaselineDaysWithData, hr.BaselineDays, bst.DaysCached, bst.DaysComputed)
