@@ -107,6 +107,8 @@ func TestRenderSections(t *testing.T) {
 		// what ran
 		"1a2b3c4d5e6f", "schedule: lakehunt run --due (cron on hunt-01)", "sha256:9f2c1e0b7a4d", "s3://acme-security-lake/prod</code> at commit version 118",
 		"5: 3 ok, 1 failed, 1 skipped",
+		// how much baseline a hunt had, and its cold-start rule when the lake is new
+		"(2 of 45 days hold data)", "cold start: 2 of 45 baseline days hold data (the hunt needs 7); severity capped at LOW",
 		// failures, skips and blindness, up front
 		`Hunt <code>flow-ti-ips</code> v4 <span class="status status-failed">failed</span> and checked nothing: <span class="wrap">Binder Error: Referenced column &#34;pkt_srcaddr&#34;`,
 		"was <span class=\"status status-skipped\">skipped</span>: table waf has no data in the window",

@@ -175,6 +175,9 @@ func newView(run *lake.Run, findings []lake.Finding) *view {
 		hv := huntView{HuntRun: h, Window: huntWindow(run, h), Duration: fmtDuration(time.Duration(h.DurationMillis) * time.Millisecond), StatusClass: "status-" + statusClass(h.Status)}
 		if !h.BaselineStart.IsZero() {
 			hv.Baseline = fmtRange(h.BaselineStart, h.WindowStart)
+			if h.BaselineDays > 0 {
+				hv.Baseline += fmt.Sprintf(" (%d of %d days hold data)", h.BaselineDaysWithData, h.BaselineDays)
+			}
 		}
 		v.Hunts = append(v.Hunts, hv)
 	}
