@@ -25,7 +25,7 @@ type compactJSON struct {
 
 func compactOK(t *testing.T, args ...string) compactJSON {
 	t.Helper()
-	out, errs, code := lakehunt(t, append([]string{"compact", "--json"}, args...)...)
+	out, errs, code := cli(t, append([]string{"compact", "--json"}, args...)...)
 	var sum compactJSON
 	if err := json.Unmarshal([]byte(out), &sum); code != exitOK || err != nil {
 		t.Fatalf("lakehunt compact %s: exit %d (%v)\n%s%s", strings.Join(args, " "), code, err, out, errs)
@@ -55,7 +55,7 @@ func filesUnder(t *testing.T, dir, level string) int {
 func TestCompactFromAnyLevel(t *testing.T) {
 	dir := t.TempDir()
 	raw := filepath.Join(dir, "raw")
-	if _, _, code := lakehunt(t, "gen", "--out", raw, "--scale", "tiny", "--days", "1", "--seed", "3"); code != exitOK {
+	if _, _, code := cli(t, "gen", "--out", raw, "--scale", "tiny", "--days", "1", "--seed", "3"); code != exitOK {
 		t.Fatalf("gen: exit %d", code)
 	}
 	accounts, err := os.ReadDir(filepath.Join(raw, "AWSLogs"))
@@ -108,7 +108,7 @@ func TestCompactFromAnyLevel(t *testing.T) {
 	lakeURL := srv.Bucket(t, "sec-lake") + "lake/"
 	s3 := []string{"--s3-endpoint", srv.Endpoint, "--cache-dir", t.TempDir()}
 	flows := func() string {
-		out, _, code := lakehunt(t, append([]string{"query", "--lake", lakeURL, "--format", "csv", "SELECT count(*) FROM vpc_flow"}, s3...)...)
+		out, _, code := cli(t, append([]string{"query", "--lake", lakeURL, "--format", "csv", "SELECT count(*) FROM vpc_flow"}, s3...)...)
 		if code != exitOK {
 			t.Fatalf("query: exit %d", code)
 		}
@@ -147,7 +147,7 @@ func TestCompactNothingFound(t *testing.T) {
 		{wrong, []string{"none of the 1 objects under " + wrong, "e.g. " + misplaced}},
 		{filepath.Join(dir, "typo"), []string{filepath.Join(dir, "typo") + " is not a directory"}},
 	} {
-		_, errs, code := lakehunt(t, "compact", "--from", c.from, "--lake", filepath.Join(dir, "lake"))
+		_, errs, code := cli(t, "compact", "--from", c.from, "--lake", filepath.Join(dir, "lake"))
 		if code != exitError {
 			t.Errorf("compact --from %s: exit %d, want %d", c.from, code, exitError)
 		}
@@ -170,7 +170,7 @@ func TestDeprecatedPrefixFlags(t *testing.T) {
 	os.MkdirAll(filepath.Dir(key), 0o755)
 	os.WriteFile(key, []byte(`{"Records":[]}`), 0o644)
 	// (cobra prints flag deprecations with OutOrStderr: stderr in the binary, the stdout buffer here)
-	out, errs, code := lakehunt(t, "compact", "--json", "--from", raw, "--prefix", "AWSLogs/111122223333/", "--lake", filepath.Join(dir, "lake"))
+	out, errs, code := cli(t, "compact", "--json", "--from", raw, "--prefix", "AWSLogs/111122223333/", "--lake", filepath.Join(dir, "lake"))
 	if code != exitOK || !strings.Contains(out+errs, "--prefix has been deprecated") || !strings.Contains(out, `"objects_read": 1,`) {
 		t.Errorf("--prefix: exit %d\n%s%s", code, out, errs)
 	}
@@ -209,7 +209,7 @@ func TestRunDueRawLevelsAndAccounts(t *testing.T) {
 			text += "accounts: " + c.accounts + "\n"
 		}
 		os.WriteFile(cfg, []byte(text), 0o644)
-		_, logs, code := lakehunt(t, "run", "--due", "--config", cfg, "--no-library", "--hunts", hunts, "--now", "2026-03-02T12:30:00Z")
+		_, logs, code := cli(t, "run", "--due", "--config", cfg, "--no-library", "--hunts", hunts, "--now", "2026-03-02T12:30:00Z")
 		if code != c.code || !strings.Contains(logs, c.log) {
 			t.Errorf("run --due from %s, accounts %s: exit %d, want %d and a log with %s\n%s", c.from, c.accounts, code, c.code, c.log, logs)
 		}

@@ -25,7 +25,7 @@ func TestHuntLintWriteLockDoesWhatLintSays(t *testing.T) {
 	hunt := myHunt(t)
 	os.WriteFile(file, []byte(hunt), 0o644)
 	lint := func() (string, int) {
-		out, errs, code := lakehunt(t, "hunt", "lint", "--no-library", "--hunts", dir)
+		out, errs, code := cli(t, "hunt", "lint", "--no-library", "--hunts", dir)
 		return out + errs, code
 	}
 	recommended := func(out string) []string {
@@ -40,7 +40,7 @@ func TestHuntLintWriteLockDoesWhatLintSays(t *testing.T) {
 	if code != exitError || !strings.Contains(out, "not in hunts.lock") {
 		t.Fatalf("a hunt missing from the lock: exit %d\n%s", code, out)
 	}
-	if _, errs, code := lakehunt(t, recommended(out)...); code != exitOK {
+	if _, errs, code := cli(t, recommended(out)...); code != exitOK {
 		t.Fatalf("the recommended command %v: exit %d\n%s", recommended(out), code, errs)
 	}
 	if out, code := lint(); code != exitOK {
@@ -53,18 +53,18 @@ func TestHuntLintWriteLockDoesWhatLintSays(t *testing.T) {
 	if code != exitError || !strings.Contains(out, "bump version to 2") {
 		t.Fatalf("a changed query without a bump: exit %d\n%s", code, out)
 	}
-	if _, errs, code := lakehunt(t, recommended(out)...); code != exitError || !strings.Contains(errs, "bump its version first") {
+	if _, errs, code := cli(t, recommended(out)...); code != exitError || !strings.Contains(errs, "bump its version first") {
 		t.Errorf("--write-lock without the bump: exit %d, want %d and the hunt kept at its pinned version\n%s", code, exitError, errs)
 	}
 	os.WriteFile(file, []byte(strings.Replace(changed, "version: 1", "version: 2", 1)), 0o644)
-	if _, errs, code := lakehunt(t, recommended(out)...); code != exitOK {
+	if _, errs, code := cli(t, recommended(out)...); code != exitOK {
 		t.Fatalf("the recommended command after the bump: exit %d\n%s", code, errs)
 	}
 	if out, code := lint(); code != exitOK {
 		t.Fatalf("after the bump and the recommended command: exit %d\n%s", code, out)
 	}
 
-	if _, errs, code := lakehunt(t, "hunt", "lint", "--write-lock"); code != exitUsage || !strings.Contains(errs, "--hunts DIR") {
+	if _, errs, code := cli(t, "hunt", "lint", "--write-lock"); code != exitUsage || !strings.Contains(errs, "--hunts DIR") {
 		t.Errorf("--write-lock without --hunts: exit %d, stderr %q; want %d and what to give", code, errs, exitUsage)
 	}
 }
@@ -73,7 +73,7 @@ func TestHuntLintWriteLockDoesWhatLintSays(t *testing.T) {
 func TestHuntTestFailsAFileThatDoesNotLoad(t *testing.T) {
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "broken.yaml"), []byte("id: my-broken\nversion: one\n"), 0o644)
-	out, _, code := lakehunt(t, "hunt", "test", "--no-library", "--hunts", dir)
+	out, _, code := cli(t, "hunt", "test", "--no-library", "--hunts", dir)
 	if code != exitError || !strings.Contains(out, "--- FAIL: "+filepath.ToSlash(dir)+"/broken.yaml") ||
 		!strings.Contains(out, "\nFAIL\n") || !strings.Contains(out, "0 passed, 1 failed") || strings.Contains(out, "PASS") {
 		t.Errorf("hunt test on a file that does not load: exit %d\n%s", code, out)

@@ -99,7 +99,7 @@ func TestLogValuesCannotControlTheTerminal(t *testing.T) {
 		{"ti import", []string{"ti", "import", "--lake", lk, "--feed", "intel", "--now", "2026-03-01", feed}, exitOK, "pattern_type " + shownEvilUser},
 		{"status", []string{"status", "--lake", lk, "--no-library", "--hunts", hunts, "--now", "2026-03-02T12:40:00Z"}, exitBadInput, "cli-cast"},
 	} {
-		out, errs, code := lakehunt(t, c.args...)
+		out, errs, code := cli(t, c.args...)
 		if code != c.code {
 			t.Errorf("%s: exit %d, want %d\n%s\n%s", c.name, code, c.code, out, errs)
 		}

@@ -6,7 +6,6 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -26,20 +25,7 @@ func cli(t *testing.T, args ...string) (string, string, int) {
 	root.SetOut(&out)
 	root.SetErr(&errb)
 	root.SetArgs(args)
-	err := root.ExecuteContext(context.Background())
-	code := exitOK
-	if err != nil {
-		// As main prints it.
-		code = exitError
-		msg := err.Error()
-		var ec *exitCodeError
-		if errors.As(err, &ec) {
-			code = ec.code
-		}
-		if msg != "" {
-			fmt.Fprintln(&errb, "lakehunt:", msg)
-		}
-	}
+	code := exitCode(root.ExecuteContext(context.Background()), &errb) // prints the error as main does
 	return out.String(), errb.String(), code
 }
 
