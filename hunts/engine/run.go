@@ -39,6 +39,8 @@ type RunOptions struct {
 	// account the lake holds logs for. OrganizationID is recorded with it.
 	Organization   []string
 	OrganizationID string
+	// Limits bounds each hunt's DuckDB session: memory, threads and time (zero fields: the defaults).
+	Limits Limits
 }
 
 // HuntWindow is the window a hunt runs over for the run's From/To.
@@ -182,7 +184,7 @@ func runHunt(ctx context.Context, opts RunOptions, snap *lake.Snapshot, h *huntf
 			return hr, nil, bst, nil
 		}
 	}
-	s, err := NewSession(ctx, files)
+	s, err := NewSession(ctx, files, opts.Limits)
 	if err != nil {
 		return hr, nil, bst, err
 	}
@@ -308,7 +310,7 @@ func coverage(ctx context.Context, lk *lake.Lake, snap *lake.Snapshot, tables ma
 			if err != nil {
 				return nil, err
 			}
-			s, err := NewSession(ctx, map[string][]string{t: paths})
+			s, err := NewSession(ctx, map[string][]string{t: paths}, Limits{})
 			if err != nil {
 				return nil, err
 			}
