@@ -28,8 +28,17 @@ type (
 	Lock = huntfile.Lock
 	// RunOptions configures Run.
 	RunOptions = engine.RunOptions
+	// Limits bounds each hunt's DuckDB session (memory, threads, time), in lint, tests and runs alike.
+	Limits = engine.Limits
 	// TestSummary counts hunt test results.
 	TestSummary = harness.Summary
+)
+
+// The default limits of a hunt's DuckDB session.
+const (
+	DefaultMemoryLimit = engine.DefaultMemoryLimit
+	DefaultThreads     = engine.DefaultThreads
+	DefaultTimeout     = engine.DefaultTimeout
 )
 
 // Set is a collection of loaded hunts with their lock entries and the diagnostics of files that did
@@ -95,8 +104,8 @@ func load(src huntfile.Source) (*Set, error) {
 }
 
 // Lint returns the set's load diagnostics plus every lint finding. lint.HasErrors tells whether to fail.
-func Lint(ctx context.Context, s *Set) []Diagnostic {
-	return append(append([]Diagnostic(nil), s.Diagnostics...), lint.Lint(ctx, s.Hunts, s.Lock)...)
+func Lint(ctx context.Context, s *Set, limits Limits) []Diagnostic {
+	return append(append([]Diagnostic(nil), s.Diagnostics...), lint.Lint(ctx, s.Hunts, s.Lock, limits)...)
 }
 
 // HasErrors reports whether any diagnostic is an error rather than a warning.
@@ -111,8 +120,8 @@ func UpdateLock(old Lock, hunts []*Hunt) (b []byte, kept []string) {
 // RunTests runs the inline tests of the set's hunts (ids and test names matching filter, nil = all)
 // through the real compactor and the real SQL, printing go-test-like output to out. A file of the set
 // that did not load is a failed test.
-func RunTests(ctx context.Context, s *Set, filter *regexp.Regexp, out io.Writer) (TestSummary, error) {
-	return harness.RunTests(ctx, s.Hunts, s.Diagnostics, filter, out)
+func RunTests(ctx context.Context, s *Set, filter *regexp.Regexp, limits Limits, out io.Writer) (TestSummary, error) {
+	return harness.RunTests(ctx, s.Hunts, s.Diagnostics, filter, limits, out)
 }
 
 // Run runs hunts over a lake; see engine.Run.

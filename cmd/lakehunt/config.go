@@ -13,6 +13,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/lakehunt/lakehunt/hunts"
 	"github.com/lakehunt/lakehunt/hunts/huntfile"
 )
 
@@ -66,6 +67,15 @@ type huntsConfig struct {
 	Library *bool    `yaml:"library"`
 	Dirs    []string `yaml:"dirs"`
 	Only    []string `yaml:"only"`
+	// Each hunt's DuckDB session: memory (e.g. 2GB), threads, and how long its SQL may run.
+	MemoryLimit string   `yaml:"memory_limit"`
+	Threads     int      `yaml:"threads"`
+	Timeout     duration `yaml:"timeout"`
+}
+
+// limits is the hunts' session limits, defaults filled in.
+func (h huntsConfig) limits() (hunts.Limits, error) {
+	return hunts.Limits{MemoryLimit: h.MemoryLimit, Threads: h.Threads, Timeout: time.Duration(h.Timeout)}.WithDefaults()
 }
 
 type outputsConfig struct {
@@ -192,6 +202,9 @@ func (c *config) validate() error {
 			return fmt.Errorf("ti_feeds[%d] needs a name and at least one url", i)
 		}
 	}
+	if _, err := c.Hunts.limits(); err != nil {
+		return fmt.Errorf("hunts: %w", err)
+	}
 	if c.Schedule.MaxCatchUp < 0 {
 		return errors.New("schedule.max_catch_up must not be negative")
 	}
@@ -250,6 +263,10 @@ hunts:
   library: true   # the hunts shipped in the binary
   dirs: []        # your own hunt directories (reviewed YAML files with hunts.lock)
   only: []        # run only these hunt ids (default: all loaded hunts)
+  # Each hunt runs in its own DuckDB session that reads the lake's tables and nothing else.
+  memory_limit: 1GB  # DuckDB memory per hunt; above it DuckDB spills to a temporary directory
+  threads: 2         # DuckDB threads per hunt
+  timeout: 10m       # the longest a hunt's SQL (baselines and query) may run; then it is stopped and fails
 
 outputs:
   # Where run directories go: "" keeps them in the lake (_lakehunt/runs/RUN_ID/); or a local directory

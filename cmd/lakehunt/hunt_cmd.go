@@ -39,6 +39,28 @@ func (h *huntDirs) register(c *cobra.Command) {
 
 func (h *huntDirs) load() (*hunts.Set, error) { return hunts.Load(!h.noLibrary, h.dirs...) }
 
+// limitFlags bound each hunt's DuckDB session in lint, test and run alike (hunts.memory_limit,
+// hunts.threads and hunts.timeout in lakehunt.yaml for 'run --due').
+type limitFlags struct {
+	memory  string
+	threads int
+	timeout time.Duration
+}
+
+func (l *limitFlags) register(c *cobra.Command) {
+	c.Flags().StringVar(&l.memory, "memory-limit", hunts.DefaultMemoryLimit, "DuckDB memory per hunt (e.g. 512MB, 4GB); above it DuckDB spills to a temporary directory")
+	c.Flags().IntVar(&l.threads, "threads", hunts.DefaultThreads, "DuckDB threads per hunt")
+	c.Flags().DurationVar(&l.timeout, "timeout", hunts.DefaultTimeout, "the longest a hunt's SQL (baselines and query) may run before it is stopped and the hunt fails")
+}
+
+func (l *limitFlags) limits() (hunts.Limits, error) {
+	lim, err := hunts.Limits{MemoryLimit: l.memory, Threads: l.threads, Timeout: l.timeout}.WithDefaults()
+	if err != nil {
+		return lim, &exitCodeError{code: exitUsage, msg: err.Error()}
+	}
+	return lim, nil
+}
+
 func newHuntCmd() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "hunt",
@@ -101,6 +123,7 @@ func newHuntListCmd() *cobra.Command {
 func newHuntLintCmd() *cobra.Command {
 	var (
 		dirs      huntDirs
+		limits    limitFlags
 		writeLock bool
 		asJSON    bool
 	)
@@ -129,11 +152,15 @@ library's lock is rewritten at the root of the lakehunt repository with
 					}
 				}
 			}
+			lim, err := limits.limits()
+			if err != nil {
+				return err
+			}
 			set, err := dirs.load()
 			if err != nil {
 				return err
 			}
-			diags := hunts.Lint(cmd.Context(), set)
+			diags := hunts.Lint(cmd.Context(), set, lim)
 			if len(args) > 0 {
 				keep := diags[:0]
 				for _, d := range diags {
@@ -165,6 +192,7 @@ library's lock is rewritten at the root of the lakehunt repository with
 		},
 	}
 	dirs.register(c)
+	limits.register(c)
 	c.Flags().BoolVar(&writeLock, "write-lock", false, "rewrite hunts.lock in each --hunts directory from the current files, then lint")
 	c.Flags().BoolVar(&asJSON, "json", false, "print diagnostics as JSON")
 	return c
@@ -200,8 +228,9 @@ func countFiles(diags []hunts.Diagnostic) int {
 
 func newHuntTestCmd() *cobra.Command {
 	var (
-		dirs huntDirs
-		run  string
+		dirs   huntDirs
+		limits limitFlags
+		run    string
 	)
 	c := &cobra.Command{
 		Use:   "test",
@@ -212,6 +241,10 @@ the findings with the expected ones. Output is like go test; exit status 1 if an
 that does not load is a failed test.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			lim, err := limits.limits()
+			if err != nil {
+				return err
+			}
 			set, err := dirs.load()
 			if err != nil {
 				return err
@@ -227,7 +260,7 @@ that does not load is a failed test.`,
 					return &exitCodeError{code: exitUsage, msg: "--run: " + err.Error()}
 				}
 			}
-			sum, err := hunts.RunTests(cmd.Context(), set, filter, cmd.OutOrStdout())
+			sum, err := hunts.RunTests(cmd.Context(), set, filter, lim, cmd.OutOrStdout())
 			if err != nil {
 				return err
 			}
@@ -241,6 +274,7 @@ that does not load is a failed test.`,
 		},
 	}
 	dirs.register(c)
+	limits.register(c)
 	c.Flags().StringVar(&run, "run", "", "only tests whose 'hunt-id/test name' matches this regular expression")
 	return c
 }
@@ -396,6 +430,7 @@ func newHuntRunCmd() *cobra.Command {
 	var (
 		s3        s3Flags
 		dirs      huntDirs
+		limits    limitFlags
 		lakeURL   string
 		ids       []string
 		from, to  string
@@ -455,6 +490,10 @@ in run.json (asff_left_out), and the exit status is 3.`,
 			if region != "" && !asff.ValidRegion(region) {
 				return &exitCodeError{code: exitUsage, msg: fmt.Sprintf("--region %q is not an AWS region name (like us-east-1)", region)}
 			}
+			lim, err := limits.limits()
+			if err != nil {
+				return err
+			}
 			set, err := dirs.load()
 			if err != nil {
 				return err
@@ -481,7 +520,7 @@ in run.json (asff_left_out), and the exit status is 3.`,
 				}
 			}
 			opts := hunts.RunOptions{Lake: lk, Hunts: selected, From: fromT, To: toT, Trigger: trigger(),
-				ToolVersion: version, GitRevision: gitRevision, CacheDir: baselineCache(s3.cacheDir),
+				ToolVersion: version, GitRevision: gitRevision, CacheDir: baselineCache(s3.cacheDir), Limits: lim,
 				Organization: cfg.organization(), OrganizationID: cfg.Org.ID}
 			if !asJSON {
 				opts.Log = cmd.ErrOrStderr()
@@ -542,6 +581,7 @@ in run.json (asff_left_out), and the exit status is 3.`,
 	f.StringSliceVar(&orgAccts, "org-account", nil, "an account of your organization (repeatable or comma-separated); hunts about outside principals treat every other account as outside (default: organization.accounts in the config, else the accounts the lake holds logs for)")
 	f.StringVar(&cfgPath, "config", "", "lakehunt.yaml to read the organization from (default: ./lakehunt.yaml if it exists)")
 	dirs.register(c)
+	limits.register(c)
 	s3.register(c)
 	return c
 }

@@ -25,15 +25,21 @@ func newQueryCmd() *cobra.Command {
 		format  string
 		from    string
 		to      string
+		anyFile bool
 	)
 	c := &cobra.Command{
 		Use:   "query --lake LAKE SQL",
 		Short: "Run DuckDB SQL over the lake's tables",
 		Long: `query runs one DuckDB SQL statement over views named like the lake tables (see 'lakehunt schema').
 Only committed files are read. For an S3 lake, the files are fetched into the local cache first; use
---from/--to to fetch (and read) only the partitions of that event-time range.`,
+--from/--to to fetch (and read) only the partitions of that event-time range.
+
+Like a hunt's, the SQL reads the lake's tables and nothing else: files outside the lake (read_csv,
+read_text, glob), COPY TO, ATTACH of a file, INSTALL/LOAD and SET are refused. --allow-external-access
+lifts that for your own SQL, e.g. to COPY a result to a file or join a CSV of your own.`,
 		Example: `  lakehunt query --lake ./lake "SELECT event_name, count(*) FROM cloudtrail GROUP BY 1 ORDER BY 2 DESC"
-  lakehunt query --lake s3://sec-lake/lake/ --from 2026-11-01 --format csv "SELECT * FROM vpc_flow WHERE action = 'REJECT'"`,
+  lakehunt query --lake s3://sec-lake/lake/ --from 2026-11-01 --format csv "SELECT * FROM vpc_flow WHERE action = 'REJECT'"
+  lakehunt query --lake ./lake --allow-external-access "COPY (FROM cloudtrail WHERE event_name = 'StopLogging') TO 'stops.parquet'"`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
@@ -70,23 +76,27 @@ Only committed files are read. For an S3 lake, the files are fetched into the lo
 				}
 				files[t.Name] = paths
 			}
-			sess, err := engine.NewSession(ctx, files)
+			sess, err := engine.NewSession(ctx, files, engine.Limits{AllowExternalAccess: anyFile, Timeout: -1})
 			if err != nil {
 				return err
 			}
 			defer sess.Close()
-			rows, err := sess.DB().QueryContext(ctx, args[0])
+			err = sess.QueryRows(ctx, args[0], func(rows *sql.Rows) error { return writeRows(cmd.OutOrStdout(), rows, format) })
+			var se *engine.SQLError
+			if errors.As(err, &se) && se.Denied {
+				return fmt.Errorf("query: %w (--allow-external-access lifts this for your own SQL)", err)
+			}
 			if err != nil {
 				return fmt.Errorf("query: %w", err)
 			}
-			defer rows.Close()
-			return writeRows(cmd.OutOrStdout(), rows, format)
+			return nil
 		},
 	}
 	c.Flags().StringVar(&lakeURL, "lake", "", "the lake: a local directory or s3://bucket/prefix")
 	c.Flags().StringVar(&format, "format", "table", "output format: table, csv or json (one object per line)")
 	c.Flags().StringVar(&from, "from", "", "only read partitions with events at or after this time (RFC 3339 or YYYY-MM-DD)")
 	c.Flags().StringVar(&to, "to", "", "only read partitions with events before this time")
+	c.Flags().BoolVar(&anyFile, "allow-external-access", false, "let the SQL read and write any file and load extensions (default: the lake's tables only)")
 	_ = c.MarkFlagRequired("lake")
 	s3.register(c)
 	return c

@@ -229,6 +229,9 @@ Without a config file: --lake LAKE --from RAW_SOURCE --runs WHERE_RUN_DIRECTORIE
 			opts := scheduler.Options{Lake: s.lake, Hunts: s.hunts, Now: s.now, Delay: s.delay, MaxCatchUp: cfg.Schedule.MaxCatchUp,
 				LateLookback: s.lookback, LeaseTTL: s.leaseTTL, Owner: owner, CacheDir: baselineCache(sf.s3.cacheDir),
 				ToolVersion: version, GitRevision: gitRevision, Log: log, Organization: cfg.organization(), OrganizationID: cfg.Org.ID}
+			if opts.Limits, err = cfg.Hunts.limits(); err != nil {
+				return err // validated when the config was read
+			}
 			if opts.Raw, err = rawSources(ctx, cfg, sf.s3.storeOptions()); err != nil {
 				return err
 			}

@@ -112,6 +112,9 @@ func TestInitWritesAConfigThatLoads(t *testing.T) {
 	if time.Duration(cfg.Schedule.Delay) != 15*time.Minute || time.Duration(cfg.Schedule.LateLookback) != 7*24*time.Hour || cfg.Schedule.MaxCatchUp != 24 {
 		t.Errorf("schedule defaults %+v", cfg.Schedule)
 	}
+	if lim, err := cfg.Hunts.limits(); err != nil || lim.MemoryLimit != "1GB" || lim.Threads != 2 || lim.Timeout != 10*time.Minute {
+		t.Errorf("hunts limits %+v (%v), want 1GB, 2 threads, 10m", lim, err)
+	}
 	if _, _, code := cli(t, "init", "--out", path); code != exitUsage {
 		t.Errorf("init over an existing file: exit %d, want %d", code, exitUsage)
 	}
@@ -120,6 +123,8 @@ func TestInitWritesAConfigThatLoads(t *testing.T) {
 		{"schedule:\n  delay: soon\n", `duration "soon"`},
 		{"accounts: [12345]\n", "12-digit"},
 		{"raw:\n  - prefix: AWSLogs/\n", "raw[0] has no url"},
+		{"hunts:\n  memory_limit: lots\n", `hunts: memory limit "lots": give a size like 512MB`},
+		{"hunts:\n  timeout: forever\n", `duration "forever"`},
 	} {
 		bad := filepath.Join(dir, "bad.yaml")
 		os.WriteFile(bad, []byte(c.text), 0o644)

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	duckdb "github.com/duckdb/duckdb-go/v2"
+
 	"github.com/lakehunt/lakehunt/hunts/huntfile"
 	"github.com/lakehunt/lakehunt/lake"
 )
@@ -74,26 +76,46 @@ func (in BaselineInput) daysWithData() int {
 // A values profile becomes TABLE(entity, dim, value, first_time, last_time, events, days);
 // a measures profile TABLE(entity, days, events, first_time, last_time, <m>_sum, <m>_sumsq, <m>_max) where
 // days counts the days the entity was active (divide sums by $baseline_days, not days, for a daily mean).
+//
+// Every day is first found in the cache or fetched, and only then summarised: the profiles' expressions
+// are hunt SQL, which runs in the locked session, and that reads only the files it knew of when it locked.
 func (s *Session) BuildBaselines(ctx context.Context, h *huntfile.Hunt, in BaselineInput, cacheDir string) (BaselineStats, error) {
 	var st BaselineStats
 	if h.Baseline == nil {
 		return st, nil
 	}
+	days := make([][]daySource, len(h.Baseline.Profiles))
 	for i, p := range h.Baseline.Profiles {
-		t, err := lake.LookupTable(p.Table)
-		if err != nil {
+		if _, err := lake.LookupTable(p.Table); err != nil {
 			return st, &ProfileError{Index: i, Err: err}
 		}
-		var sources []string
 		for j, day := range in.Tables[p.Table] {
 			if len(day.Files) == 0 || (len(p.Measures) > 0 && !day.Whole()) {
 				continue
 			}
-			src, cached, err := s.daySummary(ctx, h.ID, p, t, day, j, cacheDir, in.Fetch)
+			d, err := s.findDay(ctx, h.ID, p, day, j, cacheDir, in.Fetch)
+			if err == nil && d.cache != "" {
+				// Read back once summarised, so allowed whether or not it exists yet.
+				var abs []string
+				if abs, err = s.allow([]string{d.cache}); err == nil {
+					d.cache = abs[0]
+				}
+			}
 			if err != nil {
 				return st, &ProfileError{Index: i, Err: err}
 			}
-			if cached {
+			days[i] = append(days[i], d)
+		}
+	}
+	for i, p := range h.Baseline.Profiles {
+		t, _ := lake.LookupTable(p.Table)
+		var sources []string
+		for _, d := range days[i] {
+			src, err := s.summarise(ctx, p, d)
+			if err != nil {
+				return st, &ProfileError{Index: i, Err: err}
+			}
+			if d.cached {
 				st.DaysCached++
 			} else {
 				st.DaysComputed++
@@ -112,21 +134,25 @@ func (s *Session) BuildBaselines(ctx context.Context, h *huntfile.Hunt, in Basel
 }
 
 // WarmBaselines puts the summaries of the whole days in in into the cache without building profile
-// tables: a run calls it for its window, which is part of the next runs' baselines.
+// tables: a run calls it for its window, which is part of the next runs' baselines. The days' files
+// must be among the session's (the window's files are).
 func (s *Session) WarmBaselines(ctx context.Context, h *huntfile.Hunt, in BaselineInput, cacheDir string) error {
 	if h.Baseline == nil || cacheDir == "" {
 		return nil
 	}
 	for i, p := range h.Baseline.Profiles {
-		t, err := lake.LookupTable(p.Table)
-		if err != nil {
+		if _, err := lake.LookupTable(p.Table); err != nil {
 			return &ProfileError{Index: i, Err: err}
 		}
 		for j, day := range in.Tables[p.Table] {
 			if len(day.Files) == 0 || !day.Whole() {
 				continue
 			}
-			if _, _, err := s.daySummary(ctx, h.ID, p, t, day, j, cacheDir, in.Fetch); err != nil {
+			d, err := s.findDay(ctx, h.ID, p, day, j, cacheDir, in.Fetch)
+			if err == nil && !d.cached {
+				_, err = s.summarise(ctx, p, d)
+			}
+			if err != nil {
 				return &ProfileError{Index: i, Err: err}
 			}
 		}
@@ -145,45 +171,74 @@ func (e *ProfileError) Error() string {
 }
 func (e *ProfileError) Unwrap() error { return e.Err }
 
-// daySummary returns a FROM-able source with the day's summary: a cached Parquet file or a temp table.
-func (s *Session) daySummary(ctx context.Context, huntID string, p huntfile.Profile, t *lake.Table, day DaySlice, idx int, cacheDir string,
-	fetch func(context.Context, string, DaySlice) ([]string, error)) (src string, cached bool, err error) {
-	var file string
+// daySource is one day of a profile's history: its summary in the cache, or the files to summarise.
+type daySource struct {
+	day    DaySlice
+	idx    int
+	cache  string   // the day's summary file ("" without a cache dir, and for the partial day)
+	cached bool     // the cache holds it
+	paths  []string // the day's local files, when not cached
+}
+
+// findDay looks the day's summary up in the cache; if it is not there, it fetches the day's files.
+func (s *Session) findDay(ctx context.Context, huntID string, p huntfile.Profile, day DaySlice, idx int, cacheDir string,
+	fetch func(context.Context, string, DaySlice) ([]string, error)) (daySource, error) {
+	d := daySource{day: day, idx: idx}
 	if cacheDir != "" && day.Whole() {
-		file = filepath.Join(cacheDir, "baselines", huntID, p.Name, fmt.Sprintf("%s-%s.parquet", day.Start.Format(time.DateOnly), dayKey(p, day)))
-		if _, err := os.Stat(file); err == nil {
-			return readParquet([]string{file}), true, nil
+		d.cache = filepath.Join(cacheDir, "baselines", huntID, p.Name, fmt.Sprintf("%s-%s.parquet", day.Start.Format(time.DateOnly), dayKey(p, day)))
+		if _, err := os.Stat(d.cache); err == nil {
+			d.cached = true
+			return d, nil
 		}
 	}
 	paths := make([]string, len(day.Files))
 	for i, f := range day.Files {
 		paths[i] = f.Path
 	}
+	var err error
 	if fetch != nil {
 		if paths, err = fetch(ctx, p.Table, day); err != nil {
-			return "", false, err
+			return d, err
 		}
 	}
-	q := summarySQL(p, readParquet(paths), day.Start, day.End)
-	if file == "" {
-		name := fmt.Sprintf("__profile_%s_%d", p.Name, idx)
-		if _, err := s.db.ExecContext(ctx, fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s AS %s", ident(name), q)); err != nil {
-			return "", false, fmt.Errorf("summarise %s %s: %w", p.Table, day.Start.Format(time.DateOnly), sqlError(err))
+	d.paths, err = s.allow(paths)
+	return d, err
+}
+
+// summarise returns a FROM-able source with the day's summary: its cache file (written now if it was not
+// cached) or, without a cache file, a temp table. DuckDB writes the summary into the session's scratch
+// directory, the only place the locked session may write; Go moves it into the cache.
+func (s *Session) summarise(ctx context.Context, p huntfile.Profile, d daySource) (string, error) {
+	if d.cached {
+		return readParquet([]string{d.cache}), nil
+	}
+	q := summarySQL(p, readParquet(d.paths), d.day.Start, d.day.End)
+	fail := func(err error) (string, error) {
+		return "", fmt.Errorf("summarise %s %s: %w", p.Table, d.day.Start.Format(time.DateOnly), err)
+	}
+	if d.cache == "" {
+		name := fmt.Sprintf("__profile_%s_%d", p.Name, d.idx)
+		if err := s.execHunt(ctx, fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s AS %s", ident(name), q), duckdb.STATEMENT_TYPE_CREATE); err != nil {
+			return fail(err)
 		}
-		return ident(name), false, nil
+		return ident(name), nil
 	}
-	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
-		return "", false, fmt.Errorf("baseline cache: %w", err)
+	scratch := filepath.Join(s.dir, p.Name+"-"+filepath.Base(d.cache))
+	defer os.Remove(scratch)
+	if err := s.execHunt(ctx, fmt.Sprintf("COPY (%s) TO %s (FORMAT parquet, COMPRESSION zstd)", q, literal(scratch)), duckdb.STATEMENT_TYPE_COPY); err != nil {
+		return fail(err)
 	}
-	tmp := file + ".tmp"
-	if _, err := s.db.ExecContext(ctx, fmt.Sprintf("COPY (%s) TO %s (FORMAT parquet, COMPRESSION zstd)", q, literal(tmp))); err != nil {
-		os.Remove(tmp)
-		return "", false, fmt.Errorf("summarise %s %s: %w", p.Table, day.Start.Format(time.DateOnly), sqlError(err))
+	b, err := os.ReadFile(scratch)
+	if err == nil {
+		err = os.MkdirAll(filepath.Dir(d.cache), 0o755)
 	}
-	if err := os.Rename(tmp, file); err != nil {
-		return "", false, fmt.Errorf("baseline cache: %w", err)
+	if err == nil {
+		err = lake.WriteFileAtomic(d.cache, b)
 	}
-	return readParquet([]string{file}), false, nil
+	if err != nil {
+		return "", fmt.Errorf("baseline cache: %w", err)
+	}
+	return readParquet([]string{d.cache}), nil
 }
 
 // dayKey identifies a day summary: the profile definition, the macros and the exact files of the day.
@@ -255,8 +310,8 @@ sum(events)::BIGINT AS events, count(DISTINCT day)::BIGINT AS days FROM (%s) GRO
 		}
 		q = fmt.Sprintf("CREATE OR REPLACE TABLE %s AS SELECT %s FROM (%s) GROUP BY entity", ident(p.Name), strings.Join(cols, ", "), all)
 	}
-	if _, err := s.db.ExecContext(ctx, q); err != nil {
-		return fmt.Errorf("build %s: %w", p.Name, sqlError(err))
+	if err := s.execHunt(ctx, q, duckdb.STATEMENT_TYPE_CREATE); err != nil {
+		return fmt.Errorf("build %s: %w", p.Name, err)
 	}
 	return nil
 }

@@ -42,7 +42,7 @@ func TestWindowParametersAreUTC(t *testing.T) {
 	for _, f := range snap.Files {
 		paths = append(paths, filepath.Join(lk.URL(), f.Key))
 	}
-	s, err := NewSession(ctx, map[string][]string{lake.TableCloudTrail: paths})
+	s, err := NewSession(ctx, map[string][]string{lake.TableCloudTrail: paths}, Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +59,7 @@ func TestWindowParametersAreUTC(t *testing.T) {
 
 func TestMacros(t *testing.T) {
 	ctx := context.Background()
-	s, err := NewSession(ctx, nil)
+	s, err := NewSession(ctx, nil, Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -296,7 +296,7 @@ func TestBaselineCache(t *testing.T) {
 			t.Fatal(err)
 		}
 		in := dayInput(lk, snap, h, w.BaselineStart, w.Start)
-		s, err := NewSession(ctx, map[string][]string{lake.TableCloudTrail: nil})
+		s, err := NewSession(ctx, map[string][]string{lake.TableCloudTrail: nil}, Limits{})
 		if err != nil {
 			t.Fatal(err)
 		}

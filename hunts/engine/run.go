@@ -41,6 +41,8 @@ type RunOptions struct {
 	// account the lake holds logs for. OrganizationID is recorded with it.
 	Organization   []string
 	OrganizationID string
+	// Limits bounds each hunt's DuckDB session: memory, threads and time (zero fields: the defaults).
+	Limits Limits
 }
 
 // HuntWindow is the window a hunt runs over for the run's From/To.
@@ -193,7 +195,7 @@ func runHunt(ctx context.Context, opts RunOptions, snap *lake.Snapshot, h *huntf
 			return hr, nil, bst, nil
 		}
 	}
-	s, err := NewSession(ctx, files)
+	s, err := NewSession(ctx, files, opts.Limits)
 	if err != nil {
 		return hr, nil, bst, err
 	}
@@ -339,7 +341,7 @@ func hasRows(ctx context.Context, lk *lake.Lake, snap *lake.Snapshot, t *lake.Ta
 	if err != nil {
 		return false, err
 	}
-	s, err := NewSession(ctx, map[string][]string{t.Name: paths})
+	s, err := NewSession(ctx, map[string][]string{t.Name: paths}, Limits{})
 	if err != nil {
 		return false, err
 	}
@@ -372,7 +374,7 @@ func coverage(ctx context.Context, lk *lake.Lake, snap *lake.Snapshot, tables ma
 			if err != nil {
 				return nil, err
 			}
-			s, err := NewSession(ctx, map[string][]string{t: paths})
+			s, err := NewSession(ctx, map[string][]string{t: paths}, Limits{})
 			if err != nil {
 				return nil, err
 			}

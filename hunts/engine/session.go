@@ -7,9 +7,13 @@ import (
 	"database/sql"
 	"fmt"
 	"maps"
+	"os"
+	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	_ "github.com/duckdb/duckdb-go/v2" // registers the "duckdb" driver
 	"github.com/lakehunt/lakehunt/compact/ti"
@@ -19,26 +23,97 @@ import (
 
 // Session is one DuckDB database holding the views a hunt reads. One hunt, one session: hunts do not
 // see each other's data tables or baselines, and a failing hunt cannot leave state behind for the next.
+//
+// Hunt SQL (the query and the baseline profiles' expressions) comes from many hands, so a session is
+// locked before it runs any: DuckDB may then open only the lake files the session was given and its own
+// scratch directory, and no setting can change (enable_external_access, allowed_paths, lock_configuration).
+// read_text('/etc/passwd'), COPY TO, ATTACH of a file, INSTALL and SET all fail; the time limit interrupts.
 type Session struct {
-	db *sql.DB
+	db      *sql.DB
+	dir     string // scratch: DuckDB's spill files, and baseline summaries on their way to the cache
+	limits  Limits
+	allowed map[string]bool // absolute paths of the files the views and baselines read
+	locked  bool
+	lockErr error
+	spent   time.Duration // how long hunt SQL has run
+}
+
+// Limits bound a session: DuckDB's memory and threads, and how long its hunt SQL may run in all (a
+// hunt's baselines and query share it). Zero fields take the defaults.
+type Limits struct {
+	MemoryLimit string        // DuckDB memory_limit, e.g. "1GB"; spills to disk above it
+	Threads     int           // DuckDB threads
+	Timeout     time.Duration // negative: none
+	// AllowExternalAccess leaves every file and extension within reach: for an analyst's own SQL
+	// (lakehunt query --allow-external-access), never for hunts.
+	AllowExternalAccess bool
+}
+
+// The default limits suit a small machine running hunts one after another.
+const (
+	DefaultMemoryLimit = "1GB"
+	DefaultThreads     = 2
+	DefaultTimeout     = 10 * time.Minute
+)
+
+var memoryLimitRE = regexp.MustCompile(`(?i)^[0-9]+(\.[0-9]+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$`)
+
+// WithDefaults fills the zero fields with the defaults and checks the rest.
+func (l Limits) WithDefaults() (Limits, error) {
+	if l.MemoryLimit == "" {
+		l.MemoryLimit = DefaultMemoryLimit
+	}
+	if l.Threads == 0 {
+		l.Threads = DefaultThreads
+	}
+	if l.Timeout == 0 {
+		l.Timeout = DefaultTimeout
+	}
+	if !memoryLimitRE.MatchString(strings.TrimSpace(l.MemoryLimit)) {
+		return l, fmt.Errorf("memory limit %q: give a size like 512MB, 2GB or 1.5GiB", l.MemoryLimit)
+	}
+	if l.Threads < 0 {
+		return l, fmt.Errorf("threads %d: give a positive number", l.Threads)
+	}
+	return l, nil
 }
 
 // NewSession opens in-process DuckDB and creates one view per given lake table over exactly the given
 // local Parquet files (table → paths). A table with no files gets an empty view of the right columns, so
 // hunts prepare and return nothing instead of failing; a table not in files gets no view at all (a hunt
 // reads only the tables it declares). The shared macros are created too.
-func NewSession(ctx context.Context, files map[string][]string) (*Session, error) {
+func NewSession(ctx context.Context, files map[string][]string, limits Limits) (*Session, error) {
+	limits, err := limits.WithDefaults()
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "lakehunt-duckdb-")
+	if err != nil {
+		return nil, fmt.Errorf("DuckDB scratch directory: %w", err)
+	}
 	db, err := sql.Open("duckdb", "")
 	if err != nil {
+		os.RemoveAll(dir)
 		return nil, fmt.Errorf("open DuckDB: %w", err)
 	}
 	// One connection: settings, temp state and views are per connection in DuckDB.
 	db.SetMaxOpenConns(1)
-	s := &Session{db: db}
-	// Window parameters bind as TIMESTAMP WITH TIME ZONE; lake times are UTC TIMESTAMPs.
-	if _, err := db.ExecContext(ctx, "SET TimeZone = 'UTC'"); err != nil {
-		s.Close()
-		return nil, fmt.Errorf("configure DuckDB: %w", err)
+	s := &Session{db: db, dir: dir, limits: limits, allowed: map[string]bool{}}
+	settings := []string{
+		// Window parameters bind as TIMESTAMP WITH TIME ZONE; lake times are UTC TIMESTAMPs.
+		"SET TimeZone = 'UTC'",
+		"SET memory_limit = " + literal(strings.TrimSpace(limits.MemoryLimit)),
+		fmt.Sprintf("SET threads = %d", limits.Threads),
+		"SET temp_directory = " + literal(dir),
+	}
+	if !limits.AllowExternalAccess {
+		settings = append(settings, "SET autoinstall_known_extensions = false", "SET autoload_known_extensions = false")
+	}
+	for _, q := range settings {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			s.Close()
+			return nil, fmt.Errorf("configure DuckDB (%s): %w", q, err)
+		}
 	}
 	for _, name := range slices.Sorted(maps.Keys(files)) {
 		t, err := lake.LookupTable(name)
@@ -59,8 +134,55 @@ func NewSession(ctx context.Context, files map[string][]string) (*Session, error
 	return s, nil
 }
 
+// allow records files the session reads and returns their absolute paths, which is how DuckDB matches
+// them against allowed_paths. Once the session is locked, only files it already reads are accepted.
+func (s *Session) allow(paths []string) ([]string, error) {
+	out := make([]string, len(paths))
+	for i, p := range paths {
+		abs, err := filepath.Abs(p)
+		if err != nil {
+			return nil, err
+		}
+		if s.locked && !s.limits.AllowExternalAccess && !s.allowed[abs] {
+			return nil, fmt.Errorf("%s is not one of the files this session was opened with", abs)
+		}
+		s.allowed[abs] = true
+		out[i] = abs
+	}
+	return out, nil
+}
+
+// lock closes the session to everything but its files and scratch directory; it runs before the first
+// SQL that holds hunt text and cannot be undone. A session that failed to lock runs no hunt SQL.
+func (s *Session) lock(ctx context.Context) error {
+	if s.locked || s.limits.AllowExternalAccess {
+		return s.lockErr
+	}
+	s.locked = true
+	quoted := []string{}
+	for _, p := range slices.Sorted(maps.Keys(s.allowed)) {
+		quoted = append(quoted, literal(p))
+	}
+	for _, q := range []string{
+		fmt.Sprintf("SET allowed_paths = [%s]::VARCHAR[]", strings.Join(quoted, ", ")),
+		fmt.Sprintf("SET allowed_directories = [%s]", literal(s.dir+string(filepath.Separator))),
+		"SET enable_external_access = false",
+		"SET lock_configuration = true",
+	} {
+		if _, err := s.db.ExecContext(ctx, q); err != nil {
+			s.lockErr = fmt.Errorf("lock the DuckDB session: %w", err)
+			return s.lockErr
+		}
+	}
+	return nil
+}
+
 func (s *Session) createView(ctx context.Context, t *lake.Table, paths []string) error {
 	var q string
+	paths, err := s.allow(paths)
+	if err != nil {
+		return fmt.Errorf("create view %s: %w", t.Name, err)
+	}
 	if len(paths) == 0 {
 		q = fmt.Sprintf("CREATE OR REPLACE VIEW %s AS %s", ident(t.Name), t.EmptySelect())
 	} else {
@@ -86,11 +208,14 @@ func literal(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + 
 
 func ident(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
 
-// DB is the session's database, for queries outside a hunt (e.g. `lakehunt query`).
-func (s *Session) DB() *sql.DB { return s.db }
-
-// Close releases the database.
-func (s *Session) Close() error { return s.db.Close() }
+// Close releases the database and removes its scratch directory.
+func (s *Session) Close() error {
+	err := s.db.Close()
+	if rerr := os.RemoveAll(s.dir); err == nil {
+		err = rerr
+	}
+	return err
+}
 
 // LoadData creates a hunt's data table (all columns VARCHAR).
 func (s *Session) LoadData(ctx context.Context, dt huntfile.DataTable) error {

@@ -32,8 +32,8 @@ type Summary struct {
 // RunTests runs the tests of hunts whose "huntid/test_name" matches filter (nil = all) and prints
 // go-test-like output. Each file that did not load (unloaded holds the load diagnostics) is one failed
 // test, whatever the filter: its tests cannot run. The error is for a harness that could not work at all
-// (e.g. no temp dir); failing tests are counted in the summary.
-func RunTests(ctx context.Context, hunts []*huntfile.Hunt, unloaded []huntfile.Diagnostic, filter *regexp.Regexp, out io.Writer) (Summary, error) {
+// (e.g. no temp dir); failing tests are counted in the summary. Hunts run with limits, as in a run.
+func RunTests(ctx context.Context, hunts []*huntfile.Hunt, unloaded []huntfile.Diagnostic, filter *regexp.Regexp, limits engine.Limits, out io.Writer) (Summary, error) {
 	var sum Summary
 	var files []string
 	byFile := map[string][]huntfile.Diagnostic{}
@@ -62,7 +62,7 @@ func RunTests(ctx context.Context, hunts []*huntfile.Hunt, unloaded []huntfile.D
 			}
 			fmt.Fprintf(out, "=== RUN   %s\n", name)
 			start := time.Now()
-			problems, err := runTest(ctx, h, t)
+			problems, err := runTest(ctx, h, t, limits)
 			if err != nil {
 				problems = append(problems, err.Error())
 			}
@@ -89,7 +89,7 @@ func RunTests(ctx context.Context, hunts []*huntfile.Hunt, unloaded []huntfile.D
 }
 
 // runTest returns the test's failures; err means the test could not run.
-func runTest(ctx context.Context, h *huntfile.Hunt, t *huntfile.Test) ([]string, error) {
+func runTest(ctx context.Context, h *huntfile.Hunt, t *huntfile.Test, limits engine.Limits) ([]string, error) {
 	dir, err := os.MkdirTemp("", "lakehunt-hunt-test-")
 	if err != nil {
 		return nil, err
@@ -108,7 +108,7 @@ func runTest(ctx context.Context, h *huntfile.Hunt, t *huntfile.Test) ([]string,
 	}
 	run, findings, err := engine.Run(ctx, engine.RunOptions{
 		Lake: lk, Hunts: []*huntfile.Hunt{h}, From: t.Window.Start, To: t.Window.End,
-		Now: func() time.Time { return t.Window.End }, Trigger: "hunt test", Organization: t.Organization,
+		Now: func() time.Time { return t.Window.End }, Trigger: "hunt test", Organization: t.Organization, Limits: limits,
 	})
 	if err != nil {
 		return nil, err

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lakehunt/lakehunt/hunts/engine"
 	"github.com/lakehunt/lakehunt/hunts/huntfile"
 	"github.com/lakehunt/lakehunt/hunts/library"
 )
@@ -23,7 +24,7 @@ func loadLibrary(t *testing.T) []*huntfile.Hunt {
 // Every shipped hunt's inline tests pass through the real compactor and the real SQL.
 func TestLibrary(t *testing.T) {
 	var out bytes.Buffer
-	sum, err := RunTests(context.Background(), loadLibrary(t), nil, nil, &out)
+	sum, err := RunTests(context.Background(), loadLibrary(t), nil, nil, engine.Limits{}, &out)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +71,7 @@ func TestWrongExpectationsFail(t *testing.T) {
 			c.mutate(&test.Expect)
 			h.Tests = []huntfile.Test{*test}
 			var out bytes.Buffer
-			sum, err := RunTests(context.Background(), []*huntfile.Hunt{h}, nil, nil, &out)
+			sum, err := RunTests(context.Background(), []*huntfile.Hunt{h}, nil, nil, engine.Limits{}, &out)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"github.com/lakehunt/lakehunt/hunts/engine"
 	"github.com/lakehunt/lakehunt/hunts/huntfile"
 	"github.com/lakehunt/lakehunt/hunts/library"
 )
@@ -16,7 +17,7 @@ func TestLibrary(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	diags = append(diags, Lint(context.Background(), hunts, lock)...)
+	diags = append(diags, Lint(context.Background(), hunts, lock, engine.Limits{})...)
 	for _, d := range diags {
 		t.Error(d)
 	}

@@ -21,13 +21,14 @@ import (
 )
 
 // Lint checks hunts against the lock and returns every problem found, errors and warnings, in file
-// order. Suppression expiry is judged against the current time.
-func Lint(ctx context.Context, hunts []*huntfile.Hunt, lock huntfile.Lock) []huntfile.Diagnostic {
-	return LintAt(ctx, hunts, lock, time.Now())
+// order. Suppression expiry is judged against the current time. The SQL runs in the session hunts run
+// in, with limits.
+func Lint(ctx context.Context, hunts []*huntfile.Hunt, lock huntfile.Lock, limits engine.Limits) []huntfile.Diagnostic {
+	return LintAt(ctx, hunts, lock, time.Now(), limits)
 }
 
 // LintAt is Lint with a given current time.
-func LintAt(ctx context.Context, hunts []*huntfile.Hunt, lock huntfile.Lock, now time.Time) []huntfile.Diagnostic {
+func LintAt(ctx context.Context, hunts []*huntfile.Hunt, lock huntfile.Lock, now time.Time, limits engine.Limits) []huntfile.Diagnostic {
 	var diags []huntfile.Diagnostic
 	first := map[string]*huntfile.Hunt{}
 	for _, h := range hunts {
@@ -38,7 +39,7 @@ func LintAt(ctx context.Context, hunts []*huntfile.Hunt, lock huntfile.Lock, now
 		first[h.ID] = h
 		diags = append(diags, checkLock(h, lock)...)
 		diags = append(diags, checkStatic(h)...)
-		diags = append(diags, checkSQL(ctx, h, now)...)
+		diags = append(diags, checkSQL(ctx, h, now, limits)...)
 	}
 	sort.SliceStable(diags, func(i, j int) bool {
 		if diags[i].File != diags[j].File {
@@ -182,8 +183,9 @@ func profileReads(h *huntfile.Hunt, table string) bool {
 }
 
 // checkSQL runs the hunt in a session with empty views of its tables: DuckDB binds every table, column
-// and macro, and the result columns are the real ones the expressions compile against.
-func checkSQL(ctx context.Context, h *huntfile.Hunt, now time.Time) []huntfile.Diagnostic {
+// and macro, and the result columns are the real ones the expressions compile against. It is the locked
+// session a run uses, so SQL that reaches outside the lake fails here too, and writes nothing.
+func checkSQL(ctx context.Context, h *huntfile.Hunt, now time.Time, limits engine.Limits) []huntfile.Diagnostic {
 	files := map[string][]string{}
 	for _, t := range h.Tables {
 		if _, err := lake.LookupTable(t); err != nil {
@@ -191,7 +193,7 @@ func checkSQL(ctx context.Context, h *huntfile.Hunt, now time.Time) []huntfile.D
 		}
 		files[t] = nil
 	}
-	s, err := engine.NewSession(ctx, files)
+	s, err := engine.NewSession(ctx, files, limits)
 	if err != nil {
 		return []huntfile.Diagnostic{h.At(err.Error(), "tables")}
 	}

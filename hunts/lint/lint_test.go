@@ -7,6 +7,7 @@ import (
 	"testing/fstest"
 	"time"
 
+	"github.com/lakehunt/lakehunt/hunts/engine"
 	"github.com/lakehunt/lakehunt/hunts/huntfile"
 )
 
@@ -72,7 +73,7 @@ func lintText(t *testing.T, text string) []huntfile.Diagnostic {
 	if h == nil {
 		return diags
 	}
-	return LintAt(context.Background(), []*huntfile.Hunt{h}, lock, now)
+	return LintAt(context.Background(), []*huntfile.Hunt{h}, lock, now, engine.Limits{})
 }
 
 func lineOf(text, marker string) int {
@@ -157,7 +158,7 @@ func TestDuplicateIDs(t *testing.T) {
 	a, _ := huntfile.Parse(src, "a.yaml", []byte(base))
 	b, _ := huntfile.Parse(src, "b.yaml", []byte(base))
 	lock, _ := huntfile.ParseLock("hunts.lock", huntfile.FormatLock([]*huntfile.Hunt{a}))
-	diags := LintAt(context.Background(), []*huntfile.Hunt{a, b}, lock, now)
+	diags := LintAt(context.Background(), []*huntfile.Hunt{a, b}, lock, now, engine.Limits{})
 	if len(diags) != 1 || diags[0].File != "hunts/b.yaml" || !strings.Contains(diags[0].Message, "already used by hunts/a.yaml") {
 		t.Fatalf("got %v", diags)
 	}

@@ -90,7 +90,9 @@ type Options struct {
 	Organization   []string
 	OrganizationID string
 	// CacheDir keeps baseline day summaries between runs ("" = recompute).
-	CacheDir    string
+	CacheDir string
+	// Limits bounds each hunt's DuckDB session (engine.RunOptions).
+	Limits      engine.Limits
 	ToolVersion string
 	GitRevision string
 	Log         *slog.Logger
@@ -486,7 +488,7 @@ func (t *ticker) runGroup(ctx context.Context, snap *lake.Snapshot, g *group) er
 	}
 	run, findings, err := engine.Run(ctx, engine.RunOptions{Lake: t.opts.Lake, Hunts: hs, From: g.w.Start, To: g.w.End, Now: t.clock,
 		CacheDir: t.opts.CacheDir, Trigger: trigger, ToolVersion: t.opts.ToolVersion, GitRevision: t.opts.GitRevision,
-		Organization: t.opts.Organization, OrganizationID: t.opts.OrganizationID})
+		Organization: t.opts.Organization, OrganizationID: t.opts.OrganizationID, Limits: t.opts.Limits})
 	if err != nil {
 		if ctx.Err() != nil {
 			return err
