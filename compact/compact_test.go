@@ -236,10 +236,10 @@ func readLake(t testing.TB, lk *lake.Lake) contents {
 			for _, r := range rows {
 				c.eventIDs[r.EventID]++
 				c.sources[r.SourceKey]++
-				if json.Valid([]byte(r.UserIdentity)) {
+				if r.UserIdentity != nil && json.Valid([]byte(*r.UserIdentity)) {
 					c.jsonCols++
 				}
-				if r.RequestParameters != "" && json.Valid([]byte(r.RequestParameters)) {
+				if r.RequestParameters != nil && json.Valid([]byte(*r.RequestParameters)) {
 					c.reqParams++
 				}
 				r.IngestedAt = time.Time{}

@@ -312,13 +312,14 @@ func (b *tableBuf[T]) spill(w *writer, rows []*T) ([]lake.FileEntry, error) {
 	return out, nil
 }
 
-// merge rewrites groups of small files of the partitions this run touched into larger ones,
-// so frequent runs do not leave thousands of tiny files. Each group is one commit that adds the
-// merged file and removes its inputs; rows and their lineage are unchanged.
+// merge rewrites groups of small files into larger ones, so frequent runs do not leave thousands of tiny
+// files. Each group is one commit that adds the merged file and removes its inputs; rows and their lineage
+// are unchanged. Every partition of the table with MergeMinFiles small files is merged, not only those this
+// run wrote to: a run killed while merging leaves partitions that later runs may never write to again.
 func (b *tableBuf[T]) merge(w *writer) error {
 	byPart := map[string][]lake.FileEntry{}
 	for _, f := range w.snap.FilesFor(b.name, time.Time{}, time.Time{}) {
-		if w.touched[f.Partition()] && f.Size < w.opts.SmallFileBytes/2 {
+		if f.Size < w.opts.SmallFileBytes/2 {
 			byPart[f.Partition()] = append(byPart[f.Partition()], f)
 		}
 	}
@@ -350,7 +351,7 @@ func (b *tableBuf[T]) merge(w *writer) error {
 }
 
 // maxMergeFiles bounds the files one merge reads at once (open files, read buffers); a partition with
-// more small files than that is merged over several runs.
+// more small files than that is merged in several groups.
 const maxMergeFiles = 64
 
 // mergeRowBudget is about how many rows a merge holds in read buffers, across all its input files.
@@ -718,8 +719,9 @@ func (w *writer) commit(c lake.Commit) error {
 	return nil
 }
 
+// mergeSmallFiles merges the small files of the tables this run fills (Options.Sources).
 func (w *writer) mergeSmallFiles() error {
-	for _, name := range Sources {
+	for _, name := range w.opts.Sources {
 		if err := w.tables[name].merge(w); err != nil {
 			return err
 		}

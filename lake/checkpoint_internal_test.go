@@ -123,10 +123,11 @@ func TestVacuumKeepsTheState(t *testing.T) {
 	if manifests != 2*perShard || checkpoints != 6 {
 		t.Fatalf("before vacuum: %d manifests, %d checkpoint objects; want %d and 3 checkpoints of 2 objects", manifests, checkpoints, 2*perShard)
 	}
-	n, err := l.Vacuum(ctx, 0)
+	vs, err := l.Vacuum(ctx, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
+	n := vs.Objects
 	if got := count(consumedPrefix); got != 2 || count(checkpointPrefix) != 4 || n != manifests-2+2 {
 		t.Fatalf("after vacuum: %d manifests, %d checkpoint objects, %d deleted; want 2 (one per raw folder), 4 (the newest two checkpoints)", got, count(checkpointPrefix), n)
 	}

@@ -601,14 +601,25 @@ func putGzipJSON(ctx context.Context, st Store, key string, v any) error {
 	return PutBytes(ctx, st, key, buf.Bytes())
 }
 
+// VacuumSummary is what Vacuum deleted.
+type VacuumSummary struct {
+	Objects   int // unreferenced objects older than minAge
+	TempFiles int // temporary files of writers killed before they renamed them (local lakes)
+}
+
+// StaleTempAge is how long a temporary file of a local lake (".tmp-*") goes unmodified before Vacuum deletes
+// it: a writer fills its temporary file and renames it at once, so one that old belongs to a killed writer.
+const StaleTempAge = time.Hour
+
 // Vacuum deletes objects no reader needs any more that are older than minAge: table files that no
 // commit references (orphans of crashed writers, files merged away), consumed-object manifests that
 // newer ones replaced, and checkpoints older than the newest two. minAge protects readers and writers
-// still using an older snapshot.
-func (l *Lake) Vacuum(ctx context.Context, minAge time.Duration) (deleted int, err error) {
+// still using an older snapshot. In a local lake it also deletes temporary files older than StaleTempAge.
+func (l *Lake) Vacuum(ctx context.Context, minAge time.Duration) (VacuumSummary, error) {
+	var sum VacuumSummary
 	snap, err := l.Snapshot(ctx)
 	if err != nil {
-		return 0, err
+		return sum, err
 	}
 	live := make(map[string]bool, len(snap.Files)+len(snap.Consumed))
 	for _, f := range snap.Files {
@@ -629,11 +640,11 @@ func (l *Lake) Vacuum(ctx context.Context, minAge time.Duration) (deleted int, e
 	}
 	for _, t := range Tables() {
 		if err := old(t.Name+"/", func(o ObjectInfo) bool { return !strings.HasSuffix(o.Key, ".parquet") }); err != nil {
-			return 0, err
+			return sum, err
 		}
 	}
 	if err := old(consumedPrefix, func(ObjectInfo) bool { return false }); err != nil {
-		return 0, err
+		return sum, err
 	}
 	var cps []int64
 	if err := l.store.List(ctx, checkpointPrefix, func(o ObjectInfo) error {
@@ -642,7 +653,7 @@ func (l *Lake) Vacuum(ctx context.Context, minAge time.Duration) (deleted int, e
 		}
 		return nil
 	}); err != nil {
-		return 0, err
+		return sum, err
 	}
 	sort.Slice(cps, func(i, j int) bool { return cps[i] > cps[j] })
 	if len(cps) > 2 {
@@ -651,16 +662,23 @@ func (l *Lake) Vacuum(ctx context.Context, minAge time.Duration) (deleted int, e
 			v, err := strconv.ParseInt(strings.SplitN(strings.TrimPrefix(o.Key, checkpointPrefix), ".", 2)[0], 10, 64)
 			return err != nil || v >= keepFrom
 		}); err != nil {
-			return 0, err
+			return sum, err
 		}
 	}
 	for _, k := range doomed {
 		if err := l.store.Delete(ctx, k); err != nil {
-			return deleted, err
+			return sum, err
 		}
-		deleted++
+		sum.Objects++
 	}
-	return deleted, nil
+	if ls, ok := l.store.(*localStore); ok {
+		dirs := []string{MetaPrefix}
+		for _, t := range Tables() {
+			dirs = append(dirs, t.Name)
+		}
+		sum.TempFiles, err = ls.removeStaleTemps(ctx, dirs, time.Now().Add(-StaleTempAge))
+	}
+	return sum, err
 }
 
 // OpenFile reads one lake object (a data file or metadata).

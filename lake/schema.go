@@ -24,46 +24,50 @@ type Lineage struct {
 	IngestedAt time.Time `parquet:"ingested_at,timestamp(microsecond:local),zstd" doc:"when the row was committed to the lake (UTC)"`
 }
 
+// Nullable columns are pointer fields tagged optional: nil is NULL, a pointer to "" or 0 is that value.
+// Optional value fields are not used: parquet-go v0.32 takes their zero value for NULL, and its batch
+// writer writes some of those NULLs as "" or 0 instead, depending on where they fall in 64-row blocks
+// (parquet-go#154; upstream later made value fields never NULL, parquet-go#480).
+
 // CloudTrailEvent is one row of the cloudtrail table.
-// Strings tagged optional are written as NULL when empty.
 type CloudTrailEvent struct {
 	EventTime               time.Time `parquet:"event_time,timestamp(microsecond:local),zstd" doc:"eventTime (UTC)"`
 	AccountID               string    `parquet:"account_id,dict,zstd" doc:"recipientAccountId, else the account in the object key"`
 	Region                  string    `parquet:"region,dict,zstd" doc:"awsRegion"`
 	EventID                 string    `parquet:"event_id,zstd" doc:"eventID; unique in the table"`
-	EventVersion            string    `parquet:"event_version,optional,dict,zstd"`
+	EventVersion            *string   `parquet:"event_version,optional,dict,zstd"`
 	EventName               string    `parquet:"event_name,dict,zstd"`
 	EventSource             string    `parquet:"event_source,dict,zstd"`
-	EventType               string    `parquet:"event_type,optional,dict,zstd"`
-	EventCategory           string    `parquet:"event_category,optional,dict,zstd"`
+	EventType               *string   `parquet:"event_type,optional,dict,zstd"`
+	EventCategory           *string   `parquet:"event_category,optional,dict,zstd"`
 	ReadOnly                *bool     `parquet:"read_only,optional,zstd"`
 	ManagementEvent         *bool     `parquet:"management_event,optional,zstd"`
-	SourceIPAddress         string    `parquet:"source_ip_address,optional,dict,zstd" doc:"an IP, or a service DNS name such as ec2.amazonaws.com, or 'AWS Internal'"`
-	UserAgent               string    `parquet:"user_agent,optional,dict,zstd"`
-	ErrorCode               string    `parquet:"error_code,optional,dict,zstd"`
-	ErrorMessage            string    `parquet:"error_message,optional,zstd"`
-	UserIdentityType        string    `parquet:"user_identity_type,optional,dict,zstd" doc:"userIdentity.type (NULL when absent)"`
-	UserIdentityARN         string    `parquet:"user_identity_arn,optional,dict,zstd"`
-	UserIdentityAccountID   string    `parquet:"user_identity_account_id,optional,dict,zstd"`
-	UserIdentityPrincipalID string    `parquet:"user_identity_principal_id,optional,dict,zstd"`
-	UserIdentityUserName    string    `parquet:"user_identity_user_name,optional,dict,zstd"`
-	UserIdentityInvokedBy   string    `parquet:"user_identity_invoked_by,optional,dict,zstd"`
-	PrincipalARN            string    `parquet:"principal_arn,optional,dict,zstd" doc:"session issuer ARN for role sessions, else the identity ARN"`
-	AccessKeyID             string    `parquet:"access_key_id,optional,dict,zstd"`
-	SessionIssuerARN        string    `parquet:"session_issuer_arn,optional,dict,zstd"`
-	SessionIssuerType       string    `parquet:"session_issuer_type,optional,dict,zstd"`
+	SourceIPAddress         *string   `parquet:"source_ip_address,optional,dict,zstd" doc:"an IP, or a service DNS name such as ec2.amazonaws.com, or 'AWS Internal'"`
+	UserAgent               *string   `parquet:"user_agent,optional,dict,zstd"`
+	ErrorCode               *string   `parquet:"error_code,optional,dict,zstd"`
+	ErrorMessage            *string   `parquet:"error_message,optional,zstd"`
+	UserIdentityType        *string   `parquet:"user_identity_type,optional,dict,zstd" doc:"userIdentity.type (NULL when absent)"`
+	UserIdentityARN         *string   `parquet:"user_identity_arn,optional,dict,zstd"`
+	UserIdentityAccountID   *string   `parquet:"user_identity_account_id,optional,dict,zstd"`
+	UserIdentityPrincipalID *string   `parquet:"user_identity_principal_id,optional,dict,zstd"`
+	UserIdentityUserName    *string   `parquet:"user_identity_user_name,optional,dict,zstd"`
+	UserIdentityInvokedBy   *string   `parquet:"user_identity_invoked_by,optional,dict,zstd"`
+	PrincipalARN            *string   `parquet:"principal_arn,optional,dict,zstd" doc:"session issuer ARN for role sessions, else the identity ARN"`
+	AccessKeyID             *string   `parquet:"access_key_id,optional,dict,zstd"`
+	SessionIssuerARN        *string   `parquet:"session_issuer_arn,optional,dict,zstd"`
+	SessionIssuerType       *string   `parquet:"session_issuer_type,optional,dict,zstd"`
 	SessionMFAAuthenticated *bool     `parquet:"session_mfa_authenticated,optional,zstd"`
-	RequestID               string    `parquet:"request_id,optional,zstd"`
-	SharedEventID           string    `parquet:"shared_event_id,optional,zstd"`
-	RecipientAccountID      string    `parquet:"recipient_account_id,optional,dict,zstd"`
-	VPCEndpointID           string    `parquet:"vpc_endpoint_id,optional,dict,zstd"`
-	TLSCipherSuite          string    `parquet:"tls_cipher_suite,optional,dict,zstd"`
-	RequestParameters       string    `parquet:"request_parameters,optional,zstd" lake:"json" doc:"requestParameters as JSON text"`
-	ResponseElements        string    `parquet:"response_elements,optional,zstd" lake:"json" doc:"responseElements as JSON text"`
-	AdditionalEventData     string    `parquet:"additional_event_data,optional,zstd" lake:"json" doc:"additionalEventData as JSON text"`
-	ServiceEventDetails     string    `parquet:"service_event_details,optional,zstd" lake:"json" doc:"serviceEventDetails as JSON text"`
-	Resources               string    `parquet:"resources,optional,zstd" lake:"json" doc:"resources[] as JSON text"`
-	UserIdentity            string    `parquet:"user_identity,optional,zstd" lake:"json" doc:"the whole userIdentity object as JSON text"`
+	RequestID               *string   `parquet:"request_id,optional,zstd"`
+	SharedEventID           *string   `parquet:"shared_event_id,optional,zstd"`
+	RecipientAccountID      *string   `parquet:"recipient_account_id,optional,dict,zstd"`
+	VPCEndpointID           *string   `parquet:"vpc_endpoint_id,optional,dict,zstd"`
+	TLSCipherSuite          *string   `parquet:"tls_cipher_suite,optional,dict,zstd"`
+	RequestParameters       *string   `parquet:"request_parameters,optional,zstd" lake:"json" doc:"requestParameters as JSON text"`
+	ResponseElements        *string   `parquet:"response_elements,optional,zstd" lake:"json" doc:"responseElements as JSON text"`
+	AdditionalEventData     *string   `parquet:"additional_event_data,optional,zstd" lake:"json" doc:"additionalEventData as JSON text"`
+	ServiceEventDetails     *string   `parquet:"service_event_details,optional,zstd" lake:"json" doc:"serviceEventDetails as JSON text"`
+	Resources               *string   `parquet:"resources,optional,zstd" lake:"json" doc:"resources[] as JSON text"`
+	UserIdentity            *string   `parquet:"user_identity,optional,zstd" lake:"json" doc:"the whole userIdentity object as JSON text"`
 	Lineage
 }
 
@@ -74,9 +78,9 @@ type VPCFlowRecord struct {
 	AccountID               string     `parquet:"account_id,dict,zstd" doc:"account-id, else the account in the object key"`
 	Region                  string     `parquet:"region,dict,zstd" doc:"region field, else the region in the object key"`
 	Version                 *int32     `parquet:"version,optional,zstd"`
-	InterfaceID             string     `parquet:"interface_id,optional,dict,zstd"`
-	SrcAddr                 string     `parquet:"srcaddr,optional,dict,zstd"`
-	DstAddr                 string     `parquet:"dstaddr,optional,dict,zstd"`
+	InterfaceID             *string    `parquet:"interface_id,optional,dict,zstd"`
+	SrcAddr                 *string    `parquet:"srcaddr,optional,dict,zstd"`
+	DstAddr                 *string    `parquet:"dstaddr,optional,dict,zstd"`
 	SrcPort                 *int32     `parquet:"srcport,optional,zstd"`
 	DstPort                 *int32     `parquet:"dstport,optional,zstd"`
 	Protocol                *int32     `parquet:"protocol,optional,zstd"`
@@ -84,33 +88,33 @@ type VPCFlowRecord struct {
 	Bytes                   *int64     `parquet:"bytes,optional,zstd"`
 	StartTime               *time.Time `parquet:"start_time,timestamp(microsecond:local),optional,zstd"`
 	EndTime                 *time.Time `parquet:"end_time,timestamp(microsecond:local),optional,zstd"`
-	Action                  string     `parquet:"action,optional,dict,zstd"`
-	LogStatus               string     `parquet:"log_status,optional,dict,zstd"`
-	VPCID                   string     `parquet:"vpc_id,optional,dict,zstd"`
-	SubnetID                string     `parquet:"subnet_id,optional,dict,zstd"`
-	InstanceID              string     `parquet:"instance_id,optional,dict,zstd"`
+	Action                  *string    `parquet:"action,optional,dict,zstd"`
+	LogStatus               *string    `parquet:"log_status,optional,dict,zstd"`
+	VPCID                   *string    `parquet:"vpc_id,optional,dict,zstd"`
+	SubnetID                *string    `parquet:"subnet_id,optional,dict,zstd"`
+	InstanceID              *string    `parquet:"instance_id,optional,dict,zstd"`
 	TCPFlags                *int32     `parquet:"tcp_flags,optional,zstd"`
-	Type                    string     `parquet:"type,optional,dict,zstd"`
-	PktSrcAddr              string     `parquet:"pkt_srcaddr,optional,dict,zstd"`
-	PktDstAddr              string     `parquet:"pkt_dstaddr,optional,dict,zstd"`
-	AZID                    string     `parquet:"az_id,optional,dict,zstd"`
-	SublocationType         string     `parquet:"sublocation_type,optional,dict,zstd"`
-	SublocationID           string     `parquet:"sublocation_id,optional,dict,zstd"`
-	PktSrcAWSService        string     `parquet:"pkt_src_aws_service,optional,dict,zstd"`
-	PktDstAWSService        string     `parquet:"pkt_dst_aws_service,optional,dict,zstd"`
-	FlowDirection           string     `parquet:"flow_direction,optional,dict,zstd"`
+	Type                    *string    `parquet:"type,optional,dict,zstd"`
+	PktSrcAddr              *string    `parquet:"pkt_srcaddr,optional,dict,zstd"`
+	PktDstAddr              *string    `parquet:"pkt_dstaddr,optional,dict,zstd"`
+	AZID                    *string    `parquet:"az_id,optional,dict,zstd"`
+	SublocationType         *string    `parquet:"sublocation_type,optional,dict,zstd"`
+	SublocationID           *string    `parquet:"sublocation_id,optional,dict,zstd"`
+	PktSrcAWSService        *string    `parquet:"pkt_src_aws_service,optional,dict,zstd"`
+	PktDstAWSService        *string    `parquet:"pkt_dst_aws_service,optional,dict,zstd"`
+	FlowDirection           *string    `parquet:"flow_direction,optional,dict,zstd"`
 	TrafficPath             *int32     `parquet:"traffic_path,optional,zstd"`
-	ECSClusterARN           string     `parquet:"ecs_cluster_arn,optional,dict,zstd"`
-	ECSClusterName          string     `parquet:"ecs_cluster_name,optional,dict,zstd"`
-	ECSContainerInstanceARN string     `parquet:"ecs_container_instance_arn,optional,dict,zstd"`
-	ECSContainerInstanceID  string     `parquet:"ecs_container_instance_id,optional,dict,zstd"`
-	ECSContainerID          string     `parquet:"ecs_container_id,optional,dict,zstd"`
-	ECSSecondContainerID    string     `parquet:"ecs_second_container_id,optional,dict,zstd"`
-	ECSServiceName          string     `parquet:"ecs_service_name,optional,dict,zstd"`
-	ECSTaskDefinitionARN    string     `parquet:"ecs_task_definition_arn,optional,dict,zstd"`
-	ECSTaskARN              string     `parquet:"ecs_task_arn,optional,dict,zstd"`
-	ECSTaskID               string     `parquet:"ecs_task_id,optional,dict,zstd"`
-	RejectReason            string     `parquet:"reject_reason,optional,dict,zstd"`
+	ECSClusterARN           *string    `parquet:"ecs_cluster_arn,optional,dict,zstd"`
+	ECSClusterName          *string    `parquet:"ecs_cluster_name,optional,dict,zstd"`
+	ECSContainerInstanceARN *string    `parquet:"ecs_container_instance_arn,optional,dict,zstd"`
+	ECSContainerInstanceID  *string    `parquet:"ecs_container_instance_id,optional,dict,zstd"`
+	ECSContainerID          *string    `parquet:"ecs_container_id,optional,dict,zstd"`
+	ECSSecondContainerID    *string    `parquet:"ecs_second_container_id,optional,dict,zstd"`
+	ECSServiceName          *string    `parquet:"ecs_service_name,optional,dict,zstd"`
+	ECSTaskDefinitionARN    *string    `parquet:"ecs_task_definition_arn,optional,dict,zstd"`
+	ECSTaskARN              *string    `parquet:"ecs_task_arn,optional,dict,zstd"`
+	ECSTaskID               *string    `parquet:"ecs_task_id,optional,dict,zstd"`
+	RejectReason            *string    `parquet:"reject_reason,optional,dict,zstd"`
 	// Numeric IPv4 forms (NULL for IPv6 or missing) so CIDR matching is a range join without the inet extension.
 	SrcAddrV4    *int64 `parquet:"srcaddr_v4,optional,zstd" doc:"srcaddr as an unsigned 32-bit number (IPv4 only)"`
 	DstAddrV4    *int64 `parquet:"dstaddr_v4,optional,zstd" doc:"dstaddr as an unsigned 32-bit number (IPv4 only)"`
@@ -124,23 +128,23 @@ type Route53ResolverQuery struct {
 	EventTime               time.Time `parquet:"event_time,timestamp(microsecond:local),zstd" doc:"query_timestamp (UTC)"`
 	AccountID               string    `parquet:"account_id,dict,zstd"`
 	Region                  string    `parquet:"region,dict,zstd"`
-	Version                 string    `parquet:"version,optional,dict,zstd"`
-	VPCID                   string    `parquet:"vpc_id,optional,dict,zstd"`
-	QueryName               string    `parquet:"query_name,optional,zstd" doc:"as logged, with the trailing dot"`
-	QueryType               string    `parquet:"query_type,optional,dict,zstd"`
-	QueryClass              string    `parquet:"query_class,optional,dict,zstd"`
-	Rcode                   string    `parquet:"rcode,optional,dict,zstd"`
-	Answers                 string    `parquet:"answers,optional,zstd" lake:"json" doc:"answers[] as JSON text ([{Rdata,Type,Class}])"`
-	SrcAddr                 string    `parquet:"srcaddr,optional,dict,zstd"`
+	Version                 *string   `parquet:"version,optional,dict,zstd"`
+	VPCID                   *string   `parquet:"vpc_id,optional,dict,zstd"`
+	QueryName               *string   `parquet:"query_name,optional,zstd" doc:"as logged, with the trailing dot"`
+	QueryType               *string   `parquet:"query_type,optional,dict,zstd"`
+	QueryClass              *string   `parquet:"query_class,optional,dict,zstd"`
+	Rcode                   *string   `parquet:"rcode,optional,dict,zstd"`
+	Answers                 *string   `parquet:"answers,optional,zstd" lake:"json" doc:"answers[] as JSON text ([{Rdata,Type,Class}])"`
+	SrcAddr                 *string   `parquet:"srcaddr,optional,dict,zstd"`
 	SrcPort                 *int32    `parquet:"srcport,optional,zstd"`
-	Transport               string    `parquet:"transport,optional,dict,zstd"`
-	SrcIDs                  string    `parquet:"srcids,optional,zstd" lake:"json" doc:"srcids as JSON text"`
-	SrcInstanceID           string    `parquet:"srcids_instance,optional,dict,zstd" doc:"srcids.instance"`
-	SrcResolverEndpoint     string    `parquet:"srcids_resolver_endpoint,optional,dict,zstd" doc:"srcids.resolver_endpoint"`
-	SrcResolverNetworkIface string    `parquet:"srcids_resolver_network_interface,optional,dict,zstd"`
-	FirewallRuleAction      string    `parquet:"firewall_rule_action,optional,dict,zstd"`
-	FirewallRuleGroupID     string    `parquet:"firewall_rule_group_id,optional,dict,zstd"`
-	FirewallDomainListID    string    `parquet:"firewall_domain_list_id,optional,dict,zstd"`
+	Transport               *string   `parquet:"transport,optional,dict,zstd"`
+	SrcIDs                  *string   `parquet:"srcids,optional,zstd" lake:"json" doc:"srcids as JSON text"`
+	SrcInstanceID           *string   `parquet:"srcids_instance,optional,dict,zstd" doc:"srcids.instance"`
+	SrcResolverEndpoint     *string   `parquet:"srcids_resolver_endpoint,optional,dict,zstd" doc:"srcids.resolver_endpoint"`
+	SrcResolverNetworkIface *string   `parquet:"srcids_resolver_network_interface,optional,dict,zstd"`
+	FirewallRuleAction      *string   `parquet:"firewall_rule_action,optional,dict,zstd"`
+	FirewallRuleGroupID     *string   `parquet:"firewall_rule_group_id,optional,dict,zstd"`
+	FirewallDomainListID    *string   `parquet:"firewall_domain_list_id,optional,dict,zstd"`
 	Lineage
 }
 
@@ -153,18 +157,18 @@ type TIIndicator struct {
 	Type          string     `parquet:"type,dict,zstd" doc:"ipv4 | ipv6 | cidr4 | cidr6 | domain | url | md5 | sha1 | sha256"`
 	StartV4       *int64     `parquet:"start_v4,optional,zstd" doc:"first IPv4 address of the indicator as a number (ipv4/cidr4)"`
 	EndV4         *int64     `parquet:"end_v4,optional,zstd" doc:"last IPv4 address of the indicator as a number (ipv4/cidr4)"`
-	StartV6       string     `parquet:"start_v6,optional,zstd" doc:"first IPv6 address as 32 hex digits (ipv6/cidr6); compares like the address"`
-	EndV6         string     `parquet:"end_v6,optional,zstd" doc:"last IPv6 address as 32 hex digits (ipv6/cidr6)"`
+	StartV6       *string    `parquet:"start_v6,optional,zstd" doc:"first IPv6 address as 32 hex digits (ipv6/cidr6); compares like the address"`
+	EndV6         *string    `parquet:"end_v6,optional,zstd" doc:"last IPv6 address as 32 hex digits (ipv6/cidr6)"`
 	Confidence    *int32     `parquet:"confidence,optional,zstd" doc:"0-100 where the feed gives one"`
-	Tags          string     `parquet:"tags,optional,zstd" doc:"comma-separated tags/labels from the feed"`
-	MalwareFamily string     `parquet:"malware_family,optional,dict,zstd"`
-	Description   string     `parquet:"description,optional,zstd"`
+	Tags          *string    `parquet:"tags,optional,zstd" doc:"comma-separated tags/labels from the feed"`
+	MalwareFamily *string    `parquet:"malware_family,optional,dict,zstd"`
+	Description   *string    `parquet:"description,optional,zstd"`
 	FeedFirstSeen *time.Time `parquet:"feed_first_seen,timestamp(microsecond:local),optional,zstd" doc:"first-seen date the feed itself states"`
 	ValidFrom     time.Time  `parquet:"valid_from,timestamp(microsecond:local),zstd" doc:"when lakehunt first imported the indicator (intel known from then on)"`
 	ValidTo       *time.Time `parquet:"valid_to,timestamp(microsecond:local),optional,zstd" doc:"first import without the indicator (NULL while listed)"`
 	ImportedAt    time.Time  `parquet:"imported_at,timestamp(microsecond:local),zstd" doc:"last import that touched the row"`
-	SourceFile    string     `parquet:"source_file,optional,dict,zstd" doc:"feed file or URL the indicator came from"`
-	SourceLine    int64      `parquet:"source_line,optional,zstd" doc:"line (or object index) in the feed file"`
+	SourceFile    *string    `parquet:"source_file,optional,dict,zstd" doc:"feed file or URL the indicator came from"`
+	SourceLine    *int64     `parquet:"source_line,optional,zstd" doc:"line (or object index) in the feed file"`
 }
 
 // Column describes one column as DuckDB sees it.
@@ -234,10 +238,10 @@ func (t *Table) HasColumn(name string) bool {
 }
 
 // ViewSelect is the DuckDB SELECT a view of the table runs over from (e.g. a read_parquet call).
-// Empty strings read as NULL: parquet-go v0.32 sometimes writes an absent value of an optional string
-// field as "" instead of NULL (after a non-empty value in the same column chunk), and hunts rely on
-// "IS NULL" for absent fields such as error_code. JSON columns are stored as strings (parquet-go loses
-// or panics on optional JSON-typed strings) and typed JSON here.
+// Empty strings read as NULL, so hunts can rely on "IS NULL" for absent fields such as error_code: files
+// written before nullable columns were pointer fields hold "" for some NULLs (see CloudTrailEvent), and a
+// source's own empty string means no value to a hunt too. JSON columns are stored as strings (parquet-go
+// loses or panics on optional JSON-typed strings) and typed JSON here.
 func (t *Table) ViewSelect(from string) string {
 	var fix []string
 	for _, c := range t.Columns {

@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 )
 
 // localStore keeps objects as files under a root directory. Writes go to a temp file in the same
@@ -203,6 +204,47 @@ func (s *localStore) Delete(ctx context.Context, key string) error {
 		return err
 	}
 	return nil
+}
+
+// removeStaleTemps deletes the temporary files (".tmp-*") under the given directories that were last
+// modified before cutoff: left by writers killed between writing and renaming them. It returns how many.
+func (s *localStore) removeStaleTemps(ctx context.Context, dirs []string, cutoff time.Time) (int, error) {
+	n := 0
+	for _, dir := range dirs {
+		err := filepath.WalkDir(s.Path(dir), func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				if errors.Is(err, fs.ErrNotExist) {
+					return nil
+				}
+				return err
+			}
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if !d.Type().IsRegular() || !strings.HasPrefix(d.Name(), ".tmp-") {
+				return nil
+			}
+			fi, err := d.Info()
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil // renamed or deleted since it was listed
+			}
+			if err != nil {
+				return err
+			}
+			if !fi.ModTime().Before(cutoff) {
+				return nil
+			}
+			if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return err
+			}
+			n++
+			return nil
+		})
+		if err != nil {
+			return n, fmt.Errorf("delete stale temporary files under %s: %w", s.Path(dir), err)
+		}
+	}
+	return n, nil
 }
 
 // WriteFileAtomic writes a local file whole (mode 0644): readers see the old content or the new, never

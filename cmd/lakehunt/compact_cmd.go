@@ -11,6 +11,7 @@ import (
 
 	"github.com/lakehunt/lakehunt/compact"
 	"github.com/lakehunt/lakehunt/internal/safetext"
+	"github.com/lakehunt/lakehunt/lake"
 )
 
 func newCompactCmd() *cobra.Command {
@@ -202,18 +203,21 @@ func newVacuumCmd() *cobra.Command {
 	)
 	c := &cobra.Command{
 		Use:   "vacuum --lake LAKE",
-		Short: "Delete lake objects no reader needs: unreferenced data files (orphans of killed runs, files merged away), replaced consumed-object manifests, old checkpoints",
+		Short: "Delete lake objects no reader needs: unreferenced data files (orphans of killed runs, files merged away), replaced consumed-object manifests, old checkpoints, and in a local lake the temporary files of killed writers",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			lk, err := s3.openLake(cmd.Context(), lakeURL)
 			if err != nil {
 				return err
 			}
-			n, err := lk.Vacuum(cmd.Context(), minAge)
+			sum, err := lk.Vacuum(cmd.Context(), minAge)
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "deleted %d unreferenced objects older than %s\n", n, minAge)
+			fmt.Fprintf(cmd.OutOrStdout(), "deleted %d unreferenced objects older than %s\n", sum.Objects, minAge)
+			if lk.IsLocal() {
+				fmt.Fprintf(cmd.OutOrStdout(), "deleted %d temporary files of killed writers older than %s\n", sum.TempFiles, lake.StaleTempAge)
+			}
 			return nil
 		},
 	}

@@ -118,7 +118,7 @@ func TestAWSDocExamples(t *testing.T) {
 		if r.EventTime.IsZero() || r.EventName == "" || r.EventSource == "" || r.Region == "" || r.AccountID == "" {
 			t.Errorf("record %d: incomplete row %+v", r.SourceLine, r)
 		}
-		if r.EventVersion == "1.0" {
+		if str(r.EventVersion) == "1.0" {
 			if !strings.HasPrefix(r.EventID, "derived-") || seen[r.EventID] {
 				t.Errorf("record %d (eventVersion 1.0, no eventID): EventID %q should be a unique derived id", r.SourceLine, r.EventID)
 			}
@@ -128,14 +128,14 @@ func TestAWSDocExamples(t *testing.T) {
 	first := res.rows[0]
 	want := lake.CloudTrailEvent{
 		EventTime: time.Date(2022, 11, 10, 16, 24, 34, 0, time.UTC), AccountID: "999988887777", Region: "us-east-2",
-		EventID: "3fcfb182-98f8-4744-bd45-10a395ab61cb", EventVersion: "1.05", EventName: "ConsoleLogin",
-		EventSource: "signin.amazonaws.com", EventType: "AwsConsoleSignIn", SourceIPAddress: "192.0.2.0",
-		UserAgent:        "Mozilla/5.0 (Macintosh; Intel Mac OS X 10.12; rv:62.0) Gecko/20100101 Firefox/62.0",
-		UserIdentityType: "IAMUser", UserIdentityARN: "arn:aws:iam::111122223333:user/anaya", UserIdentityAccountID: "111122223333",
-		UserIdentityPrincipalID: "AIDACKCEVSQ6C2EXAMPLE", UserIdentityUserName: "anaya", PrincipalARN: "arn:aws:iam::111122223333:user/anaya",
-		ResponseElements:    `{"ConsoleLogin":"Success"}`,
-		AdditionalEventData: `{"MobileVersion":"No","LoginTo":"https://console.aws.amazon.com/sns","MFAUsed":"No"}`,
-		UserIdentity:        `{"type":"IAMUser","principalId":"AIDACKCEVSQ6C2EXAMPLE","arn":"arn:aws:iam::111122223333:user/anaya","accountId":"111122223333","userName":"anaya"}`,
+		EventID: "3fcfb182-98f8-4744-bd45-10a395ab61cb", EventVersion: new("1.05"), EventName: "ConsoleLogin",
+		EventSource: "signin.amazonaws.com", EventType: new("AwsConsoleSignIn"), SourceIPAddress: new("192.0.2.0"),
+		UserAgent:        new("Mozilla/5.0 (Macintosh; Intel Mac OS X 10.12; rv:62.0) Gecko/20100101 Firefox/62.0"),
+		UserIdentityType: new("IAMUser"), UserIdentityARN: new("arn:aws:iam::111122223333:user/anaya"), UserIdentityAccountID: new("111122223333"),
+		UserIdentityPrincipalID: new("AIDACKCEVSQ6C2EXAMPLE"), UserIdentityUserName: new("anaya"), PrincipalARN: new("arn:aws:iam::111122223333:user/anaya"),
+		ResponseElements:    new(`{"ConsoleLogin":"Success"}`),
+		AdditionalEventData: new(`{"MobileVersion":"No","LoginTo":"https://console.aws.amazon.com/sns","MFAUsed":"No"}`),
+		UserIdentity:        new(`{"type":"IAMUser","principalId":"AIDACKCEVSQ6C2EXAMPLE","arn":"arn:aws:iam::111122223333:user/anaya","accountId":"111122223333","userName":"anaya"}`),
 		Lineage:             lake.Lineage{SourceKey: "docs", SourceLine: 1},
 	}
 	if !reflect.DeepEqual(*first, want) {
@@ -183,7 +183,7 @@ func TestPantherSamples(t *testing.T) {
 		if r.EventTime.IsZero() || r.EventTime.Location() != time.UTC {
 			t.Errorf("record %d: EventTime %v", r.SourceLine, r.EventTime)
 		}
-		for _, j := range []string{r.UserIdentity, r.RequestParameters, r.ResponseElements, r.AdditionalEventData, r.ServiceEventDetails, r.Resources} {
+		for _, j := range []string{str(r.UserIdentity), str(r.RequestParameters), str(r.ResponseElements), str(r.AdditionalEventData), str(r.ServiceEventDetails), str(r.Resources)} {
 			if j != "" && !json.Valid([]byte(j)) {
 				t.Errorf("record %d: JSON column not JSON: %s", r.SourceLine, j)
 			}
@@ -237,21 +237,21 @@ func TestEveryColumn(t *testing.T) {
 	}
 	want := lake.CloudTrailEvent{
 		EventTime: time.Date(2024, 3, 7, 12, 5, 6, 0, time.UTC), AccountID: "444455556666", Region: "us-east-1", EventID: "ev-1",
-		EventVersion: "1.08", EventName: "CreateAccessKey", EventSource: "iam.amazonaws.com", EventType: "AwsApiCall",
-		EventCategory: "Management", ReadOnly: ptr(false), ManagementEvent: ptr(true), SourceIPAddress: "198.51.100.7",
-		UserAgent: "aws-cli/2.15.0", ErrorCode: "LimitExceeded", ErrorMessage: "Cannot exceed quota for AccessKeysPerUser: 2",
-		UserIdentityType: "AssumedRole", UserIdentityARN: "arn:aws:sts::111122223333:assumed-role/Admin/alice",
-		UserIdentityAccountID: "111122223333", UserIdentityPrincipalID: "AROAEXAMPLE:alice",
-		PrincipalARN: "arn:aws:iam::111122223333:role/Admin", AccessKeyID: "ASIAEXAMPLE",
-		SessionIssuerARN: "arn:aws:iam::111122223333:role/Admin", SessionIssuerType: "Role", SessionMFAAuthenticated: ptr(true),
-		RequestID: "req-1", SharedEventID: "shared-1", RecipientAccountID: "444455556666", VPCEndpointID: "vpce-0123",
-		TLSCipherSuite: "ECDHE-RSA-AES128-GCM-SHA256",
+		EventVersion: new("1.08"), EventName: "CreateAccessKey", EventSource: "iam.amazonaws.com", EventType: new("AwsApiCall"),
+		EventCategory: new("Management"), ReadOnly: ptr(false), ManagementEvent: ptr(true), SourceIPAddress: new("198.51.100.7"),
+		UserAgent: new("aws-cli/2.15.0"), ErrorCode: new("LimitExceeded"), ErrorMessage: new("Cannot exceed quota for AccessKeysPerUser: 2"),
+		UserIdentityType: new("AssumedRole"), UserIdentityARN: new("arn:aws:sts::111122223333:assumed-role/Admin/alice"),
+		UserIdentityAccountID: new("111122223333"), UserIdentityPrincipalID: new("AROAEXAMPLE:alice"),
+		PrincipalARN: new("arn:aws:iam::111122223333:role/Admin"), AccessKeyID: new("ASIAEXAMPLE"),
+		SessionIssuerARN: new("arn:aws:iam::111122223333:role/Admin"), SessionIssuerType: new("Role"), SessionMFAAuthenticated: ptr(true),
+		RequestID: new("req-1"), SharedEventID: new("shared-1"), RecipientAccountID: new("444455556666"), VPCEndpointID: new("vpce-0123"),
+		TLSCipherSuite: new("ECDHE-RSA-AES128-GCM-SHA256"),
 		// compacted, otherwise exactly as received: number spelling, escapes and key order kept
-		RequestParameters:   `{"userName":"bob","tags":[],"n":1.50e2,"s":"a  b\u00e9"}`,
-		AdditionalEventData: `{"x":true}`,
-		ServiceEventDetails: `{"y":[1,2]}`,
-		Resources:           `[{"ARN":"arn:aws:iam::111122223333:user/bob","type":"AWS::IAM::User"}]`,
-		UserIdentity:        `{"type":"AssumedRole","principalId":"AROAEXAMPLE:alice","arn":"arn:aws:sts::111122223333:assumed-role/Admin/alice","accountId":"111122223333","accessKeyId":"ASIAEXAMPLE","sessionContext":{"sessionIssuer":{"type":"Role","principalId":"AROAEXAMPLE","arn":"arn:aws:iam::111122223333:role/Admin","accountId":"111122223333","userName":"Admin"},"attributes":{"creationDate":"2024-03-07T11:00:00Z","mfaAuthenticated":"true"}}}`,
+		RequestParameters:   new(`{"userName":"bob","tags":[],"n":1.50e2,"s":"a  b\u00e9"}`),
+		AdditionalEventData: new(`{"x":true}`),
+		ServiceEventDetails: new(`{"y":[1,2]}`),
+		Resources:           new(`[{"ARN":"arn:aws:iam::111122223333:user/bob","type":"AWS::IAM::User"}]`),
+		UserIdentity:        new(`{"type":"AssumedRole","principalId":"AROAEXAMPLE:alice","arn":"arn:aws:sts::111122223333:assumed-role/Admin/alice","accountId":"111122223333","accessKeyId":"ASIAEXAMPLE","sessionContext":{"sessionIssuer":{"type":"Role","principalId":"AROAEXAMPLE","arn":"arn:aws:iam::111122223333:role/Admin","accountId":"111122223333","userName":"Admin"},"attributes":{"creationDate":"2024-03-07T11:00:00Z","mfaAuthenticated":"true"}}}`),
 		Lineage:             lake.Lineage{SourceKey: "AWSLogs/x.json.gz", SourceLine: 1},
 	}
 	if got := *res.rows[0]; !reflect.DeepEqual(got, want) {
@@ -268,25 +268,25 @@ func TestRecordShapes(t *testing.T) {
 	}{
 		{"IAM user: principal is the user ARN", `{"userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::1:user/u"},` + base + `}`,
 			func(r *lake.CloudTrailEvent) string {
-				return want(r.PrincipalARN, "arn:aws:iam::1:user/u") + want(r.SessionIssuerARN, "")
+				return want(str(r.PrincipalARN), "arn:aws:iam::1:user/u") + wantNull(r.SessionIssuerARN)
 			}},
 		{"federated user: principal is the issuer", `{"userIdentity":{"type":"FederatedUser","arn":"arn:aws:sts::1:federated-user/f","sessionContext":{"sessionIssuer":{"type":"IAMUser","arn":"arn:aws:iam::1:user/u"}}},` + base + `}`,
 			func(r *lake.CloudTrailEvent) string {
-				return want(r.PrincipalARN, "arn:aws:iam::1:user/u") + want(r.SessionIssuerType, "IAMUser")
+				return want(str(r.PrincipalARN), "arn:aws:iam::1:user/u") + want(str(r.SessionIssuerType), "IAMUser")
 			}},
 		{"AWS service with invokedBy and no ARN", `{"userIdentity":{"type":"AWSService","invokedBy":"cloudtrail.amazonaws.com"},"sourceIPAddress":"cloudtrail.amazonaws.com",` + base + `}`,
 			func(r *lake.CloudTrailEvent) string {
-				return want(r.UserIdentityType, "AWSService") + want(r.UserIdentityInvokedBy, "cloudtrail.amazonaws.com") +
-					want(r.PrincipalARN, "") + want(r.SourceIPAddress, "cloudtrail.amazonaws.com")
+				return want(str(r.UserIdentityType), "AWSService") + want(str(r.UserIdentityInvokedBy), "cloudtrail.amazonaws.com") +
+					wantNull(r.PrincipalARN) + want(str(r.SourceIPAddress), "cloudtrail.amazonaws.com")
 			}},
 		{"userIdentity without type", `{"userIdentity":{"invokedBy":"s3.amazonaws.com","accountId":"1"},` + base + `}`,
 			func(r *lake.CloudTrailEvent) string {
-				return want(r.UserIdentityType, "") + want(r.UserIdentityInvokedBy, "s3.amazonaws.com") + want(r.UserIdentityAccountID, "1")
+				return wantNull(r.UserIdentityType) + want(str(r.UserIdentityInvokedBy), "s3.amazonaws.com") + want(str(r.UserIdentityAccountID), "1")
 			}},
 		{"no userIdentity", `{` + base + `}`,
-			func(r *lake.CloudTrailEvent) string { return want(r.UserIdentity, "") + want(r.PrincipalARN, "") }},
+			func(r *lake.CloudTrailEvent) string { return wantNull(r.UserIdentity) + wantNull(r.PrincipalARN) }},
 		{"userIdentity null", `{"userIdentity":null,` + base + `}`,
-			func(r *lake.CloudTrailEvent) string { return want(r.UserIdentity, "") }},
+			func(r *lake.CloudTrailEvent) string { return wantNull(r.UserIdentity) }},
 		{"readOnly bool true", `{"readOnly":true,` + base + `}`,
 			func(r *lake.CloudTrailEvent) string { return wantBool(r.ReadOnly, ptr(true)) }},
 		{"readOnly string true", `{"readOnly":"true",` + base + `}`,
@@ -303,13 +303,18 @@ func TestRecordShapes(t *testing.T) {
 			func(r *lake.CloudTrailEvent) string { return wantBool(r.ReadOnly, nil) }},
 		{"JSON null columns are NULL", `{"requestParameters":null,"responseElements":null,"additionalEventData":null,"resources":null,` + base + `}`,
 			func(r *lake.CloudTrailEvent) string {
-				return want(fmt.Sprintf("%q %q %q %q", r.RequestParameters, r.ResponseElements, r.AdditionalEventData, r.Resources), `"" "" "" ""`)
+				return wantNull(r.RequestParameters) + wantNull(r.ResponseElements) + wantNull(r.AdditionalEventData) + wantNull(r.Resources)
+			}},
+		{"absent string fields are NULL, empty ones are ''", `{"errorCode":"","userAgent":null,"userIdentity":{"type":"","arn":null},` + base + `}`,
+			func(r *lake.CloudTrailEvent) string {
+				return want(fmt.Sprint(r.ErrorCode != nil), "true") + want(str(r.ErrorCode), "") + wantNull(r.ErrorMessage) +
+					wantNull(r.UserAgent) + want(fmt.Sprint(r.UserIdentityType != nil), "true") + wantNull(r.UserIdentityARN) + wantNull(r.PrincipalARN)
 			}},
 		{"scalar responseElements kept", `{"responseElements":"OK",` + base + `}`,
-			func(r *lake.CloudTrailEvent) string { return want(r.ResponseElements, `"OK"`) }},
+			func(r *lake.CloudTrailEvent) string { return want(str(r.ResponseElements), `"OK"`) }},
 		{"fallbacks when recipientAccountId and awsRegion are missing", `{` + base + `}`,
 			func(r *lake.CloudTrailEvent) string {
-				return want(r.AccountID, "111122223333") + want(r.Region, "us-west-2") + want(r.RecipientAccountID, "")
+				return want(r.AccountID, "111122223333") + want(r.Region, "us-west-2") + wantNull(r.RecipientAccountID)
 			}},
 		{"eventTime with fraction and offset is UTC", `{"eventTime":"2024-01-02T05:04:05.250+02:00","eventID":"e"}`,
 			func(r *lake.CloudTrailEvent) string {
@@ -333,10 +338,10 @@ func TestRecordShapes(t *testing.T) {
 				return ""
 			}},
 		{"eventVersion 1.11", `{"eventVersion":"1.11",` + base + `}`,
-			func(r *lake.CloudTrailEvent) string { return want(r.EventVersion, "1.11") }},
+			func(r *lake.CloudTrailEvent) string { return want(str(r.EventVersion), "1.11") }},
 		{"invalid UTF-8 replaced", "{\"userAgent\":\"curl\xff\",\"requestParameters\":{\"k\":\"\xfe\"}," + base + "}",
 			func(r *lake.CloudTrailEvent) string {
-				return want(r.UserAgent, "curl\uFFFD") + want(r.RequestParameters, "{\"k\":\"\uFFFD\"}")
+				return want(str(r.UserAgent), "curl\uFFFD") + want(str(r.RequestParameters), "{\"k\":\"\uFFFD\"}")
 			}},
 		{"unknown fields ignored", `{"insightDetails":{"a":[1,{"b":null}]},"addendum":{"reason":"x"},` + base + `}`,
 			func(r *lake.CloudTrailEvent) string { return want(r.EventID, "e") }},
@@ -361,6 +366,21 @@ func want(got, want string) string {
 		return "got " + got + ", want " + want + "; "
 	}
 	return ""
+}
+
+func wantNull(got *string) string {
+	if got != nil {
+		return fmt.Sprintf("got %q, want NULL; ", *got)
+	}
+	return ""
+}
+
+// str is a nullable column's text, "" for NULL.
+func str(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
 }
 
 func wantBool(got, want *bool) string {
@@ -570,7 +590,7 @@ func TestNilBadMakesBadRecordsFatal(t *testing.T) {
 
 func TestParseEvent(t *testing.T) {
 	ev, err := ParseEvent([]byte(assumedRole), "", "")
-	if err != nil || ev.EventName != "CreateAccessKey" || ev.PrincipalARN != "arn:aws:iam::111122223333:role/Admin" {
+	if err != nil || ev.EventName != "CreateAccessKey" || str(ev.PrincipalARN) != "arn:aws:iam::111122223333:role/Admin" {
 		t.Fatalf("ev=%+v err=%v", ev, err)
 	}
 	if _, err := ParseEvent([]byte(`{"eventID":"a"`), "", ""); err == nil {
@@ -594,8 +614,8 @@ func TestGeneratedFile(t *testing.T) {
 			t.Fatalf("row %d does not match its record", i)
 		}
 		var rp map[string]any
-		if err := json.Unmarshal([]byte(r.RequestParameters), &rp); err != nil || !reflect.DeepEqual(rp, src["requestParameters"]) {
-			t.Fatalf("row %d: request_parameters %s", i, r.RequestParameters)
+		if err := json.Unmarshal([]byte(str(r.RequestParameters)), &rp); err != nil || !reflect.DeepEqual(rp, src["requestParameters"]) {
+			t.Fatalf("row %d: request_parameters %s", i, str(r.RequestParameters))
 		}
 	}
 }

@@ -20,50 +20,51 @@ import (
 )
 
 // record mirrors the CloudTrail record fields the table keeps. Free-form parts stay raw JSON text.
+// A nullable column's field is a pointer: nil when the record has no such key or null, "" when it says "".
 type record struct {
-	EventVersion        string       `json:"eventVersion"`
+	EventVersion        *string      `json:"eventVersion"`
 	UserIdentity        userIdentity `json:"userIdentity"`
 	EventTime           string       `json:"eventTime"`
 	EventSource         string       `json:"eventSource"`
 	EventName           string       `json:"eventName"`
 	AWSRegion           string       `json:"awsRegion"`
-	SourceIPAddress     string       `json:"sourceIPAddress"`
-	UserAgent           string       `json:"userAgent"`
-	ErrorCode           string       `json:"errorCode"`
-	ErrorMessage        string       `json:"errorMessage"`
-	RequestParameters   rawText      `json:"requestParameters"`
-	ResponseElements    rawText      `json:"responseElements"`
-	AdditionalEventData rawText      `json:"additionalEventData"`
-	ServiceEventDetails rawText      `json:"serviceEventDetails"`
-	Resources           rawText      `json:"resources"`
-	RequestID           string       `json:"requestID"`
+	SourceIPAddress     *string      `json:"sourceIPAddress"`
+	UserAgent           *string      `json:"userAgent"`
+	ErrorCode           *string      `json:"errorCode"`
+	ErrorMessage        *string      `json:"errorMessage"`
+	RequestParameters   *rawText     `json:"requestParameters"`
+	ResponseElements    *rawText     `json:"responseElements"`
+	AdditionalEventData *rawText     `json:"additionalEventData"`
+	ServiceEventDetails *rawText     `json:"serviceEventDetails"`
+	Resources           *rawText     `json:"resources"`
+	RequestID           *string      `json:"requestID"`
 	EventID             string       `json:"eventID"`
-	EventType           string       `json:"eventType"`
-	EventCategory       string       `json:"eventCategory"`
+	EventType           *string      `json:"eventType"`
+	EventCategory       *string      `json:"eventCategory"`
 	ReadOnly            flexBool     `json:"readOnly"`
 	ManagementEvent     flexBool     `json:"managementEvent"`
-	RecipientAccountID  string       `json:"recipientAccountId"`
-	SharedEventID       string       `json:"sharedEventID"`
-	VPCEndpointID       string       `json:"vpcEndpointId"`
+	RecipientAccountID  *string      `json:"recipientAccountId"`
+	SharedEventID       *string      `json:"sharedEventID"`
+	VPCEndpointID       *string      `json:"vpcEndpointId"`
 	TLSDetails          struct {
-		CipherSuite string `json:"cipherSuite"`
+		CipherSuite *string `json:"cipherSuite"`
 	} `json:"tlsDetails"`
 }
 
 type userIdentity struct {
 	raw    rawText
 	fields struct {
-		Type           string `json:"type"`
-		PrincipalID    string `json:"principalId"`
-		ARN            string `json:"arn"`
-		AccountID      string `json:"accountId"`
-		AccessKeyID    string `json:"accessKeyId"`
-		UserName       string `json:"userName"`
-		InvokedBy      string `json:"invokedBy"`
+		Type           *string `json:"type"`
+		PrincipalID    *string `json:"principalId"`
+		ARN            *string `json:"arn"`
+		AccountID      *string `json:"accountId"`
+		AccessKeyID    *string `json:"accessKeyId"`
+		UserName       *string `json:"userName"`
+		InvokedBy      *string `json:"invokedBy"`
 		SessionContext struct {
 			SessionIssuer struct {
-				Type string `json:"type"`
-				ARN  string `json:"arn"`
+				Type *string `json:"type"`
+				ARN  *string `json:"arn"`
 			} `json:"sessionIssuer"`
 			Attributes struct {
 				MFAAuthenticated flexBool `json:"mfaAuthenticated"`
@@ -81,6 +82,14 @@ func (u *userIdentity) UnmarshalJSON(b []byte) error {
 
 // rawText is a JSON value kept as compact JSON text; JSON null becomes "" (a NULL column).
 type rawText string
+
+// column is the text as a JSON column: nil (NULL) for an absent or null value (JSON text is never empty).
+func (t *rawText) column() *string {
+	if t == nil || *t == "" {
+		return nil
+	}
+	return (*string)(t)
+}
 
 func (t *rawText) UnmarshalJSON(b []byte) error {
 	if string(b) == "null" {
@@ -173,7 +182,7 @@ func controlInString(b []byte) bool {
 
 func (r *record) row(raw []byte, fallbackAccount, fallbackRegion string) (lake.CloudTrailEvent, error) {
 	if r.EventID == "" {
-		if r.EventVersion != "1.0" && r.EventVersion != "1.00" {
+		if v := deref(r.EventVersion); v != "1.0" && v != "1.00" {
 			return lake.CloudTrailEvent{}, errors.New("record has no eventID")
 		}
 		r.EventID = derivedEventID(raw)
@@ -187,12 +196,12 @@ func (r *record) row(raw []byte, fallbackAccount, fallbackRegion string) (lake.C
 	}
 	ui := &r.UserIdentity.fields
 	principal := ui.ARN
-	if a := ui.SessionContext.SessionIssuer.ARN; a != "" {
+	if a := ui.SessionContext.SessionIssuer.ARN; a != nil && *a != "" {
 		principal = a
 	}
 	ev := lake.CloudTrailEvent{
 		EventTime:               t,
-		AccountID:               r.RecipientAccountID,
+		AccountID:               deref(r.RecipientAccountID),
 		Region:                  r.AWSRegion,
 		EventID:                 r.EventID,
 		EventVersion:            r.EventVersion,
@@ -222,14 +231,13 @@ func (r *record) row(raw []byte, fallbackAccount, fallbackRegion string) (lake.C
 		RecipientAccountID:      r.RecipientAccountID,
 		VPCEndpointID:           r.VPCEndpointID,
 		TLSCipherSuite:          r.TLSDetails.CipherSuite,
+		RequestParameters:       r.RequestParameters.column(),
+		ResponseElements:        r.ResponseElements.column(),
+		AdditionalEventData:     r.AdditionalEventData.column(),
+		ServiceEventDetails:     r.ServiceEventDetails.column(),
+		Resources:               r.Resources.column(),
+		UserIdentity:            r.UserIdentity.raw.column(),
 	}
-	// The JSON columns are *string (NULL when absent); one allocation holds all six.
-	ev.RequestParameters = string(r.RequestParameters)
-	ev.ResponseElements = string(r.ResponseElements)
-	ev.AdditionalEventData = string(r.AdditionalEventData)
-	ev.ServiceEventDetails = string(r.ServiceEventDetails)
-	ev.Resources = string(r.Resources)
-	ev.UserIdentity = string(r.UserIdentity.raw)
 	if ev.AccountID == "" {
 		ev.AccountID = fallbackAccount
 	}
@@ -237,6 +245,13 @@ func (r *record) row(raw []byte, fallbackAccount, fallbackRegion string) (lake.C
 		ev.Region = fallbackRegion
 	}
 	return ev, nil
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
 }
 
 // derivedEventID names an event of eventVersion 1.0, which predates the eventID field, by a hash of

@@ -19,19 +19,20 @@ type reader struct {
 	strs *strCache // nil: no sharing
 }
 
-// strCache shares one copy of a string between the many entries that repeat it (accounts, VPCs, record
-// types, popular names). It is direct-mapped: a slot holds the last string that hashed to it, so memory is
-// fixed and a miss costs one allocation, as without a cache.
-type strCache [1024]string
+// strCache shares one copy of a string, and of the pointer a nullable column holds, between the many
+// entries that repeat it (accounts, VPCs, record types, popular names): rows share it, so it is read-only.
+// It is direct-mapped: a slot holds the last string that hashed to it, so memory is fixed.
+type strCache [1024]*string
 
-func (c *strCache) get(v []byte) string {
+func (c *strCache) get(v []byte) *string {
 	h := uint32(2166136261) // FNV-1a
 	for _, b := range v {
 		h = (h ^ uint32(b)) * 16777619
 	}
 	slot := &c[h%uint32(len(c))]
-	if *slot != string(v) {
-		*slot = string(v)
+	if *slot == nil || **slot != string(v) {
+		s := string(v)
+		*slot = &s
 	}
 	return *slot
 }
@@ -198,37 +199,40 @@ func unescape(b []byte) string {
 	return string(out)
 }
 
-// str reads a string or null ("").
-func (r *reader) str(name string) (string, error) {
+// str reads a string, or null (nil).
+func (r *reader) str(name string) (*string, error) {
 	switch r.peek() {
 	case '"':
 		body, escaped, err := r.stringBody()
 		if err != nil {
-			return "", err
+			return nil, err
 		}
 		if escaped {
-			return unescape(body), nil
+			s := unescape(body)
+			return &s, nil
 		}
 		if r.strs != nil {
 			return r.strs.get(body), nil
 		}
-		return string(body), nil
+		s := string(body)
+		return &s, nil
 	case 'n':
-		return "", r.literal("null")
+		return nil, r.literal("null")
 	}
 	start := r.i
 	if _, err := r.value(); err != nil {
-		return "", err
+		return nil, err
 	}
-	return "", fmt.Errorf("field %s: %s where a string is expected", name, kind(r.b[start]))
+	return nil, fmt.Errorf("field %s: %s where a string is expected", name, kind(r.b[start]))
 }
 
-// scalar reads a string or a number as text, or null ("").
-func (r *reader) scalar(name string) (string, error) {
+// scalar reads a string or a number as text, or null (nil).
+func (r *reader) scalar(name string) (*string, error) {
 	if c := r.peek(); c == '-' || (c >= '0' && c <= '9') {
 		start := r.i
 		err := r.number()
-		return string(r.b[start:r.i]), err
+		s := string(r.b[start:r.i])
+		return &s, err
 	}
 	return r.str(name)
 }
@@ -329,18 +333,19 @@ func (r *reader) number() error {
 }
 
 // jsonText returns a value's text as a column: compact (whitespace removed, as encoding/json does) and
-// NULL ("") for null.
-func jsonText(text []byte) string {
+// NULL for null.
+func jsonText(text []byte) *string {
 	if string(text) == "null" {
-		return ""
+		return nil
 	}
+	s := string(text)
 	if bytes.ContainsAny(text, " \t\r\n") {
 		var buf bytes.Buffer
 		if json.Compact(&buf, text) == nil {
-			return buf.String()
+			s = buf.String()
 		}
 	}
-	return string(text)
+	return &s
 }
 
 func kind(c byte) string {

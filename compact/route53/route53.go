@@ -106,16 +106,16 @@ func parseQuery(line []byte, fallbackAccount, fallbackRegion, fallbackVPC string
 		line = bytes.ToValidUTF8(line, []byte("\uFFFD"))
 	}
 	var q lake.Route53ResolverQuery
-	var ts, version, srcport string
+	var account, region, ts, srcport *string
 	r := &reader{b: line, strs: strs}
 	err := r.object(func(key []byte) (err error) {
 		switch string(key) {
 		case "version":
-			version, err = r.scalar("version")
+			q.Version, err = r.scalar("version")
 		case "account_id":
-			q.AccountID, err = r.str("account_id")
+			account, err = r.str("account_id")
 		case "region":
-			q.Region, err = r.str("region")
+			region, err = r.str("region")
 		case "vpc_id":
 			q.VPCID, err = r.str("vpc_id")
 		case "query_timestamp":
@@ -157,29 +157,30 @@ func parseQuery(line []byte, fallbackAccount, fallbackRegion, fallbackVPC string
 	if err != nil {
 		return lake.Route53ResolverQuery{}, fmt.Errorf("invalid JSON: %w", err)
 	}
-	if ts == "" {
+	if ts == nil || *ts == "" {
 		return lake.Route53ResolverQuery{}, errors.New("entry has no query_timestamp")
 	}
-	if q.EventTime, err = logtime.Parse(ts); err != nil {
-		return lake.Route53ResolverQuery{}, fmt.Errorf("query_timestamp %q is not an ISO 8601 UTC time", truncate(ts, 64))
+	if q.EventTime, err = logtime.Parse(*ts); err != nil {
+		return lake.Route53ResolverQuery{}, fmt.Errorf("query_timestamp %q is not an ISO 8601 UTC time", truncate(*ts, 64))
 	}
-	q.Version = version
-	if srcport != "" && srcport != "-" {
-		p, err := strconv.ParseUint(srcport, 10, 16)
+	if srcport != nil && *srcport != "" && *srcport != "-" {
+		p, err := strconv.ParseUint(*srcport, 10, 16)
 		if err != nil {
-			return lake.Route53ResolverQuery{}, fmt.Errorf("srcport %q is not a port number", truncate(srcport, 32))
+			return lake.Route53ResolverQuery{}, fmt.Errorf("srcport %q is not a port number", truncate(*srcport, 32))
 		}
 		port := int32(p)
 		q.SrcPort = &port
 	}
-	if q.AccountID == "" {
-		q.AccountID = fallbackAccount
+	q.AccountID, q.Region = fallbackAccount, fallbackRegion
+	if account != nil && *account != "" {
+		q.AccountID = *account
 	}
-	if q.Region == "" {
-		q.Region = fallbackRegion
+	if region != nil && *region != "" {
+		q.Region = *region
 	}
-	if q.VPCID == "" {
-		q.VPCID = fallbackVPC
+	if (q.VPCID == nil || *q.VPCID == "") && fallbackVPC != "" {
+		vpc := fallbackVPC
+		q.VPCID = &vpc
 	}
 	return q, nil
 }

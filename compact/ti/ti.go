@@ -330,9 +330,26 @@ func readRows(ctx context.Context, lk *lake.Lake, files []lake.FileEntry) ([]lak
 		if err != nil {
 			return nil, fmt.Errorf("read %s: %w", p, err)
 		}
+		for i := range rows {
+			clean(&rows[i])
+		}
 		out = append(out, rows...)
 	}
 	return out, nil
+}
+
+// clean turns the "" and 0 that files written before nullable columns were pointer fields hold for some
+// NULLs (see lake.CloudTrailEvent) back into NULL: a feed has no empty values (Indicator.Row), and an
+// import rewrites the feed's rows, so the next one leaves the files right.
+func clean(r *lake.TIIndicator) {
+	for _, p := range []**string{&r.StartV6, &r.EndV6, &r.Tags, &r.MalwareFamily, &r.Description, &r.SourceFile} {
+		if *p != nil && **p == "" {
+			*p = nil
+		}
+	}
+	if r.SourceLine != nil && *r.SourceLine == 0 {
+		r.SourceLine = nil
+	}
 }
 
 func readFile[T any](p string) ([]T, error) {
@@ -387,7 +404,7 @@ func merge(old []lake.TIIndicator, listed map[string]*listedIndicator, feed stri
 			next.ImportedAt = now
 			sum.Updated++
 			changed = true
-		} else if r.SourceFile != next.SourceFile || r.SourceLine != next.SourceLine {
+		} else if !eqPtr(r.SourceFile, next.SourceFile) || !eqPtr(r.SourceLine, next.SourceLine) {
 			changed = true
 		}
 		rows = append(rows, next)
@@ -408,8 +425,8 @@ func merge(old []lake.TIIndicator, listed map[string]*listedIndicator, feed stri
 
 // sameIntel compares what the feed says about an indicator (not where in the file it said it).
 func sameIntel(a, b lake.TIIndicator) bool {
-	return eqPtr(a.Confidence, b.Confidence) && a.Tags == b.Tags && a.MalwareFamily == b.MalwareFamily &&
-		a.Description == b.Description && eqTime(a.FeedFirstSeen, b.FeedFirstSeen)
+	return eqPtr(a.Confidence, b.Confidence) && eqPtr(a.Tags, b.Tags) && eqPtr(a.MalwareFamily, b.MalwareFamily) &&
+		eqPtr(a.Description, b.Description) && eqTime(a.FeedFirstSeen, b.FeedFirstSeen)
 }
 
 func eqPtr[T comparable](a, b *T) bool { return (a == nil) == (b == nil) && (a == nil || *a == *b) }
@@ -425,8 +442,8 @@ func rowLess(a, b *lake.TIIndicator) bool {
 	if av, bv := deref(a.StartV4), deref(b.StartV4); av != bv {
 		return av < bv
 	}
-	if a.StartV6 != b.StartV6 {
-		return a.StartV6 < b.StartV6
+	if av, bv := derefStr(a.StartV6), derefStr(b.StartV6); av != bv {
+		return av < bv
 	}
 	if a.Indicator != b.Indicator {
 		return a.Indicator < b.Indicator
@@ -437,6 +454,13 @@ func rowLess(a, b *lake.TIIndicator) bool {
 func deref(p *int64) int64 {
 	if p == nil {
 		return -1
+	}
+	return *p
+}
+
+func derefStr(p *string) string {
+	if p == nil {
+		return ""
 	}
 	return *p
 }

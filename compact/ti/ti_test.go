@@ -53,6 +53,14 @@ func feedRows(t *testing.T, lk *lake.Lake, feed string) (map[string]lake.TIIndic
 	return out, files
 }
 
+// str is a nullable column's text, "" for NULL.
+func str(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
 func day(d int) time.Time { return time.Date(2024, 5, d, 9, 0, 0, 0, time.UTC) }
 
 func TestImportLifecycle(t *testing.T) {
@@ -75,7 +83,7 @@ func TestImportLifecycle(t *testing.T) {
 	rows, files := feedRows(t, lk, "c2")
 	a := rows["45.1.1.1@05-01"]
 	if len(files) != 1 || !strings.HasPrefix(files[0].Key, "ti_indicators/feed=c2/part-20240501T090000Z-") || len(rows) != 3 ||
-		a.Feed != "c2" || a.ValidTo != nil || !a.ValidFrom.Equal(day(1)) || a.Description != "alpha" || a.SourceFile != v1 || a.SourceLine != 2 ||
+		a.Feed != "c2" || a.ValidTo != nil || !a.ValidFrom.Equal(day(1)) || str(a.Description) != "alpha" || str(a.SourceFile) != v1 || a.SourceLine == nil || *a.SourceLine != 2 ||
 		*a.StartV4 != 45<<24|1<<16|1<<8|1 {
 		t.Fatalf("day 1 rows: %v %+v", files, a)
 	}
@@ -113,10 +121,10 @@ func TestImportLifecycle(t *testing.T) {
 	if b := rows["45.2.2.2@05-01"]; b.ValidTo == nil || !b.ValidTo.Equal(day(3)) {
 		t.Errorf("dropped indicator not closed at day 3: %+v", b)
 	}
-	if a := rows["45.1.1.1@05-01"]; a.ValidTo != nil || !a.ImportedAt.Equal(day(1)) || a.SourceLine != 1 {
+	if a := rows["45.1.1.1@05-01"]; a.ValidTo != nil || !a.ImportedAt.Equal(day(1)) || a.SourceLine == nil || *a.SourceLine != 1 {
 		t.Errorf("unchanged indicator: %+v", a)
 	}
-	if c := rows["45.3.0.0/16@05-01"]; !c.ValidFrom.Equal(day(1)) || !c.ImportedAt.Equal(day(3)) || c.Description != "now a scanner net" {
+	if c := rows["45.3.0.0/16@05-01"]; !c.ValidFrom.Equal(day(1)) || !c.ImportedAt.Equal(day(3)) || str(c.Description) != "now a scanner net" {
 		t.Errorf("updated indicator keeps valid_from, gets imported_at: %+v", c)
 	}
 	if d := rows["45.4.4.4@05-03"]; !d.ValidFrom.Equal(day(3)) || d.ValidTo != nil {
@@ -159,7 +167,7 @@ func TestImportMergesRepeatsAcrossSources(t *testing.T) {
 	}
 	rows, _ := feedRows(t, lk, "mixed")
 	r := rows["45.9.9.9@05-01"]
-	if r.MalwareFamily != "Pikabot" || r.FeedFirstSeen == nil || r.FeedFirstSeen.Year() != 2024 || r.SourceFile != feodo {
+	if str(r.MalwareFamily) != "Pikabot" || r.FeedFirstSeen == nil || r.FeedFirstSeen.Year() != 2024 || str(r.SourceFile) != feodo {
 		t.Errorf("merged row: %+v", r)
 	}
 }

@@ -60,10 +60,15 @@ type Indicator struct {
 func (i Indicator) Key() string { return i.Type + " " + i.Value }
 
 // Row is the indicator as a ti_indicators row. Feed, ValidFrom, ValidTo and ImportedAt are left to the importer.
+// A feed has no empty value distinct from none: empty texts and line 0 are NULL.
 func (i Indicator) Row(sourceFile string) lake.TIIndicator {
 	r := lake.TIIndicator{
-		Indicator: i.Value, Type: i.Type, Confidence: i.Confidence, Tags: strings.Join(i.Tags, ","),
-		MalwareFamily: i.MalwareFamily, Description: i.Description, SourceFile: sourceFile, SourceLine: int64(i.Line),
+		Indicator: i.Value, Type: i.Type, Confidence: i.Confidence, Tags: nullIfEmpty(strings.Join(i.Tags, ",")),
+		MalwareFamily: nullIfEmpty(i.MalwareFamily), Description: nullIfEmpty(i.Description), SourceFile: nullIfEmpty(sourceFile),
+	}
+	if i.Line != 0 {
+		line := int64(i.Line)
+		r.SourceLine = &line
 	}
 	if !i.FirstSeen.IsZero() {
 		t := i.FirstSeen.UTC().Truncate(time.Microsecond)
@@ -75,9 +80,16 @@ func (i Indicator) Row(sourceFile string) lake.TIIndicator {
 		r.StartV4, r.EndV4 = &s, &e
 	case i.Start.Is6():
 		s, e := i.Start.As16(), i.End.As16()
-		r.StartV6, r.EndV6 = hex.EncodeToString(s[:]), hex.EncodeToString(e[:])
+		r.StartV6, r.EndV6 = nullIfEmpty(hex.EncodeToString(s[:])), nullIfEmpty(hex.EncodeToString(e[:]))
 	}
 	return r
+}
+
+func nullIfEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
 }
 
 func v4Num(a netip.Addr) uint32 {

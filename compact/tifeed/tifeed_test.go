@@ -507,11 +507,11 @@ func TestRowNumbers(t *testing.T) {
 		if r.Type != tc.typ || r.Indicator != tc.canonical {
 			t.Errorf("%s: type %s value %s", tc.value, r.Type, r.Indicator)
 		}
-		if tc.start6 == "" && (r.StartV4 == nil || *r.StartV4 != tc.start || *r.EndV4 != tc.end || r.StartV6 != "") {
+		if tc.start6 == "" && (r.StartV4 == nil || *r.StartV4 != tc.start || *r.EndV4 != tc.end || r.StartV6 != nil) {
 			t.Errorf("%s: v4 range %v-%v", tc.value, r.StartV4, r.EndV4)
 		}
-		if tc.start6 != "" && (r.StartV6 != tc.start6 || r.EndV6 != tc.end6 || r.StartV4 != nil) {
-			t.Errorf("%s: v6 range %s-%s", tc.value, r.StartV6, r.EndV6)
+		if tc.start6 != "" && (r.StartV6 == nil || *r.StartV6 != tc.start6 || *r.EndV6 != tc.end6 || r.StartV4 != nil) {
+			t.Errorf("%s: v6 range %v-%v", tc.value, r.StartV6, r.EndV6)
 		}
 	}
 }

@@ -47,7 +47,8 @@ var ErrHeader = errors.New("bad flow-log header")
 // that does not parse, or longer than MaxLineBytes goes to bad(lineNo, reason, sample) and parsing goes on;
 // bad may be nil, which makes the first bad line a file-level error. '-' is NULL. Blank lines are skipped.
 //
-// Each emitted row is new; the caller may keep it. SourceLine is the line number in the file (the header
+// Each emitted row is new; the caller may keep it. Rows share the strings their nullable columns point to:
+// treat them as read-only. SourceLine is the line number in the file (the header
 // is line 1). event_time is start, else end, else Options.FallbackTime. IngestedAt is left zero.
 // Rows emitted before an error come from a file that was not fully read: the caller discards them.
 // An error returned by emit stops parsing and is returned wrapped.
@@ -233,6 +234,10 @@ func (p *parser) record(line []byte) (*lake.VPCFlowRecord, string) {
 			bad = p.addr(&r.PktSrcAddr, &r.PktSrcAddrV4, &rb.i64[4], v, f)
 		case fPktDstAddr:
 			bad = p.addr(&r.PktDstAddr, &r.PktDstAddrV4, &rb.i64[5], v, f)
+		case fAccountID:
+			r.AccountID = *p.strs.get(v)
+		case fRegion:
+			r.Region = *p.strs.get(v)
 		default:
 			*p.stringField(r, f) = p.strs.get(v)
 		}
@@ -259,10 +264,8 @@ func (p *parser) record(line []byte) (*lake.VPCFlowRecord, string) {
 	return r, ""
 }
 
-func (p *parser) stringField(r *lake.VPCFlowRecord, f field) *string {
+func (p *parser) stringField(r *lake.VPCFlowRecord, f field) **string {
 	switch f {
-	case fAccountID:
-		return &r.AccountID
 	case fInterfaceID:
 		return &r.InterfaceID
 	case fAction:
@@ -277,8 +280,6 @@ func (p *parser) stringField(r *lake.VPCFlowRecord, f field) *string {
 		return &r.InstanceID
 	case fType:
 		return &r.Type
-	case fRegion:
-		return &r.Region
 	case fAZID:
 		return &r.AZID
 	case fSublocationType:
@@ -317,17 +318,18 @@ func (p *parser) stringField(r *lake.VPCFlowRecord, f field) *string {
 	panic(fmt.Sprintf("vpcflow: field %s has no string column", fieldNames[f])) // unreachable: fields are a closed set
 }
 
-// strCache shares one copy of a string between the many records that repeat it (interface ids, accounts,
-// actions, addresses of busy hosts). It is direct-mapped: a slot holds the last string that hashed to it,
-// so memory is fixed and a miss costs one allocation, as without a cache.
-type strCache [4096]string
+// strCache shares one copy of a string, and of the pointer a nullable column holds, between the many
+// records that repeat it (interface ids, accounts, actions, addresses of busy hosts): rows share it, so it
+// is read-only. It is direct-mapped: a slot holds the last string that hashed to it, so memory is fixed.
+type strCache [4096]*string
 
-func (c *strCache) get(v []byte) string {
+func (c *strCache) get(v []byte) *string {
 	slot := &c[strHash(v)%uint32(len(c))]
-	if *slot == string(v) {
+	if *slot != nil && **slot == string(v) {
 		return *slot
 	}
-	*slot = string(v)
+	s := string(v)
+	*slot = &s
 	return *slot
 }
 
@@ -378,7 +380,7 @@ func (p *parser) time(dst **time.Time, store *time.Time, v []byte, f field) stri
 	return ""
 }
 
-func (p *parser) addr(dst *string, v4 **int64, store *int64, v []byte, f field) string {
+func (p *parser) addr(dst **string, v4 **int64, store *int64, v []byte, f field) string {
 	if a, ok := parseIPv4(v); ok {
 		*store = int64(a)
 		*v4 = store
@@ -389,7 +391,7 @@ func (p *parser) addr(dst *string, v4 **int64, store *int64, v []byte, f field) 
 		return badValue(f, v, "an IP address")
 	}
 	s := p.strs.get(v)
-	if a, err := netip.ParseAddr(s); err != nil || !a.Is6() {
+	if a, err := netip.ParseAddr(*s); err != nil || !a.Is6() {
 		return badValue(f, v, "an IP address")
 	}
 	*dst = s

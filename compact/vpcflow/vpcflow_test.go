@@ -46,6 +46,14 @@ func parse(r io.Reader, o Options) result {
 
 func i32(v int32) *int32 { return &v }
 func i64(v int64) *int64 { return &v }
+
+// str is a nullable column's text, "" for NULL.
+func str(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
 func ts(sec int64) *time.Time {
 	t := time.Unix(sec, 0).UTC()
 	return &t
@@ -89,48 +97,48 @@ func TestAWSDocSamples(t *testing.T) {
 	}
 
 	w := base(2)
-	w.EventTime, w.Version, w.InterfaceID = time.Unix(1418530010, 0).UTC(), i32(2), "eni-1235b8ca123456789"
-	w.SrcAddr, w.DstAddr, w.SrcAddrV4, w.DstAddrV4 = "172.31.16.139", "172.31.16.21", i64(172<<24|31<<16|16<<8|139), i64(172<<24|31<<16|16<<8|21)
+	w.EventTime, w.Version, w.InterfaceID = time.Unix(1418530010, 0).UTC(), i32(2), new("eni-1235b8ca123456789")
+	w.SrcAddr, w.DstAddr, w.SrcAddrV4, w.DstAddrV4 = new("172.31.16.139"), new("172.31.16.21"), i64(172<<24|31<<16|16<<8|139), i64(172<<24|31<<16|16<<8|21)
 	w.SrcPort, w.DstPort, w.Protocol, w.Packets, w.Bytes = i32(20641), i32(22), i32(6), i64(20), i64(4249)
-	w.StartTime, w.EndTime, w.Action, w.LogStatus = ts(1418530010), ts(1418530070), "ACCEPT", "OK"
+	w.StartTime, w.EndTime, w.Action, w.LogStatus = ts(1418530010), ts(1418530070), new("ACCEPT"), new("OK")
 	check("v2_default.log", 0, w)
 
 	w = base(4) // NODATA: most fields '-'
-	w.EventTime, w.Version, w.InterfaceID = time.Unix(1431280876, 0).UTC(), i32(2), "eni-1235b8ca123456789"
-	w.StartTime, w.EndTime, w.LogStatus = ts(1431280876), ts(1431280934), "NODATA"
+	w.EventTime, w.Version, w.InterfaceID = time.Unix(1431280876, 0).UTC(), i32(2), new("eni-1235b8ca123456789")
+	w.StartTime, w.EndTime, w.LogStatus = ts(1431280876), ts(1431280934), new("NODATA")
 	check("v2_default.log", 2, w)
 
 	w = base(8) // IPv6
-	w.EventTime, w.Version, w.InterfaceID = time.Unix(1477913708, 0).UTC(), i32(2), "eni-1235b8ca123456789"
-	w.SrcAddr, w.DstAddr = "2001:db8:1234:a100:8d6e:3477:df66:f105", "2001:db8:1234:a102:3304:8879:34cf:4071"
+	w.EventTime, w.Version, w.InterfaceID = time.Unix(1477913708, 0).UTC(), i32(2), new("eni-1235b8ca123456789")
+	w.SrcAddr, w.DstAddr = new("2001:db8:1234:a100:8d6e:3477:df66:f105"), new("2001:db8:1234:a102:3304:8879:34cf:4071")
 	w.SrcPort, w.DstPort, w.Protocol, w.Packets, w.Bytes = i32(34892), i32(22), i32(6), i64(54), i64(8855)
-	w.StartTime, w.EndTime, w.Action, w.LogStatus = ts(1477913708), ts(1477913820), "ACCEPT", "OK"
+	w.StartTime, w.EndTime, w.Action, w.LogStatus = ts(1477913708), ts(1477913820), new("ACCEPT"), new("OK")
 	check("v2_default.log", 6, w)
 
 	// the record with a double space between fields
-	if r := got["v3_tcp_flag_sequence.log"][7]; *r.DstPort != 43638 || r.PktSrcAddr != "10.0.0.62" || *r.TCPFlags != 19 || *r.Bytes != 967 || r.LogStatus != "OK" {
+	if r := got["v3_tcp_flag_sequence.log"][7]; *r.DstPort != 43638 || str(r.PktSrcAddr) != "10.0.0.62" || *r.TCPFlags != 19 || *r.Bytes != 967 || str(r.LogStatus) != "OK" {
 		t.Errorf("double-space record: %+v", r)
 	}
 
 	// transit gateway format: no start/end, so event_time is the delivery time in the key
 	for _, r := range got["v3_transit_gateway.log"] {
-		if !r.EventTime.Equal(time.Date(2024, 3, 7, 12, 5, 0, 0, time.UTC)) || r.StartTime != nil || r.Type != "IPv4" {
+		if !r.EventTime.Equal(time.Date(2024, 3, 7, 12, 5, 0, 0, time.UTC)) || r.StartTime != nil || str(r.Type) != "IPv4" {
 			t.Errorf("transit gateway record: %+v", r)
 		}
 	}
-	if r := got["v3_transit_gateway.log"][2]; r.InstanceID != "" || r.PktSrcAddr != "10.20.33.164" || *r.PktSrcAddrV4 != 10<<24|20<<16|33<<8|164 {
+	if r := got["v3_transit_gateway.log"][2]; r.InstanceID != nil || str(r.PktSrcAddr) != "10.20.33.164" || *r.PktSrcAddrV4 != 10<<24|20<<16|33<<8|164 {
 		t.Errorf("NAT record: %+v", r)
 	}
 
 	w = base(3)
 	w.EventTime, w.Version = time.Unix(1616729292, 0).UTC(), i32(5)
-	w.SrcAddr, w.DstAddr, w.SrcAddrV4, w.DstAddrV4 = "10.0.0.71", "52.95.128.179", i64(10<<24|71), i64(52<<24|95<<16|128<<8|179)
+	w.SrcAddr, w.DstAddr, w.SrcAddrV4, w.DstAddrV4 = new("10.0.0.71"), new("52.95.128.179"), i64(10<<24|71), i64(52<<24|95<<16|128<<8|179)
 	w.SrcPort, w.DstPort, w.Protocol, w.StartTime, w.EndTime = i32(34210), i32(80), i32(6), ts(1616729292), ts(1616729349)
-	w.Type, w.Packets, w.Bytes, w.AccountID, w.VPCID, w.SubnetID = "IPv4", i64(7), i64(471), "123456789012", "vpc-abcdefab012345678", "subnet-aaaaaaaa012345678"
-	w.InstanceID, w.InterfaceID, w.Region, w.AZID = "i-0c50d5961bcb2d47b", "eni-1235b8ca123456789", "ap-southeast-2", "apse2-az3"
-	w.Action, w.TCPFlags, w.PktSrcAddr, w.PktDstAddr = "ACCEPT", i32(3), "10.0.0.71", "52.95.128.179"
+	w.Type, w.Packets, w.Bytes, w.AccountID, w.VPCID, w.SubnetID = new("IPv4"), i64(7), i64(471), "123456789012", new("vpc-abcdefab012345678"), new("subnet-aaaaaaaa012345678")
+	w.InstanceID, w.InterfaceID, w.Region, w.AZID = new("i-0c50d5961bcb2d47b"), new("eni-1235b8ca123456789"), "ap-southeast-2", new("apse2-az3")
+	w.Action, w.TCPFlags, w.PktSrcAddr, w.PktDstAddr = new("ACCEPT"), i32(3), new("10.0.0.71"), new("52.95.128.179")
 	w.PktSrcAddrV4, w.PktDstAddrV4 = i64(10<<24|71), i64(52<<24|95<<16|128<<8|179)
-	w.PktDstAWSService, w.TrafficPath, w.FlowDirection, w.LogStatus = "S3", i32(8), "egress", "OK"
+	w.PktDstAWSService, w.TrafficPath, w.FlowDirection, w.LogStatus = new("S3"), i32(8), new("egress"), new("OK")
 	check("v5_service_trafficpath_direction.log", 1, w)
 }
 
@@ -171,7 +179,7 @@ func TestPantherSamples(t *testing.T) {
 			t.Fatalf("%s: err=%v bad=%v", test.Name, res.err, res.bad)
 		}
 		r := res.rows[0]
-		gotVals := map[string]string{"srcaddr": r.SrcAddr, "dstaddr": r.DstAddr, "action": r.Action, "instance-id": r.InstanceID, "log-status": r.LogStatus}
+		gotVals := map[string]string{"srcaddr": str(r.SrcAddr), "dstaddr": str(r.DstAddr), "action": str(r.Action), "instance-id": str(r.InstanceID), "log-status": str(r.LogStatus)}
 		if r.DstPort != nil {
 			gotVals["dstport"] = fmt.Sprint(*r.DstPort)
 		}
@@ -207,16 +215,16 @@ var allFields = map[string]string{
 
 var allFieldsRow = lake.VPCFlowRecord{
 	EventTime: time.Unix(1709812800, 0).UTC(), AccountID: "111122223333", Region: "eu-west-1", Version: i32(8),
-	InterfaceID: "eni-0f1", SrcAddr: "10.1.2.3", DstAddr: "2001:db8::1", SrcPort: i32(443), DstPort: i32(65535),
+	InterfaceID: new("eni-0f1"), SrcAddr: new("10.1.2.3"), DstAddr: new("2001:db8::1"), SrcPort: i32(443), DstPort: i32(65535),
 	Protocol: i32(17), Packets: i64(9223372036854775807), Bytes: i64(0), StartTime: ts(1709812800), EndTime: ts(1709812860),
-	Action: "REJECT", LogStatus: "OK", VPCID: "vpc-1", SubnetID: "subnet-1", InstanceID: "i-1", TCPFlags: i32(18), Type: "IPv6",
-	PktSrcAddr: "255.255.255.255", PktDstAddr: "0.0.0.0", AZID: "euw1-az1", SublocationType: "wavelength", SublocationID: "wl-1",
-	PktSrcAWSService: "AMAZON", PktDstAWSService: "EC2", FlowDirection: "ingress", TrafficPath: i32(1),
-	ECSClusterARN: "arn:aws:ecs:eu-west-1:111122223333:cluster/c", ECSClusterName: "c",
-	ECSContainerInstanceARN: "arn:aws:ecs:eu-west-1:111122223333:container-instance/c/ci", ECSContainerInstanceID: "ci",
-	ECSContainerID: "ctr1", ECSSecondContainerID: "ctr2", ECSServiceName: "svc",
-	ECSTaskDefinitionARN: "arn:aws:ecs:eu-west-1:111122223333:task-definition/td:3",
-	ECSTaskARN:           "arn:aws:ecs:eu-west-1:111122223333:task/c/t1", ECSTaskID: "t1", RejectReason: "BPA",
+	Action: new("REJECT"), LogStatus: new("OK"), VPCID: new("vpc-1"), SubnetID: new("subnet-1"), InstanceID: new("i-1"), TCPFlags: i32(18), Type: new("IPv6"),
+	PktSrcAddr: new("255.255.255.255"), PktDstAddr: new("0.0.0.0"), AZID: new("euw1-az1"), SublocationType: new("wavelength"), SublocationID: new("wl-1"),
+	PktSrcAWSService: new("AMAZON"), PktDstAWSService: new("EC2"), FlowDirection: new("ingress"), TrafficPath: i32(1),
+	ECSClusterARN: new("arn:aws:ecs:eu-west-1:111122223333:cluster/c"), ECSClusterName: new("c"),
+	ECSContainerInstanceARN: new("arn:aws:ecs:eu-west-1:111122223333:container-instance/c/ci"), ECSContainerInstanceID: new("ci"),
+	ECSContainerID: new("ctr1"), ECSSecondContainerID: new("ctr2"), ECSServiceName: new("svc"),
+	ECSTaskDefinitionARN: new("arn:aws:ecs:eu-west-1:111122223333:task-definition/td:3"),
+	ECSTaskARN:           new("arn:aws:ecs:eu-west-1:111122223333:task/c/t1"), ECSTaskID: new("t1"), RejectReason: new("BPA"),
 	SrcAddrV4: i64(10<<24 | 1<<16 | 2<<8 | 3), PktSrcAddrV4: i64(1<<32 - 1), PktDstAddrV4: i64(0),
 	Lineage: lake.Lineage{SourceKey: key, SourceLine: 2},
 }
@@ -317,22 +325,22 @@ func TestValidEdgeLines(t *testing.T) {
 		check func(r []*lake.VPCFlowRecord) string
 	}{
 		{"CRLF line ends", header + "\r\n2 10.0.0.1 10.0.0.2 1709812800 ACCEPT OK\r\n", func(r []*lake.VPCFlowRecord) string {
-			return eq(r[0].LogStatus, "OK")
+			return eq(str(r[0].LogStatus), "OK")
 		}},
 		{"no final newline", header + "\n2 10.0.0.1 10.0.0.2 1709812800 ACCEPT OK", func(r []*lake.VPCFlowRecord) string {
-			return eq(r[0].LogStatus, "OK")
+			return eq(str(r[0].LogStatus), "OK")
 		}},
 		{"blank lines skipped, line numbers kept", header + "\n\n2 10.0.0.1 10.0.0.2 1709812800 ACCEPT OK\n  \n", func(r []*lake.VPCFlowRecord) string {
 			return eq(fmt.Sprint(len(r), r[0].SourceLine), "1 3")
 		}},
 		{"tabs and runs of spaces", header + "\n2\t10.0.0.1   10.0.0.2 1709812800  ACCEPT OK  \n", func(r []*lake.VPCFlowRecord) string {
-			return eq(r[0].DstAddr+r[0].Action, "10.0.0.2ACCEPT")
+			return eq(str(r[0].DstAddr)+str(r[0].Action), "10.0.0.2ACCEPT")
 		}},
 		{"IPv4-mapped IPv6 has no IPv4 number", header + "\n2 ::ffff:10.0.0.1 10.0.0.2 1709812800 ACCEPT OK\n", func(r []*lake.VPCFlowRecord) string {
-			return eq(fmt.Sprintf("%s %t %d", r[0].SrcAddr, r[0].SrcAddrV4 == nil, *r[0].DstAddrV4), "::ffff:10.0.0.1 true 167772162")
+			return eq(fmt.Sprintf("%s %t %d", str(r[0].SrcAddr), r[0].SrcAddrV4 == nil, *r[0].DstAddrV4), "::ffff:10.0.0.1 true 167772162")
 		}},
 		{"header in ${field} format", "${version} ${srcaddr} ${dstaddr} ${start} ${action} ${log-status}\n2 10.0.0.1 10.0.0.2 1709812800 ACCEPT OK\n", func(r []*lake.VPCFlowRecord) string {
-			return eq(r[0].SrcAddr, "10.0.0.1")
+			return eq(str(r[0].SrcAddr), "10.0.0.1")
 		}},
 		{"account-id unknown uses the key's account", "account-id start\nunknown 1709812800\n", func(r []*lake.VPCFlowRecord) string {
 			return eq(r[0].AccountID, "123456789010")

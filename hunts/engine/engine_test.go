@@ -240,7 +240,7 @@ func TestColdStart(t *testing.T) {
 	var events []lake.CloudTrailEvent
 	for i := range 8 { // a new principal's burst of denials, on the lake's first and second day
 		e := ev("mallory", fmt.Sprintf("2024-08-20T09:0%d:00Z", i), "iam.amazonaws.com", "ListUsers", "us-east-1", "aws-cli/2")
-		e.ErrorCode = "AccessDenied"
+		e.ErrorCode = new("AccessDenied")
 		events = append(events, e)
 	}
 	events = append(events, ev("bob", "2024-08-19T10:00:00Z", "ec2.amazonaws.com", "DescribeInstances", "us-east-1", "Boto3/1.34.0"))

@@ -78,9 +78,9 @@ func ev(user, at, source, name, region, agent string) lake.CloudTrailEvent {
 	arn := "arn:aws:iam::111122223333:user/" + user
 	return lake.CloudTrailEvent{
 		EventTime: ts, AccountID: "111122223333", Region: region, EventID: fmt.Sprintf("ev-%06d", eventSeq),
-		EventName: name, EventSource: source, EventType: "AwsApiCall", ReadOnly: &ro,
-		SourceIPAddress: "203.0.113.10", UserAgent: agent, UserIdentityType: "IAMUser", UserIdentityARN: arn,
-		PrincipalARN: arn, RecipientAccountID: "111122223333",
+		EventName: name, EventSource: source, EventType: new("AwsApiCall"), ReadOnly: &ro,
+		SourceIPAddress: new("203.0.113.10"), UserAgent: new(agent), UserIdentityType: new("IAMUser"), UserIdentityARN: new(arn),
+		PrincipalARN: new(arn), RecipientAccountID: new("111122223333"),
 		Lineage: lake.Lineage{SourceKey: "AWSLogs/111122223333/CloudTrail/" + region + "/x.json.gz", SourceLine: int64(eventSeq), IngestedAt: ts},
 	}
 }

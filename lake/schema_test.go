@@ -1,0 +1,122 @@
+package lake_test
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/parquet-go/parquet-go"
+
+	"github.com/lakehunt/lakehunt/lake"
+	"github.com/lakehunt/lakehunt/lake/rowtest"
+)
+
+// A nullable column must be a pointer field: parquet-go v0.32 writes some NULLs of optional value fields
+// as "" or 0 (see lake.CloudTrailEvent).
+func TestNullableColumnsArePointerFields(t *testing.T) {
+	for _, tab := range lake.Tables() {
+		var walk func(rt reflect.Type)
+		walk = func(rt reflect.Type) {
+			for i := 0; i < rt.NumField(); i++ {
+				f := rt.Field(i)
+				if f.Anonymous {
+					walk(f.Type)
+					continue
+				}
+				optional := strings.Contains(f.Tag.Get("parquet"), ",optional")
+				if ptr := f.Type.Kind() == reflect.Pointer; optional != ptr {
+					t.Errorf("%s.%s: tagged optional %v, pointer %v; nullable columns are pointer fields tagged optional", tab.Name, f.Name, optional, ptr)
+				}
+			}
+		}
+		walk(tab.RowType())
+	}
+}
+
+// describe is a table's Parquet schema as files carry it: repetition, physical and logical type of every
+// column, and the encoding and compression its chunks get.
+func describe(s *parquet.Schema) string {
+	var b strings.Builder
+	b.WriteString(s.String())
+	b.WriteString("\n")
+	for _, path := range s.Columns() {
+		leaf, _ := s.Lookup(path...)
+		fmt.Fprintf(&b, "%s encoding=%v compression=%v\n", strings.Join(path, "."), leaf.Node.Encoding(), leaf.Node.Compression())
+	}
+	return b.String()
+}
+
+// Files written before nullable columns were pointer fields have the same schema, so the lakes they
+// make stay readable and mergeable. testdata/v1/schema.txt was printed by that code.
+func TestParquetSchemaUnchanged(t *testing.T) {
+	want, err := os.ReadFile(filepath.Join("testdata", "v1", "schema.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	for _, tab := range lake.Tables() {
+		fmt.Fprintf(&b, "== %s\n%s", tab.Name, describe(parquet.SchemaOf(reflect.New(tab.RowType()).Interface())))
+	}
+	if got := b.String(); got != string(want) {
+		t.Errorf("the Parquet schema changed: old files would no longer read or merge.\n got:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+// testdata/v1/TABLE.parquet were written by the code before nullable columns were pointer fields: rows 0
+// and 2 with every column set, row 1 with every nullable column empty (NULL). The row types read them.
+func TestFilesOfTheFirstLayoutRead(t *testing.T) {
+	read := map[string]func(string) ([]any, error){
+		lake.TableCloudTrail:      readAll[lake.CloudTrailEvent],
+		lake.TableVPCFlow:         readAll[lake.VPCFlowRecord],
+		lake.TableRoute53Resolver: readAll[lake.Route53ResolverQuery],
+		lake.TableTIIndicators:    readAll[lake.TIIndicator],
+	}
+	for _, tab := range lake.Tables() {
+		rows, err := read[tab.Name](filepath.Join("testdata", "v1", tab.Name+".parquet"))
+		if err != nil {
+			t.Fatalf("%s: %v", tab.Name, err)
+		}
+		if len(rows) != 3 {
+			t.Fatalf("%s: %d rows", tab.Name, len(rows))
+		}
+		for i, row := range rows {
+			want := reflect.New(tab.RowType())
+			rowtest.Fill(want.Interface(), i, func(int) rowtest.State {
+				if i == 1 {
+					return rowtest.Null
+				}
+				return rowtest.Value
+			})
+			exp, got := rowtest.Cells(want.Interface()), rowtest.Cells(row)
+			for c, v := range exp {
+				if got[c] != v {
+					t.Errorf("%s row %d column %s: got %s, want %s", tab.Name, i, c, got[c], v)
+				}
+			}
+		}
+	}
+}
+
+func readAll[T any](path string) ([]any, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	r := parquet.NewGenericReader[T](f)
+	defer r.Close()
+	buf := make([]T, 10)
+	n, err := r.Read(buf)
+	if err != nil && err != io.EOF {
+		return nil, err
+	}
+	out := make([]any, n)
+	for i := range out {
+		out[i] = buf[i]
+	}
+	return out, nil
+}
