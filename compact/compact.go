@@ -10,14 +10,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"maps"
-	"path/filepath"
 	"runtime"
-	"slices"
 	"sort"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/klauspost/compress/flate"
@@ -62,6 +58,14 @@ type Options struct {
 	SmallFileBytes int64
 	// Workers parse objects in parallel. Default GOMAXPROCS.
 	Workers int
+	// MaxObjectBytes and MaxUncompressedBytes bound what one raw object may hold, as stored and once
+	// decompressed; an object beyond either is quarantined. Defaults 256 MiB and 4 GiB: AWS writes flow-log
+	// objects of up to about 75 MB of gzip, CloudTrail objects are far smaller.
+	MaxObjectBytes       int64
+	MaxUncompressedBytes int64
+	// Settle leaves local files modified less than this long ago for the next run: they may still be
+	// being written. 0 reads them all. Objects in S3 appear whole and are never left.
+	Settle time.Duration
 	// afterWrite is a test hook called after data files are written and before they are committed.
 	afterWrite func()
 }
@@ -93,16 +97,35 @@ type Summary struct {
 	PerTable            map[string]int64    `json:"records_written_per_table"`
 	Quarantine          []lake.Quarantined  `json:"quarantine,omitempty"`
 	Skipped             []lake.SourceObject `json:"skipped,omitempty"` // the first 1,000; ObjectsSkipped counts all
+	// Entries under From that are not objects: symbolic links, FIFOs, devices, unreadable folders (local).
+	// Not read and not recorded: counted at every run until they are gone. NotFiles lists the first 1,000.
+	ObjectsNotFiles int       `json:"objects_not_files"`
+	NotFiles        []NotFile `json:"not_files,omitempty"`
+	// Local files modified within Settle, or changed while being read: left for the next run.
+	ObjectsTooRecent int `json:"objects_too_recent"`
+	// Quarantined objects read again: they changed since, or 'lakehunt quarantine --retry' released them.
+	ObjectsReread int `json:"objects_reread"`
+	// Consumed objects whose content changed since: the lake keeps the rows of the version it read; each
+	// is in the quarantine (lakehunt quarantine) with what changed.
+	ObjectsChangedAfterConsumed int `json:"objects_changed_after_consumed"`
+	// Objects with the same bytes as another one consumed in their folder (a copy under another name):
+	// recorded, not read twice.
+	ObjectsDuplicateContent int `json:"objects_duplicate_content"`
 }
 
-// Quarantined reports whether any input was quarantined (the CLI exits non-zero unless told to tolerate it).
-func (s *Summary) Quarantined() bool { return s.ObjectsQuarantined > 0 || s.RecordsQuarantined > 0 }
+// Quarantined reports whether any input was quarantined, a consumed object changed among them (the CLI
+// exits non-zero unless told to tolerate it).
+func (s *Summary) Quarantined() bool {
+	return s.ObjectsQuarantined > 0 || s.RecordsQuarantined > 0 || s.ObjectsChangedAfterConsumed > 0
+}
 
 // NothingFound explains a run that found no raw logs at all under From: nothing there (an empty or
 // mistyped location), or only objects outside the AWS delivery layout. "" when it found some.
 func (s *Summary) NothingFound() string {
 	const where = "point it at the folder that holds AWSLogs/, at AWSLogs/ itself, or at any folder below it"
 	switch {
+	case s.ObjectsListed == 0 && s.ObjectsNotFiles > 0:
+		return fmt.Sprintf("no objects under %s, only %d entries that are not files, e.g. %s: %s", s.From, s.ObjectsNotFiles, s.NotFiles[0].Key, s.NotFiles[0].Reason)
 	case s.ObjectsListed == 0:
 		return fmt.Sprintf("no objects under %s: the location is empty or mistyped; %s", s.From, where)
 	case s.ObjectsIgnored == s.ObjectsListed:
@@ -112,6 +135,10 @@ func (s *Summary) NothingFound() string {
 	}
 	return ""
 }
+
+// DefaultSettle is how long the CLI leaves a local file alone after its last change: a log shipper or a
+// copy still writing it has had time to finish.
+const DefaultSettle = time.Minute
 
 func (o *Options) defaults() {
 	if o.Now == nil {
@@ -138,6 +165,12 @@ func (o *Options) defaults() {
 	if o.Workers <= 0 {
 		o.Workers = runtime.GOMAXPROCS(0)
 	}
+	if o.MaxObjectBytes <= 0 {
+		o.MaxObjectBytes = 256 << 20
+	}
+	if o.MaxUncompressedBytes <= 0 {
+		o.MaxUncompressedBytes = 4 << 30
+	}
 	if o.Sources == nil {
 		o.Sources = Sources
 	}
@@ -149,6 +182,11 @@ type work struct {
 	path string          // the key under Options.From, to read it
 	kind rawkey.Info
 	skip string
+	// reread is the key a quarantined version of the object is recorded under: it is read again.
+	reread string
+	// verify: a consumed object whose version changed; it is hashed, not parsed, to tell a new copy of the
+	// same bytes from changed content. seenBefore: another object of its key was listed earlier in this run.
+	verify, seenBefore bool
 }
 
 // Run compacts every raw object under From that the lake has not consumed yet. Listing, parsing and
@@ -168,15 +206,18 @@ func Run(ctx context.Context, opts Options) (*Summary, error) {
 		return nil, err
 	}
 	sum := &Summary{From: opts.From.URL(), PerTable: map[string]int64{}}
-	l := &lister{opts: &opts, snap: snap, want: want, accounts: map[string]bool{}, root: locationPath(opts.From), legacy: legacyPrefixes(snap)}
+	view := newConsumedView(opts.Lake, snap)
+	l := &lister{opts: &opts, view: view, want: want, accounts: map[string]bool{}, root: locationPath(opts.From), legacy: legacyPrefixes(snap),
+		local: lake.IsLocalStore(opts.From)}
 	for _, a := range opts.Accounts {
 		l.accounts[a] = true
 	}
 	w := newWriter(ctx, &opts, snap, sum)
-	w.listed = &l.listed
+	w.listed, w.view = &l.listed, view
 	err = w.ingest(l.run)
-	sum.ObjectsListed, sum.ObjectsAlreadyDone = int(l.listed.Load()), l.done
+	sum.ObjectsListed, sum.ObjectsAlreadyDone = int(l.listed.Load()), sum.ObjectsAlreadyDone+l.done
 	sum.ObjectsIgnored, sum.ObjectsNotSelected = l.ignored, l.notSelected
+	sum.ObjectsNotFiles, sum.NotFiles, sum.ObjectsTooRecent = l.notFilesN, l.notFiles, sum.ObjectsTooRecent+l.tooRecent
 	if l.ignoredExample != "" {
 		sum.IgnoredExample = strings.TrimSuffix(sum.From, "/") + "/" + l.ignoredExample
 	}
@@ -192,113 +233,6 @@ func Run(ctx context.Context, opts Options) (*Summary, error) {
 		fmt.Fprintf(opts.Progress, "\r%s\n", w.progressLine())
 	}
 	return sum, nil
-}
-
-// lister lists the raw objects and hands on those the lake has not consumed, checking each against
-// the consumed-object manifest of its folder (loaded once per folder, a few kept).
-type lister struct {
-	opts                       *Options
-	snap                       *lake.Snapshot
-	want, accounts             map[string]bool
-	root                       string
-	legacy                     []string
-	listed                     atomic.Int64
-	done, ignored, notSelected int
-	ignoredExample             string
-	shards                     map[string]map[string]lake.SourceObject
-}
-
-// legacyPrefixes are the folders in front of AWSLogs/ in the keys of objects consumed before keys were
-// recorded from AWSLogs/ on (they were relative to --from then, e.g. trail/AWSLogs/...): such objects are
-// looked up under their old key too, so that an upgrade does not read them again.
-func legacyPrefixes(snap *lake.Snapshot) []string {
-	seen := map[string]bool{}
-	for shard := range snap.Consumed {
-		if i := strings.Index(shard, "/AWSLogs/"); i >= 0 {
-			seen[shard[:i+1]] = true
-		}
-	}
-	return slices.Sorted(maps.Keys(seen))
-}
-
-// locationPath is the path part of a store's location ("bucket/prefix/" or a local directory, with a
-// trailing slash). Keys are classified with it in front, so the AWSLogs/ folder may be above the location
-// (--from s3://bucket/AWSLogs/111122223333/) as well as below it (--from s3://bucket/).
-func locationPath(s lake.Store) string {
-	p := filepath.ToSlash(strings.TrimPrefix(s.URL(), "s3://"))
-	return strings.TrimSuffix(p, "/") + "/"
-}
-
-const listerShards = 8
-
-func (l *lister) run(ctx context.Context, emit func(work) error) error {
-	err := l.opts.From.List(ctx, "", func(o lake.ObjectInfo) error {
-		l.listed.Add(1)
-		k := rawkey.Classify(l.root + o.Key)
-		if k.Source == "" {
-			l.ignored++
-			if l.ignoredExample == "" {
-				l.ignoredExample = o.Key
-			}
-			return nil
-		}
-		if !l.want[k.Source] || (len(l.accounts) > 0 && !l.accounts[k.AccountID]) {
-			l.notSelected++
-			return nil
-		}
-		keys := []string{k.Key}
-		for _, p := range l.legacy {
-			keys = append(keys, p+k.Key)
-		}
-		for _, key := range keys {
-			consumed, err := l.consumed(ctx, lake.SourceShard(key))
-			if err != nil {
-				return err
-			}
-			if _, ok := consumed[key]; ok {
-				l.done++
-				return nil
-			}
-		}
-		t := work{info: o, path: o.Key, kind: k}
-		t.info.Key = k.Key
-		if k.Kind != rawkey.Events {
-			t.skip = skipReason(k)
-		}
-		return emit(t)
-	})
-	if err != nil {
-		return fmt.Errorf("list raw objects under %s: %w", l.opts.From.URL(), err)
-	}
-	return nil
-}
-
-func (l *lister) consumed(ctx context.Context, shard string) (map[string]lake.SourceObject, error) {
-	if c, ok := l.shards[shard]; ok {
-		return c, nil
-	}
-	if len(l.shards) >= listerShards || l.shards == nil {
-		l.shards = map[string]map[string]lake.SourceObject{}
-	}
-	c, err := l.opts.Lake.ConsumedIn(ctx, l.snap, shard)
-	if err != nil {
-		return nil, err
-	}
-	l.shards[shard] = c
-	return c, nil
-}
-
-func skipReason(k rawkey.Info) string {
-	switch k.Kind {
-	case rawkey.CloudTrailDigest:
-		return "CloudTrail digest file (integrity record, not events)"
-	case rawkey.CloudTrailInsight:
-		return "CloudTrail Insights file (not parsed into the cloudtrail table)"
-	}
-	if k.Reason != "" {
-		return k.Reason
-	}
-	return "not an events object"
 }
 
 func contains(xs []string, s string) bool {
@@ -320,8 +254,11 @@ type parsed struct {
 	bad          []lake.Quarantined
 	records      int64
 	uncompressed int64
-	err          error // object-level: quarantine the whole object
-	fatal        error // not the object's fault (the lake could not be written): the run fails
+	err          error  // object-level: quarantine the whole object
+	fatal        error  // not the object's fault (the lake could not be written): the run fails
+	later        string // why the object is left for the next run, unrecorded (it changed while read)
+	sha          string // SHA-256 of the object's bytes as stored, when read whole
+	stored       int64  // bytes read of the object as stored
 }
 
 func (p *parsed) rows() int64 {
@@ -367,6 +304,10 @@ func (w *writer) ingest(list func(context.Context, func(work) error) error) erro
 					s.ch <- &parsed{w: t}
 					return
 				}
+				if t.verify {
+					s.ch <- w.hashObject(ctx, t)
+					return
+				}
 				s.ch <- w.parseObjectSafely(ctx, t)
 			}()
 			return nil
@@ -374,7 +315,11 @@ func (w *writer) ingest(list func(context.Context, func(work) error) error) erro
 	}()
 	lastProgress := time.Now()
 	for s := range slots {
-		p := <-s.ch
+		var p *parsed
+		select {
+		case p = <-s.ch:
+		case <-ctx.Done():
+		}
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -407,20 +352,25 @@ func (w *writer) parseObjectSafely(ctx context.Context, t work) (p *parsed) {
 
 func (w *writer) parseObject(ctx context.Context, t work) *parsed {
 	p := &parsed{w: t}
+	if t.info.Size > w.opts.MaxObjectBytes {
+		p.err = fmt.Errorf("object is %d bytes, more than the %d-byte limit for one raw object; not read", t.info.Size, w.opts.MaxObjectBytes)
+		return p
+	}
 	rc, err := w.opts.From.Open(ctx, t.path)
 	if err != nil {
 		p.err = fmt.Errorf("cannot read object: %w", err)
 		return p
 	}
 	defer rc.Close()
+	or := newObjectReader(ctx, rc, t.info.Size)
 	br := readerPool.Get().(*bufio.Reader)
-	br.Reset(rc)
+	br.Reset(or)
 	defer readerPool.Put(br)
 	head, _ := br.Peek(2)
 	var r io.Reader = br
 	if len(head) == 0 {
 		p.err = errors.New("empty object (0 bytes)")
-		return p
+		return or.outcome(p)
 	}
 	if len(head) == 2 && head[0] == 0x1f && head[1] == 0x8b {
 		zr, _ := gzipPool.Get().(*gzip.Reader)
@@ -432,12 +382,12 @@ func (w *writer) parseObject(ctx context.Context, t work) *parsed {
 		}
 		if err != nil {
 			p.err = fmt.Errorf("corrupt gzip: %w", err)
-			return p
+			return or.outcome(p)
 		}
 		defer gzipPool.Put(zr)
 		r = zr
 	}
-	cr := &countingReader{r: r}
+	cr := &countingReader{r: r, max: w.opts.MaxUncompressedBytes}
 	bad := func(n int64, reason string, sample []byte) {
 		if len(sample) > 256 {
 			sample = sample[:256]
@@ -446,14 +396,21 @@ func (w *writer) parseObject(ctx context.Context, t work) *parsed {
 	}
 	p.records, p.err = w.parseSource(cr, t, p, bad)
 	p.uncompressed = cr.n
-	if p.err == nil && cr.err != nil {
+	if cr.err != nil && (p.err == nil || errors.Is(cr.err, errTooLarge)) {
 		p.err = cr.err
 	}
-	if p.err != nil || p.fatal != nil {
-		for _, fe := range p.spilled {
-			_ = w.opts.Lake.Store().Delete(ctx, fe.Key) // never committed; vacuum would delete it too
+	if p.err == nil && p.fatal == nil {
+		// The parser may stop at the end of its data: the hash covers every byte.
+		if _, err := io.Copy(io.Discard, br); err != nil {
+			p.err = fmt.Errorf("cannot read object: %w", err)
 		}
-		p.ct, p.vf, p.r53, p.spilled = nil, nil, nil, nil
+	}
+	p = or.outcome(p)
+	if p.err != nil || p.fatal != nil || p.later != "" {
+		for _, fe := range p.spilled {
+			_ = w.opts.Lake.Store().Delete(context.WithoutCancel(ctx), fe.Key) // never committed; vacuum would delete it too
+		}
+		p.ct, p.vf, p.r53, p.spilled, p.bad = nil, nil, nil, nil, nil
 		if isGzipErr(p.err) {
 			p.err = fmt.Errorf("corrupt gzip: %w", p.err)
 		}
@@ -470,21 +427,6 @@ var (
 func isGzipErr(err error) bool {
 	var corrupt flate.CorruptInputError
 	return errors.Is(err, gzip.ErrChecksum) || errors.Is(err, gzip.ErrHeader) || errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, &corrupt)
-}
-
-type countingReader struct {
-	r   io.Reader
-	n   int64
-	err error
-}
-
-func (c *countingReader) Read(b []byte) (int, error) {
-	n, err := c.r.Read(b)
-	c.n += int64(n)
-	if err != nil && err != io.EOF && c.err == nil {
-		c.err = err
-	}
-	return n, err
 }
 
 func (w *writer) progressLine() string {

@@ -511,6 +511,7 @@ type writer struct {
 	touched map[string]bool
 	bytes   int64         // uncompressed input bytes behind the buffered rows
 	listed  *atomic.Int64 // raw objects listed so far, for progress
+	view    *consumedView
 
 	// The flusher writes and commits batches in order on its own goroutine while the ingest loop fills
 	// the next one: parsing and writing overlap, and memory holds at most two batches. It owns snap,
@@ -524,10 +525,11 @@ type writer struct {
 // batch is what one compact commit records: the rows of a set of raw objects, the objects, and what
 // was quarantined from them.
 type batch struct {
-	parts   map[string]any // table -> its flusher's take()
-	sources []lake.SourceObject
-	spilled []lake.FileEntry // written by parse workers for objects in this batch
-	bad     []lake.Quarantined
+	parts    map[string]any // table -> its flusher's take()
+	sources  []lake.SourceObject
+	spilled  []lake.FileEntry // written by parse workers for objects in this batch
+	bad      []lake.Quarantined
+	resolved []string // objects read again: their earlier quarantine entries go
 }
 
 func newWriter(ctx context.Context, opts *Options, snap *lake.Snapshot, sum *Summary) *writer {
@@ -566,27 +568,55 @@ func (w *writer) add(p *parsed) error {
 	if p.fatal != nil {
 		return p.fatal
 	}
-	so := lake.SourceObject{Key: p.w.info.Key, Size: p.w.info.Size, ETag: p.w.info.ETag, Source: p.w.kind.Source}
-	if p.w.skip != "" {
-		so.Status, so.Reason = "skipped", p.w.skip
+	t := p.w
+	so := sourceObject(t)
+	switch {
+	case t.skip != "":
+		so.Status, so.Reason = statusSkipped, t.skip
 		w.sum.ObjectsSkipped++
 		if len(w.sum.Skipped) < maxListed {
 			w.sum.Skipped = append(w.sum.Skipped, so)
 		}
-		w.cur.sources = append(w.cur.sources, so)
+		return w.record(so)
+	case p.later != "":
+		w.sum.ObjectsTooRecent++
+		w.view.forget(so.Key)
+		w.opts.Log.Info("object left for the next run", "key", so.Key, "reason", p.later)
 		return nil
+	case t.verify:
+		return w.addChanged(p, so)
 	}
-	w.sum.BytesIn += p.w.info.Size
+	if t.reread != "" {
+		w.sum.ObjectsReread++
+		w.cur.resolved = append(w.cur.resolved, t.reread)
+	}
+	w.sum.BytesIn += p.stored
 	w.sum.BytesInUncompressed += p.uncompressed
-	if p.err != nil {
-		so.Status, so.Reason = "quarantined", p.err.Error()
+	so.SHA256 = p.sha
+	dup := ""
+	if p.err == nil {
+		var err error
+		if dup, err = w.view.sameContent(w.ctx, so.Key, p.sha); err != nil {
+			return err
+		}
+	}
+	switch {
+	case p.err != nil:
+		so.Status, so.Reason = statusQuarantined, p.err.Error()
 		w.sum.ObjectsQuarantined++
 		q := lake.Quarantined{Time: w.opts.Now().UTC(), Source: so.Source, SourceKey: so.Key, Reason: so.Reason}
 		w.cur.bad = append(w.cur.bad, q)
 		w.sum.Quarantine = append(w.sum.Quarantine, q)
 		w.opts.Log.Warn("object quarantined", "key", so.Key, "reason", so.Reason)
-	} else {
-		so.Status, so.Records = "ok", p.rows()
+	case dup != "":
+		so.Status, so.Reason = statusDuplicate, "the same bytes as "+dup+", read already"
+		w.sum.ObjectsDuplicateContent++
+		for _, fe := range p.spilled {
+			_ = w.opts.Lake.Store().Delete(w.ctx, fe.Key) // never committed; vacuum would delete it too
+		}
+		w.opts.Log.Info("object has the content of another one: not read twice", "key", so.Key, "same_as", dup)
+	default:
+		so.Status, so.Records = statusOK, p.rows()
 		w.sum.ObjectsRead++
 		w.sum.RecordsIn += p.records
 		w.ct.add(p.ct)
@@ -601,13 +631,77 @@ func (w *writer) add(p *parsed) error {
 				w.sum.Quarantine = append(w.sum.Quarantine, q)
 			}
 		}
+		w.bytes += p.uncompressed
 	}
+	return w.record(so)
+}
+
+// maxBatchObjects bounds the raw objects one commit records (objects recorded without rows, such as
+// digests, fill no batch).
+const maxBatchObjects = 10_000
+
+// record adds so to the objects the batch being filled records, handing the batch off when it is full.
+func (w *writer) record(so lake.SourceObject) error {
 	w.cur.sources = append(w.cur.sources, so)
-	w.bytes += p.uncompressed
-	if w.bytes >= w.opts.BatchBytes || w.ct.buffered()+w.vf.buffered()+w.r53.buffered() >= w.opts.BatchRows {
+	w.view.record(so)
+	if w.bytes >= w.opts.BatchBytes || w.ct.buffered()+w.vf.buffered()+w.r53.buffered() >= w.opts.BatchRows || len(w.cur.sources) >= maxBatchObjects {
 		return w.handOff()
 	}
 	return nil
+}
+
+// addChanged handles a consumed object listed with another version than the one recorded: the same bytes
+// (a copy, a touched file, an upload of the same content) are done, and the new version is recorded so
+// they are not hashed again; other bytes are reported, never read: the lake keeps the rows of the version it
+// read, and log files that change after delivery are worth a look.
+func (w *writer) addChanged(p *parsed, so lake.SourceObject) error {
+	cur, found, err := w.view.lookup(w.ctx, so.Key)
+	if err != nil {
+		return err
+	}
+	if !found || (cur.Status != statusOK && cur.Status != statusDuplicate && cur.Status != statusChanged) {
+		// A copy of the key listed earlier in this run was not consumed after all: the next run decides.
+		w.sum.ObjectsTooRecent++
+		return nil
+	}
+	if p.err == nil && p.sha == cur.SHA256 {
+		w.sum.ObjectsAlreadyDone++
+		if t := p.w; t.seenBefore {
+			return nil // another copy of the key: recording each copy's version would only swap them at each run
+		}
+		cur.Size, cur.ETag, cur.Modified = so.Size, so.ETag, so.Modified
+		return w.record(cur)
+	}
+	w.sum.ObjectsChangedAfterConsumed++
+	why := fmt.Sprintf("changed after it was consumed (%s, was %s); the lake keeps the %d rows of the version it read, the new content is not read",
+		version(so, p.sha), version(cur, cur.SHA256), cur.Records)
+	switch {
+	case p.err != nil:
+		why += fmt.Sprintf(" (it could not be read to compare: %v)", p.err)
+	case cur.SHA256 == "":
+		why += " (it was consumed before content hashes were recorded: the bytes may be the same)"
+	}
+	rec := cur
+	rec.Size, rec.ETag, rec.Modified, rec.SHA256, rec.Status, rec.Reason = so.Size, so.ETag, so.Modified, p.sha, statusChanged, why
+	q := lake.Quarantined{Time: w.opts.Now().UTC(), Source: so.Source, SourceKey: so.Key, Reason: why}
+	w.cur.bad = append(w.cur.bad, q)
+	w.sum.Quarantine = append(w.sum.Quarantine, q)
+	w.opts.Log.Warn("raw object changed after it was consumed", "key", so.Key, "reason", why)
+	return w.record(rec)
+}
+
+// version describes a version of an object for messages.
+func version(so lake.SourceObject, sha string) string {
+	v := fmt.Sprintf("%d bytes", so.Size)
+	if so.ETag != "" {
+		v += ", ETag " + so.ETag
+	} else if !so.Modified.IsZero() {
+		v += ", modified " + so.Modified.Format(time.RFC3339Nano)
+	}
+	if sha != "" {
+		v += ", sha256 " + sha
+	}
+	return v
 }
 
 // handOff passes the batch being filled to the flusher, once it has taken the previous one.
@@ -691,7 +785,7 @@ func (w *writer) flush(b *batch) error {
 	if w.opts.afterWrite != nil {
 		w.opts.afterWrite()
 	}
-	err := w.commit(lake.Commit{Operation: "compact", Add: add, Sources: b.sources, Quarantine: b.bad, Exclusive: exclusive})
+	err := w.commit(lake.Commit{Operation: "compact", Add: add, Sources: b.sources, Quarantine: b.bad, Resolved: b.resolved, Exclusive: exclusive})
 	if errors.Is(err, lake.ErrConflict) {
 		err = fmt.Errorf("%w\nAnother compactor is writing to this lake; nothing of this batch became visible. "+
 			"Run compact again once it has finished: it resumes where this run stopped", err)
@@ -713,6 +807,9 @@ func (w *writer) commit(c lake.Commit) error {
 		}
 	}
 	w.snap = next
+	if w.view != nil {
+		w.view.committed(next, c.Sources)
+	}
 	w.mu.Lock()
 	w.sum.Commits++
 	w.mu.Unlock()

@@ -121,25 +121,46 @@ func (l *Lake) EachConsumed(ctx context.Context, snap *Snapshot, fn func(SourceO
 	return nil
 }
 
-// checkUnconsumed fails with ErrConflict if any of sources is consumed in now, looking only at the
-// shards another writer changed since then (the caller's snapshot, against which sources were chosen).
+// checkUnconsumed fails with ErrConflict if another writer recorded any of sources since then (the
+// caller's snapshot, against which sources were chosen), looking only at the shards it changed since: under
+// the same key (an object recorded again, e.g. a quarantined one read again, conflicts only if its entry
+// changed meanwhile), or, for an object read whole, with the same content under another key.
 func (l *Lake) checkUnconsumed(ctx context.Context, then, now *Snapshot, sources []SourceObject) error {
-	loaded := map[string]map[string]SourceObject{}
+	type shard struct {
+		then, now map[string]SourceObject
+		fresh     map[string]string // SHA256 -> key of the objects read whole that another writer recorded since then
+	}
+	loaded := map[string]*shard{}
 	for _, s := range sources {
 		sh := SourceShard(s.Key)
 		if now.Consumed[sh].equal(then.Consumed[sh]) && len(now.pending[sh]) == len(then.pending[sh]) {
 			continue
 		}
-		objs, ok := loaded[sh]
+		st, ok := loaded[sh]
 		if !ok {
+			st = &shard{}
 			var err error
-			if objs, err = l.ConsumedIn(ctx, now, sh); err != nil {
+			if st.now, err = l.ConsumedIn(ctx, now, sh); err != nil {
 				return err
 			}
-			loaded[sh] = objs
+			if st.then, err = l.ConsumedIn(ctx, then, sh); err != nil {
+				return err
+			}
+			st.fresh = map[string]string{}
+			for k, o := range st.now {
+				if p, was := st.then[k]; o.SHA256 != "" && o.Status == "ok" && (!was || !p.equal(o)) {
+					st.fresh[o.SHA256] = k
+				}
+			}
+			loaded[sh] = st
 		}
-		if _, done := objs[s.Key]; done {
-			return fmt.Errorf("%w: raw object %s was consumed by another writer", ErrConflict, s.Key)
+		if o, done := st.now[s.Key]; done {
+			if p, was := st.then[s.Key]; !was || !p.equal(o) {
+				return fmt.Errorf("%w: raw object %s was consumed by another writer", ErrConflict, s.Key)
+			}
+		}
+		if k, ok := st.fresh[s.SHA256]; ok && s.SHA256 != "" && s.Status == "ok" && k != s.Key {
+			return fmt.Errorf("%w: raw object %s has the content of %s, which another writer consumed", ErrConflict, s.Key, k)
 		}
 	}
 	return nil
@@ -184,4 +205,46 @@ func (l *Lake) shardStates(ctx context.Context, base *Snapshot, sources []Source
 		out[sh] = ShardState{Manifest: key}
 	}
 	return out, nil
+}
+
+// RetryQuarantined releases the raw objects quarantined whole, so that the next compact reads them again
+// (after the cause was fixed, or with a lakehunt that reads them now): one commit records each with status
+// "retry" and drops their quarantine entries. It returns their keys, sorted.
+func (l *Lake) RetryQuarantined(ctx context.Context) ([]string, error) {
+	snap, err := l.Snapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	whole := map[string]bool{}
+	for _, q := range snap.Quarantine {
+		if q.Record == 0 {
+			whole[q.SourceKey] = true
+		}
+	}
+	var keys []string
+	var sources []SourceObject
+	shards := map[string]map[string]SourceObject{}
+	for _, k := range slices.Sorted(maps.Keys(whole)) {
+		sh := SourceShard(k)
+		objs, ok := shards[sh]
+		if !ok {
+			if objs, err = l.ConsumedIn(ctx, snap, sh); err != nil {
+				return nil, err
+			}
+			shards[sh] = objs
+		}
+		so, ok := objs[k]
+		if !ok || so.Status != "quarantined" {
+			continue // changed after it was consumed: its rows are in the lake, reading it again would add them twice
+		}
+		so.Status, so.Reason = "retry", "released by 'lakehunt quarantine --retry'; was quarantined: "+so.Reason
+		keys, sources = append(keys, k), append(sources, so)
+	}
+	if len(sources) == 0 {
+		return nil, nil
+	}
+	if _, err := l.Commit(ctx, snap, Commit{Operation: "retry", Sources: sources, Resolved: keys}); err != nil {
+		return nil, err
+	}
+	return keys, nil
 }

@@ -160,15 +160,28 @@ func hiveEscape(s string) string {
 	return r.Replace(s)
 }
 
-// SourceObject is a raw object a commit consumed. Once recorded, the object is never read again.
+// SourceObject is a raw object a commit consumed. Once recorded, that version of the object is never read
+// again. The version is its size with S3's ETag, or a local file's modification time (ETag empty); objects
+// recorded before versions were kept have neither and are matched by key alone.
 type SourceObject struct {
-	Key     string `json:"key"`
-	Size    int64  `json:"size"`
-	ETag    string `json:"etag,omitempty"`
-	Source  string `json:"source"`           // table it fed, or "" for skipped objects
-	Status  string `json:"status"`           // ok | quarantined | skipped
+	Key      string    `json:"key"`
+	Size     int64     `json:"size"`
+	ETag     string    `json:"etag,omitempty"`
+	Modified time.Time `json:"modified,omitzero"`
+	SHA256   string    `json:"sha256,omitempty"` // of the bytes as stored, for objects read
+	Source   string    `json:"source"`           // table it fed, or "" for skipped objects
+	// ok | quarantined | skipped | duplicate (the same bytes as another object, read once) | changed (its
+	// content changed after it was consumed: the lake holds the rows of the earlier version) | retry (a
+	// quarantined object released by 'lakehunt quarantine --retry': the next compact reads it again)
+	Status  string `json:"status"`
 	Records int64  `json:"records"`          // rows written from it
-	Reason  string `json:"reason,omitempty"` // why quarantined or skipped
+	Reason  string `json:"reason,omitempty"` // why quarantined, skipped, a duplicate or changed
+}
+
+func (s SourceObject) equal(o SourceObject) bool {
+	m := s.Modified.Equal(o.Modified)
+	s.Modified, o.Modified = time.Time{}, time.Time{}
+	return m && s == o
 }
 
 // Quarantined is a bad record or object, kept with its reason so it can be listed and fixed.
@@ -193,7 +206,10 @@ type Commit struct {
 	// Lake.Commit; commits written before this layout have Sources only.
 	Consumed   map[string]ShardState `json:"consumed,omitempty"`
 	Quarantine []Quarantined         `json:"quarantine,omitempty"`
-	Meta       map[string]string     `json:"meta,omitempty"`
+	// Resolved names raw objects read again (or released to be): the quarantine entries recorded for them
+	// before this commit are dropped, and this commit's own take their place.
+	Resolved []string          `json:"resolved,omitempty"`
+	Meta     map[string]string `json:"meta,omitempty"`
 	// Exclusive lists partitions (FileEntry.Partition) whose live files this commit was computed
 	// against, e.g. deduplicated against. If another writer changed the files of any of them since the
 	// base snapshot, the commit is not rebased: ErrConflict. Not stored.
@@ -399,6 +415,19 @@ func apply(snap *Snapshot, files map[string]FileEntry, c *Commit) {
 		} else {
 			addPending(snap, c.Sources)
 		}
+	}
+	if len(c.Resolved) > 0 {
+		gone := make(map[string]bool, len(c.Resolved))
+		for _, k := range c.Resolved {
+			gone[k] = true
+		}
+		kept := make([]Quarantined, 0, len(snap.Quarantine)) // a new slice: snap shares its array with its base
+		for _, q := range snap.Quarantine {
+			if !gone[q.SourceKey] {
+				kept = append(kept, q)
+			}
+		}
+		snap.Quarantine = kept
 	}
 	snap.Quarantine = append(snap.Quarantine, c.Quarantine...)
 	snap.Version = c.Version

@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -42,6 +43,25 @@ func (s *localStore) URL() string { return s.root }
 func (s *localStore) Path(key string) string { return filepath.Join(s.root, filepath.FromSlash(key)) }
 
 func (s *localStore) List(ctx context.Context, prefix string, fn func(ObjectInfo) error) error {
+	return s.list(ctx, prefix, false, fn, nil)
+}
+
+// ListRaw lists a location of raw logs, which others write. Unlike List it hides no names (List leaves out
+// the local store's own temporary files, .tmp-*, a name a raw object may have too), and it reports through
+// skip, with why, the entries of a local directory that are not objects: symbolic links (never followed, so
+// nothing outside the location is read), FIFOs, devices, sockets, and folders it cannot read. An S3
+// location holds objects only.
+func ListRaw(ctx context.Context, s Store, prefix string, fn func(ObjectInfo) error, skip func(key, why string) error) error {
+	if ls, ok := s.(*localStore); ok {
+		return ls.list(ctx, prefix, true, fn, skip)
+	}
+	return s.List(ctx, prefix, fn)
+}
+
+// IsLocalStore reports whether s is a local directory, whose files may still be being written.
+func IsLocalStore(s Store) bool { _, ok := s.(*localStore); return ok }
+
+func (s *localStore) list(ctx context.Context, prefix string, raw bool, fn func(ObjectInfo) error, skip func(key, why string) error) error {
 	// Start from the deepest directory the prefix names, then filter by the full prefix.
 	dir := prefix
 	if i := strings.LastIndexByte(dir, '/'); i >= 0 {
@@ -49,16 +69,19 @@ func (s *localStore) List(ctx context.Context, prefix string, fn func(ObjectInfo
 	} else {
 		dir = ""
 	}
-	return s.listDir(ctx, dir, prefix, fn)
+	return s.listDir(ctx, dir, prefix, raw, fn, skip)
 }
 
 // listDir calls fn for the objects under dir ("" for the root) in lexical key order, one directory in
 // memory at a time: a directory's entries sort as their keys do, a subdirectory "a" as "a/".
-func (s *localStore) listDir(ctx context.Context, dir, prefix string, fn func(ObjectInfo) error) error {
+func (s *localStore) listDir(ctx context.Context, dir, prefix string, raw bool, fn func(ObjectInfo) error, skip func(key, why string) error) error {
 	entries, err := os.ReadDir(s.Path(dir))
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil
+		}
+		if raw && dir != "" {
+			return skip(dir+"/", fmt.Sprintf("cannot list folder: %v", errors.Unwrap(err)))
 		}
 		return err
 	}
@@ -79,13 +102,21 @@ func (s *localStore) listDir(ctx context.Context, dir, prefix string, fn func(Ob
 		}
 		if e.IsDir() {
 			if strings.HasPrefix(key+"/", prefix) || strings.HasPrefix(prefix, key+"/") {
-				if err := s.listDir(ctx, key, prefix, fn); err != nil {
+				if err := s.listDir(ctx, key, prefix, raw, fn, skip); err != nil {
 					return err
 				}
 			}
 			continue
 		}
-		if strings.HasPrefix(e.Name(), ".tmp-") || !strings.HasPrefix(key, prefix) {
+		if !strings.HasPrefix(key, prefix) || (!raw && strings.HasPrefix(e.Name(), ".tmp-")) {
+			continue
+		}
+		if !e.Type().IsRegular() {
+			if raw {
+				if err := skip(key, s.notRegular(key, e.Type())); err != nil {
+					return err
+				}
+			}
 			continue
 		}
 		fi, err := e.Info()
@@ -102,12 +133,56 @@ func (s *localStore) listDir(ctx context.Context, dir, prefix string, fn func(Ob
 	return nil
 }
 
+// notRegular says what a directory entry that is not a regular file is.
+func (s *localStore) notRegular(key string, mode fs.FileMode) string {
+	if mode&fs.ModeSymlink != 0 {
+		if to, err := os.Readlink(s.Path(key)); err == nil {
+			return fmt.Sprintf("symbolic link to %s (links are not followed)", to)
+		}
+		return "symbolic link (links are not followed)"
+	}
+	return notRegularReason(mode)
+}
+
+func notRegularReason(mode fs.FileMode) string {
+	kind := "irregular file"
+	switch {
+	case mode&fs.ModeNamedPipe != 0:
+		kind = "fifo"
+	case mode&fs.ModeSocket != 0:
+		kind = "socket"
+	case mode&fs.ModeCharDevice != 0:
+		kind = "character device"
+	case mode&fs.ModeDevice != 0:
+		kind = "device"
+	}
+	return "not a regular file (" + kind + ")"
+}
+
+// Open reads a regular file under the root and nothing else: a path that leads out of the root (a
+// symbolic link swapped in after listing) is refused, and a FIFO or device neither blocks nor is read.
 func (s *localStore) Open(ctx context.Context, key string) (io.ReadCloser, error) {
-	f, err := os.Open(s.Path(key))
+	root, err := os.OpenRoot(s.root)
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close()
+	f, err := root.OpenFile(filepath.FromSlash(key), os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%s: %w", key, ErrNotFound)
 	}
-	return f, err
+	if err != nil {
+		return nil, err
+	}
+	fi, err := f.Stat()
+	if err == nil && !fi.Mode().IsRegular() {
+		err = fmt.Errorf("%s: %s", key, notRegularReason(fi.Mode()))
+	}
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
 }
 
 func (s *localStore) Stat(ctx context.Context, key string) (ObjectInfo, error) {

@@ -110,6 +110,9 @@ func writeOddRegionTrail(t *testing.T, raw string) {
 	if err := os.WriteFile(p, buf.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	if err := os.Chtimes(p, at, at); err != nil { // delivered then: compact does not wait for it to settle
+		t.Fatal(err)
+	}
 }
 
 // A scheduled tick writes and publishes the other findings; the one left out is a problem of the tick

@@ -26,6 +26,7 @@ func newCompactCmd() *cobra.Command {
 		verbose  bool
 		batch    int
 		memLimit int64
+		settle   time.Duration
 	)
 	c := &cobra.Command{
 		Use:   "compact --from RAW --lake LAKE",
@@ -47,7 +48,15 @@ a run killed at any point leaves nothing half-visible, and the next run finishes
 
 Bad input (corrupt gzip, truncated JSON, a flow-log line that does not match its header, an empty object,
 another format under the right prefix, an oversized record) is quarantined with its reason, the rest goes
-on, and the exit code is 3 unless --allow-quarantine. List quarantined input with 'lakehunt quarantine'.`,
+on, and the exit code is 3 unless --allow-quarantine. List quarantined input with 'lakehunt quarantine'.
+
+Only regular files are read from a local --from: symbolic links are never followed, and links, FIFOs,
+devices and unreadable folders are reported (exit 3) but not recorded. A local file modified within --settle
+is left for the next run (it may still be being written). Each object is recorded with its version (S3
+ETag, or size and modification time) and a SHA-256 of its bytes: a quarantined object that changes is read
+again, a consumed object that changes is reported and listed by 'lakehunt quarantine' (exit 3), and an
+object with the same bytes as one already consumed in its folder (a copy under another name) is not read
+twice. SIGINT or SIGTERM stop a run promptly; what it committed stays, and the next run resumes.`,
 		Example: `  lakehunt compact --from ./raw --lake ./lake
   lakehunt compact --from s3://org-trail-bucket/AWSLogs/ --lake s3://sec-lake/lake/ --json
   lakehunt compact --from s3://org-trail-bucket/AWSLogs/o-exampleorgid/111122223333/ --lake s3://sec-lake/lake/
@@ -69,7 +78,7 @@ on, and the exit code is 3 unless --allow-quarantine. List quarantined input wit
 			if err != nil {
 				return err
 			}
-			opts := compact.Options{From: src, Lake: lk, Log: logger(verbose), BatchRows: batch}
+			opts := compact.Options{From: src, Lake: lk, Log: logger(verbose), BatchRows: batch, Settle: settle}
 			if sources != "" {
 				opts.Sources = strings.Split(sources, ",")
 			}
@@ -77,6 +86,9 @@ on, and the exit code is 3 unless --allow-quarantine. List quarantined input wit
 				opts.Progress = os.Stderr
 			}
 			sum, err := compact.Run(ctx, opts)
+			if err != nil && ctx.Err() != nil {
+				return fmt.Errorf("compact %s into %s: interrupted; the lake holds what was committed and nothing half-written, run compact again to finish", from, lakeURL)
+			}
 			if err != nil {
 				return fmt.Errorf("compact %s into %s: %w", from, lakeURL, err)
 			}
@@ -91,9 +103,22 @@ on, and the exit code is 3 unless --allow-quarantine. List quarantined input wit
 			if msg := sum.NothingFound(); msg != "" {
 				return &exitCodeError{code: exitError, msg: msg}
 			}
-			if sum.Quarantined() && !tolerate {
-				return &exitCodeError{code: exitBadInput, msg: fmt.Sprintf("%d objects and %d records were quarantined; see 'lakehunt quarantine --lake %s' (pass --allow-quarantine to exit 0)",
-					sum.ObjectsQuarantined, sum.RecordsQuarantined, lakeURL)}
+			if (sum.Quarantined() || sum.ObjectsNotFiles > 0) && !tolerate {
+				var what []string
+				if sum.ObjectsQuarantined > 0 || sum.RecordsQuarantined > 0 {
+					what = append(what, fmt.Sprintf("%d objects and %d records were quarantined", sum.ObjectsQuarantined, sum.RecordsQuarantined))
+				}
+				if n := sum.ObjectsChangedAfterConsumed; n > 0 {
+					what = append(what, fmt.Sprintf("%d consumed objects changed since", n))
+				}
+				see := fmt.Sprintf("see 'lakehunt quarantine --lake %s'", lakeURL)
+				if sum.ObjectsNotFiles > 0 {
+					what = append(what, fmt.Sprintf("%d entries under --from are not files and were not read (remove them)", sum.ObjectsNotFiles))
+					if !sum.Quarantined() {
+						see = "listed above"
+					}
+				}
+				return &exitCodeError{code: exitBadInput, msg: fmt.Sprintf("%s; %s (pass --allow-quarantine to exit 0)", strings.Join(what, ", "), see)}
 			}
 			return nil
 		},
@@ -109,6 +134,7 @@ on, and the exit code is 3 unless --allow-quarantine. List quarantined input wit
 	f.BoolVarP(&verbose, "verbose", "v", false, "log each quarantined object and commit")
 	f.IntVar(&batch, "batch-rows", 0, "rows buffered before a commit (bounds memory; default 64000)")
 	f.Int64Var(&memLimit, "memory-limit", 384, "soft memory limit in MiB for the Go runtime (0: none; GOMEMLIMIT wins)")
+	f.DurationVar(&settle, "settle", compact.DefaultSettle, "leave local files modified less than this long ago for the next run (0: read them all)")
 	s3.register(c)
 	return c
 }
@@ -119,6 +145,20 @@ func printCompactSummary(cmd *cobra.Command, s *compact.Summary) {
 		s.ObjectsListed, s.ObjectsRead, s.ObjectsAlreadyDone, s.ObjectsSkipped, s.ObjectsIgnored, s.ObjectsQuarantined)
 	if s.ObjectsNotSelected > 0 {
 		fmt.Fprintf(w, ", %d of other sources or accounts", s.ObjectsNotSelected)
+	}
+	for _, c := range []struct {
+		n    int
+		what string
+	}{
+		{s.ObjectsReread, "quarantined read again"},
+		{s.ObjectsDuplicateContent, "copies of objects already read"},
+		{s.ObjectsTooRecent, "too recent, left for the next run"},
+		{s.ObjectsChangedAfterConsumed, "CHANGED after they were consumed"},
+		{s.ObjectsNotFiles, "entries that are not files"},
+	} {
+		if c.n > 0 {
+			fmt.Fprintf(w, ", %d %s", c.n, c.what)
+		}
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintf(w, "records: %d in, %d written, %d duplicates dropped, %d quarantined\n",
@@ -147,6 +187,13 @@ func printCompactSummary(cmd *cobra.Command, s *compact.Summary) {
 		}
 		fmt.Fprintf(w, "  quarantined %s: %s\n", where, safetext.Line(q.Reason))
 	}
+	for i, nf := range s.NotFiles {
+		if i == 10 {
+			fmt.Fprintf(w, "  ... and %d more: compact --json lists them\n", s.ObjectsNotFiles-i)
+			break
+		}
+		fmt.Fprintf(w, "  not read %s: %s\n", strings.TrimSuffix(s.From, "/")+"/"+nf.Key, nf.Reason)
+	}
 }
 
 func mb(n int64) float64 { return float64(n) / 1e6 }
@@ -156,15 +203,40 @@ func newQuarantineCmd() *cobra.Command {
 		s3      s3Flags
 		lakeURL string
 		asJSON  bool
+		retry   bool
 	)
 	c := &cobra.Command{
 		Use:   "quarantine --lake LAKE",
 		Short: "List raw objects and records that compaction quarantined, with the reason",
-		Args:  cobra.NoArgs,
+		Long: `quarantine lists the raw objects and records compaction set aside, with the reason, and the consumed
+objects that changed afterwards (the lake keeps the rows of the version it read).
+
+A quarantined object that changes (a file completed after it was read half-written) is read again by the
+next compact on its own. --retry releases every object quarantined whole, changed or not, so that the next
+compact reads it again: after fixing the cause, or with a lakehunt that reads it now.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			lk, err := s3.openLake(cmd.Context(), lakeURL)
 			if err != nil {
 				return err
+			}
+			if retry {
+				keys, err := lk.RetryQuarantined(cmd.Context())
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					return printJSON(cmd.OutOrStdout(), map[string]any{"released": keys})
+				}
+				if len(keys) == 0 {
+					fmt.Fprintln(cmd.OutOrStdout(), "no object is quarantined whole: nothing to retry")
+					return nil
+				}
+				for _, k := range keys {
+					fmt.Fprintf(cmd.OutOrStdout(), "released %s\n", k)
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "%s released: the next compact reads them again\n", plural(len(keys), "object"))
+				return nil
 			}
 			snap, err := lk.FileSnapshot(cmd.Context())
 			if err != nil {
@@ -190,6 +262,7 @@ func newQuarantineCmd() *cobra.Command {
 	}
 	c.Flags().StringVar(&lakeURL, "lake", "", "the lake: a local directory or s3://bucket/prefix")
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	c.Flags().BoolVar(&retry, "retry", false, "release the objects quarantined whole: the next compact reads them again")
 	_ = c.MarkFlagRequired("lake")
 	s3.register(c)
 	return c

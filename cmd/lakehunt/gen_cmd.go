@@ -3,11 +3,13 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/lakehunt/lakehunt/compact/gen"
+	"github.com/lakehunt/lakehunt/compact/rawkey"
 	"github.com/lakehunt/lakehunt/lake"
 )
 
@@ -48,8 +50,16 @@ The same flags and --seed always give byte-identical output.`,
 			if err != nil {
 				return err
 			}
+			local, _ := st.(interface{ Path(string) string })
 			sink := func(key string, body []byte) error {
-				return lake.PutBytes(context.WithoutCancel(ctx), st, key, body)
+				if err := lake.PutBytes(context.WithoutCancel(ctx), st, key, body); err != nil || local == nil {
+					return err
+				}
+				// Dated like a delivery at the time in its name, so compact --settle does not wait for it.
+				if t := rawkey.Classify(key).FileTime; !t.IsZero() {
+					return os.Chtimes(local.Path(key), t, t)
+				}
+				return nil
 			}
 			sum, err := gen.Generate(ctx, cfg, sink)
 			if err != nil {

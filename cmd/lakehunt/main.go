@@ -39,6 +39,10 @@ var version = "dev" // set with -ldflags "-X main.version=..."
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	go func() {
+		<-ctx.Done()
+		stop() // the first signal stops the run cleanly; a second one kills the process
+	}()
 	root := newRootCmd()
 	stopProfile := startProfile()
 	err := root.ExecuteContext(ctx)

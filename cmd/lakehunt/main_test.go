@@ -188,14 +188,14 @@ func TestCompactExitCodeOnQuarantine(t *testing.T) {
 	if err := os.WriteFile(bad, []byte("not gzip, not json"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, code := run(t, "compact", "--from", raw, "--lake", filepath.Join(dir, "lake")); code != exitBadInput {
+	if _, code := run(t, "compact", "--from", raw, "--lake", filepath.Join(dir, "lake"), "--settle", "0"); code != exitBadInput {
 		t.Fatalf("compact with bad input: exit %d, want %d", code, exitBadInput)
 	}
 	out, code := run(t, "quarantine", "--lake", filepath.Join(dir, "lake"))
 	if code != 0 || !strings.Contains(out, "_x.json.gz") {
 		t.Fatalf("quarantine list: %d %s", code, out)
 	}
-	if _, code := run(t, "compact", "--from", raw, "--lake", filepath.Join(dir, "lake2"), "--allow-quarantine"); code != 0 {
+	if _, code := run(t, "compact", "--from", raw, "--lake", filepath.Join(dir, "lake2"), "--allow-quarantine", "--settle", "0"); code != 0 {
 		t.Fatalf("--allow-quarantine: exit %d", code)
 	}
 	if _, code := run(t, "compact", "--lake", filepath.Join(dir, "lake")); code != exitUsage {

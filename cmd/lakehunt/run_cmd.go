@@ -13,6 +13,7 @@ import (
 	awssh "github.com/aws/aws-sdk-go-v2/service/securityhub"
 	"github.com/spf13/cobra"
 
+	"github.com/lakehunt/lakehunt/compact"
 	"github.com/lakehunt/lakehunt/compact/ti"
 	"github.com/lakehunt/lakehunt/hunts"
 	"github.com/lakehunt/lakehunt/hunts/scheduler"
@@ -290,7 +291,7 @@ func rawSources(ctx context.Context, cfg *config, so lake.StoreOptions) ([]sched
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, scheduler.RawSource{Store: st, Accounts: cfg.Accounts, Sources: r.Sources})
+		out = append(out, scheduler.RawSource{Store: st, Accounts: cfg.Accounts, Sources: r.Sources, Settle: compact.DefaultSettle})
 	}
 	return out, nil
 }

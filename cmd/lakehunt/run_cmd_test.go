@@ -94,6 +94,9 @@ func writeTrail(t *testing.T, raw string, times ...time.Time) {
 	if err := os.WriteFile(p, buf.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	if err := os.Chtimes(p, at, at); err != nil { // delivered then: compact does not wait for it to settle
+		t.Fatal(err)
+	}
 }
 
 func TestInitWritesAConfigThatLoads(t *testing.T) {

@@ -46,8 +46,9 @@ const (
 // RawSource is one location of raw logs in the AWS delivery layout, compacted at the start of each tick.
 type RawSource struct {
 	Store    lake.Store
-	Accounts []string // only these accounts' objects; nil = all
-	Sources  []string // tables to fill; nil = all
+	Accounts []string      // only these accounts' objects; nil = all
+	Sources  []string      // tables to fill; nil = all
+	Settle   time.Duration // local files modified less than this long ago wait for the next tick (compact.Options.Settle)
 }
 
 // TIFeed is a threat-intel feed re-imported at each tick (an unchanged feed commits nothing).
@@ -313,7 +314,7 @@ func (t *ticker) ingest(ctx context.Context) error {
 		t.log.Info("threat-intel feed imported", "feed", f.Name, "changed", sum.Changed, "indicators", sum.Indicators, "new", sum.New, "closed", sum.Closed)
 	}
 	for _, r := range t.opts.Raw {
-		sum, err := compact.Run(ctx, compact.Options{From: r.Store, Lake: t.opts.Lake, Accounts: r.Accounts, Sources: r.Sources, Now: t.clock, Log: t.log})
+		sum, err := compact.Run(ctx, compact.Options{From: r.Store, Lake: t.opts.Lake, Accounts: r.Accounts, Sources: r.Sources, Settle: r.Settle, Now: t.clock, Log: t.log})
 		if err != nil {
 			return fmt.Errorf("compact %s into %s: %w", r.Store.URL(), t.opts.Lake.URL(), err)
 		}
@@ -324,8 +325,11 @@ func (t *ticker) ingest(ctx context.Context) error {
 			t.problem("raw logs: %s", msg)
 		}
 		if sum.Quarantined() {
-			t.problem("compaction of %s quarantined %d objects and %d records; list them with 'lakehunt quarantine --lake %s'",
-				r.Store.URL(), sum.ObjectsQuarantined, sum.RecordsQuarantined, t.opts.Lake.URL())
+			t.problem("compaction of %s quarantined %d objects and %d records, %d consumed objects changed since; list them with 'lakehunt quarantine --lake %s'",
+				r.Store.URL(), sum.ObjectsQuarantined, sum.RecordsQuarantined, sum.ObjectsChangedAfterConsumed, t.opts.Lake.URL())
+		}
+		if n := sum.ObjectsNotFiles; n > 0 {
+			t.problem("%d entries under %s are not files and were not read, e.g. %s: %s", n, r.Store.URL(), sum.NotFiles[0].Key, sum.NotFiles[0].Reason)
 		}
 	}
 	return nil
