@@ -15,7 +15,7 @@ import (
 func TestSmallFilesOfPartitionsARunDoesNotWriteAreMerged(t *testing.T) {
 	ctx := context.Background()
 	raw, _ := lake.OpenStore(ctx, t.TempDir(), lake.StoreOptions{})
-	lk, _ := lake.Open(ctx, t.TempDir(), lake.Options{})
+	lk, _ := lake.Open(ctx, t.TempDir(), lake.Options{Create: true})
 	object := func(day string, n int) {
 		var recs []json.RawMessage
 		for i := 0; i < 10; i++ {

@@ -18,7 +18,7 @@ import (
 // value fields (62 rows at a time).
 func TestNullableColumnsRoundTripThroughWriteAndMerge(t *testing.T) {
 	ctx := context.Background()
-	lk, err := lake.Open(ctx, t.TempDir(), lake.Options{})
+	lk, err := lake.Open(ctx, t.TempDir(), lake.Options{Create: true})
 	if err != nil {
 		t.Fatal(err)
 	}

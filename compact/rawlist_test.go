@@ -54,7 +54,7 @@ func rawBackends(t *testing.T) map[string]func(t *testing.T) (raw lake.Store, lk
 		if err != nil {
 			t.Fatal(err)
 		}
-		lk, err := lake.Open(ctx, lakeURL, lake.Options{CacheDir: t.TempDir()})
+		lk, err := lake.Open(ctx, lakeURL, lake.Options{CacheDir: t.TempDir(), Create: true})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -117,7 +117,7 @@ func TestNonFilesUnderFromAreReportedNotRead(t *testing.T) {
 	ctx := context.Background()
 	dir, outside := t.TempDir(), t.TempDir()
 	raw, _ := lake.OpenStore(ctx, dir, lake.StoreOptions{})
-	lk, _ := lake.Open(ctx, t.TempDir(), lake.Options{})
+	lk, _ := lake.Open(ctx, t.TempDir(), lake.Options{Create: true})
 	c := goodCorpus(t)
 	c.writeTo(t, raw)
 	path := func(key string) string {
@@ -187,7 +187,7 @@ func TestNonFilesUnderFromAreReportedNotRead(t *testing.T) {
 func TestRawObjectsNamedLikeTempFilesAreRead(t *testing.T) {
 	ctx := context.Background()
 	raw, _ := lake.OpenStore(ctx, t.TempDir(), lake.StoreOptions{})
-	lk, _ := lake.Open(ctx, t.TempDir(), lake.Options{})
+	lk, _ := lake.Open(ctx, t.TempDir(), lake.Options{Create: true})
 	put(t, raw, ctDir+".tmp-"+acct+"_CloudTrail_us-east-1_20221110T1625Z_a.json.gz", ctObject(t, "tmp", 20))
 	sum := run(t, Options{From: raw, Lake: lk})
 	if sum.ObjectsListed != 1 || sum.RecordsWritten != 20 || len(readLake(t, lk).eventIDs) != 20 {
@@ -356,7 +356,7 @@ func TestRecentLocalFilesWaitToSettle(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	raw, _ := lake.OpenStore(ctx, dir, lake.StoreOptions{})
-	lk, _ := lake.Open(ctx, t.TempDir(), lake.Options{})
+	lk, _ := lake.Open(ctx, t.TempDir(), lake.Options{Create: true})
 	key := flowDir + acct + "_vpcflowlogs_us-east-1_fl-1_20221110T1630Z_live.log"
 	p := filepath.Join(dir, filepath.FromSlash(key))
 	os.MkdirAll(filepath.Dir(p), 0o755)
@@ -418,7 +418,7 @@ func TestOversizedObjectsAreQuarantinedUnread(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	raw, _ := lake.OpenStore(ctx, dir, lake.StoreOptions{})
-	lk, _ := lake.Open(ctx, t.TempDir(), lake.Options{})
+	lk, _ := lake.Open(ctx, t.TempDir(), lake.Options{Create: true})
 	huge := flowDir + acct + "_vpcflowlogs_us-east-1_fl-1_20221110T1630Z_sparse.log.gz"
 	p := filepath.Join(dir, filepath.FromSlash(huge))
 	os.MkdirAll(filepath.Dir(p), 0o755)

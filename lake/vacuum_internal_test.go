@@ -15,7 +15,7 @@ import (
 func TestVacuumDeletesStaleTempFilesOfKilledWriters(t *testing.T) {
 	ctx := context.Background()
 	root := t.TempDir()
-	l, err := Open(ctx, root, Options{})
+	l, err := Open(ctx, root, Options{Create: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,7 +9,7 @@ BIN=${BIN:-bin/lakehunt}
 WORK=${BENCH_DIR:-$(mktemp -d /tmp/lakehunt-bench.XXXX)}
 mkdir -p "$WORK" "$WORK/empty-raw"
 # The DuckDB-only side runs its SQL through 'lakehunt query', which reads a lake: compaction starts an empty one.
-"$BIN" compact --from "$WORK/empty-raw" --lake "$WORK/empty-lake" >/dev/null
+"$BIN" compact --settle 0 --from "$WORK/empty-raw" --lake "$WORK/empty-lake" >/dev/null
 SIZES=${*:-500000 4000000}
 DAYS=7
 OUT=${BENCH_OUT:-$WORK/results.md}
@@ -39,7 +39,7 @@ for n in $SIZES; do
   for src in cloudtrail vpc_flow; do
     rm -rf "$WORK/lake" "$WORK/duck" && mkdir -p "$WORK/duck"
     : > "$WORK/measure"
-    measure lakehunt "$BIN" compact --from "$raw" --lake "$WORK/lake" --sources $src --json
+    measure lakehunt "$BIN" compact --settle 0 --from "$raw" --lake "$WORK/lake" --sources $src --json
     if [ $src = cloudtrail ]; then
       sql="COPY (SELECT * EXCLUDE (rn) FROM (
         SELECT (e->>'eventTime')::TIMESTAMP AS event_time, coalesce(e->>'recipientAccountId', '') AS account_id,
@@ -98,7 +98,7 @@ END1=$(day $((HDAYS - 1))); FROM1=$(day $((HDAYS - 8))); END2=$(day $HDAYS); FRO
 H=$WORK/hunt-$SCALE
 if [ ! -d "$H/lake" ]; then
   "$BIN" gen --out "$H/raw" --scale "$SCALE" --seed 1 --start $START --days $HDAYS --json > "$H.gen.json"
-  /usr/bin/time -f "compact %e %M" -o "$H.compact.time" "$BIN" compact --from "$H/raw" --lake "$H/lake" --json > "$H.compact.json"
+  /usr/bin/time -f "compact %e %M" -o "$H.compact.time" "$BIN" compact --settle 0 --from "$H/raw" --lake "$H/lake" --json > "$H.compact.json"
   for f in "$H"/raw/ti/*; do "$BIN" ti import --lake "$H/lake" --feed "$(basename "$f" | cut -d- -f1)" --now "$(day $((HDAYS + 1)))" "$f" >/dev/null; done
 fi
 rm -rf "$H/cache" "$H/run1" "$H/run2" "$H/run3"

@@ -89,7 +89,7 @@ func TestLogValuesCannotControlTheTerminal(t *testing.T) {
 		code int
 		want string // where the value must be seen, escaped
 	}{
-		{"compact", []string{"compact", "--from", raw, "--lake", lk}, exitBadInput, "quarantined AWSLogs/"},
+		{"compact", []string{"compact", "--from", raw, "--lake", lk, "--settle", "0"}, exitBadInput, "quarantined AWSLogs/"},
 		{"quarantine", []string{"quarantine", "--lake", lk}, exitOK, "_" + shownEvilUser + ".json.gz"},
 		{"hunt run", []string{"hunt", "run", "--lake", lk, "--no-library", "--hunts", hunts, "--from", "2026-03-02", "--to", "2026-03-03",
 			"--out", filepath.Join(dir, "run")}, exitBadInput, "StopLogging by arn:aws:iam::111122223333:user/" + shownEvilUser},

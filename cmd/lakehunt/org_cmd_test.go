@@ -34,7 +34,7 @@ func TestHuntRunOrganization(t *testing.T) {
 	if err := os.WriteFile(p, buf.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, code := run(t, "compact", "--from", raw, "--lake", lk); code != exitOK {
+	if _, code := run(t, "compact", "--from", raw, "--lake", lk, "--settle", "0"); code != exitOK {
 		t.Fatalf("compact: exit %d", code)
 	}
 	cfg := filepath.Join(dir, "lakehunt.yaml")
