@@ -185,8 +185,8 @@ type work struct {
 	// reread is the key a quarantined version of the object is recorded under: it is read again.
 	reread string
 	// verify: a consumed object whose version changed; it is hashed, not parsed, to tell a new copy of the
-	// same bytes from changed content. seenBefore: another object of its key was listed earlier in this run.
-	verify, seenBefore bool
+	// same bytes from changed content.
+	verify bool
 }
 
 // Run compacts every raw object under From that the lake has not consumed yet. Listing, parsing and
@@ -408,7 +408,7 @@ func (w *writer) parseObject(ctx context.Context, t work) *parsed {
 	p = or.outcome(p)
 	if p.err != nil || p.fatal != nil || p.later != "" {
 		for _, fe := range p.spilled {
-			_ = w.opts.Lake.Store().Delete(context.WithoutCancel(ctx), fe.Key) // never committed; vacuum would delete it too
+			_ = w.opts.Lake.Store().Delete(ctx, fe.Key) // never committed; vacuum would delete it too
 		}
 		p.ct, p.vf, p.r53, p.spilled, p.bad = nil, nil, nil, nil, nil
 		if isGzipErr(p.err) {

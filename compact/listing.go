@@ -92,7 +92,7 @@ func (l *lister) run(ctx context.Context, emit func(work) error) error {
 		if k.Kind != rawkey.Events {
 			t.skip = skipReason(k)
 		}
-		prev, found, seen, err := l.view.list(ctx, k.Key)
+		prev, found, err := l.view.lookup(ctx, k.Key)
 		for _, p := range l.legacy {
 			if found || err != nil {
 				break
@@ -110,7 +110,7 @@ func (l *lister) run(ctx context.Context, emit func(work) error) error {
 			case prev.Status == statusQuarantined || prev.Status == statusRetry:
 				t.reread = prev.Key
 			default:
-				t.verify, t.seenBefore = true, seen
+				t.verify = true
 			}
 		}
 		if t.skip == "" && l.local && l.opts.Settle > 0 {
@@ -140,14 +140,11 @@ func (l *lister) run(ctx context.Context, emit func(work) error) error {
 
 // sourceObject is how the lake records t's object, by its version as listed.
 func sourceObject(t work) lake.SourceObject {
-	so := lake.SourceObject{Key: t.info.Key, Size: t.info.Size, ETag: t.info.ETag, Source: t.kind.Source}
-	if so.ETag == "" {
-		so.Modified = t.info.Modified
-	}
-	return so
+	return lake.SourceObject{Key: t.info.Key, Size: t.info.Size, ETag: t.info.ETag, Modified: t.info.Modified, Source: t.kind.Source}
 }
 
-// sameVersion reports whether a listed object is the version that was recorded.
+// sameVersion reports whether a listed object is the version that was recorded: the same size and ETag
+// (S3), or size and modification time (local files, which have no ETag).
 func sameVersion(so lake.SourceObject, o lake.ObjectInfo) bool {
 	switch {
 	case so.ETag == "" && so.Modified.IsZero():
@@ -189,7 +186,6 @@ type consumedView struct {
 type folder struct {
 	byKey  map[string]lake.SourceObject
 	byHash map[string]string // SHA256 -> key of the objects whose rows are in the lake
-	seen   map[string]bool   // keys listed in this run
 }
 
 const viewFolders = 8
@@ -217,7 +213,7 @@ func (v *consumedView) folder(ctx context.Context, shard string) (*folder, error
 		if len(v.folders) >= viewFolders {
 			clear(v.folders)
 		}
-		f := &folder{byKey: objs, byHash: map[string]string{}, seen: map[string]bool{}}
+		f := &folder{byKey: objs, byHash: map[string]string{}}
 		for k, so := range v.inflight[shard] {
 			f.byKey[k] = so
 		}
@@ -245,21 +241,6 @@ func (v *consumedView) lookup(ctx context.Context, key string) (lake.SourceObjec
 	}
 	so, ok := f.byKey[key]
 	return so, ok, nil
-}
-
-// list is lookup for an object being listed: it also says whether an object of the same key was listed
-// earlier in this run (a copy under another prefix).
-func (v *consumedView) list(ctx context.Context, key string) (so lake.SourceObject, found, seen bool, err error) {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	f, err := v.folder(ctx, lake.SourceShard(key))
-	if err != nil {
-		return so, false, false, err
-	}
-	so, found = f.byKey[key]
-	seen = f.seen[key]
-	f.seen[key] = true
-	return so, found, seen, nil
 }
 
 // record notes what the run will commit about an object (or, with statusReading, that it is being read).

@@ -244,6 +244,7 @@ func TestAChangedObjectIsReadAgainOrReported(t *testing.T) {
 				mtime := time.Now().Add(-time.Minute)
 				os.Chtimes(filepath.Join(raw.URL(), same), mtime, mtime)
 			} else {
+				time.Sleep(1100 * time.Millisecond) // S3 times are whole seconds: the upload is a newer version
 				multipartPut(t, raw, same, ctObject(t, "same", 10))
 			}
 			for i, wantCommits := range []int{1, 0} {
@@ -310,7 +311,9 @@ func multipartPut(t *testing.T, st lake.Store, key string, b []byte) {
 
 // TestCopiesOfAnObjectAreReadOnce, on disk and S3: a flow-log or DNS object copied under another name in its
 // folder, or under another prefix with the same AWSLogs/... key, adds its rows once, in the run that sees
-// both and in later runs.
+// both and in later runs, which record nothing more (with other folders listed in between, so the run's
+// view of the folder was dropped and loaded again). A copy with other bytes under another prefix is
+// reported, and listed in the quarantine once.
 func TestCopiesOfAnObjectAreReadOnce(t *testing.T) {
 	for name, open := range rawBackends(t) {
 		t.Run(name, func(t *testing.T) {
@@ -328,9 +331,12 @@ func TestCopiesOfAnObjectAreReadOnce(t *testing.T) {
 			put(t, raw, "replica/"+flowKey("a"), flow)
 			put(t, raw, dnsKey("a"), dns)
 			put(t, raw, dnsKey("b"), dns)
+			for day := 11; day < 11+2*viewFolders; day++ {
+				put(t, raw, strings.Replace(flowKey(fmt.Sprint(day)), "/10/", fmt.Sprintf("/%d/", day), 1), flowObject(t, 1000*day, 1))
+			}
 			opts := Options{From: raw, Lake: lk}
 			sum := run(t, opts)
-			if sum.ObjectsDuplicateContent != 2 || sum.ObjectsRead != 2 || sum.RecordsWritten != 41 || sum.Quarantined() {
+			if sum.ObjectsDuplicateContent != 2 || sum.ObjectsRead != 2+2*viewFolders || sum.RecordsWritten != 41+2*viewFolders || sum.Quarantined() {
 				t.Errorf("first run: %d duplicates, %d read, %d records; want the 2 copies under other names recognised, 41 records", sum.ObjectsDuplicateContent, sum.ObjectsRead, sum.RecordsWritten)
 			}
 			put(t, raw, flowKey("c-later"), flow)
@@ -343,8 +349,19 @@ func TestCopiesOfAnObjectAreReadOnce(t *testing.T) {
 				t.Errorf("a run with nothing new: %+v", sum)
 			}
 			got := readLake(t, lk)
-			if got.flows != 40 || got.dns != 1 {
-				t.Errorf("%d flows and %d DNS queries in the lake, want 40 and 1", got.flows, got.dns)
+			if got.flows != 40+2*viewFolders || got.dns != 1 {
+				t.Errorf("%d flows and %d DNS queries in the lake, want %d and 1", got.flows, got.dns, 40+2*viewFolders)
+			}
+
+			put(t, raw, "tampered/"+flowKey("a"), flowObject(t, 5, 40))
+			for i := 0; i < 2; i++ {
+				sum = run(t, opts)
+				if sum.ObjectsChangedAfterConsumed == 0 || sum.RecordsWritten != 0 || (i == 1 && sum.Commits != 0) {
+					t.Errorf("run %d with a copy of other bytes: %d changed, %d records, %d commits; want it reported, nothing written, recorded once", i, sum.ObjectsChangedAfterConsumed, sum.RecordsWritten, sum.Commits)
+				}
+				if q := quarantineOf(t, lk, flowKey("a")); len(q) != 1 {
+					t.Errorf("run %d: the quarantine lists the changed object %d times, want once", i, len(q))
+				}
 			}
 		})
 	}

@@ -650,10 +650,12 @@ func (w *writer) record(so lake.SourceObject) error {
 	return nil
 }
 
-// addChanged handles a consumed object listed with another version than the one recorded: the same bytes
-// (a copy, a touched file, an upload of the same content) are done, and the new version is recorded so
-// they are not hashed again; other bytes are reported, never read: the lake keeps the rows of the version it
-// read, and log files that change after delivery are worth a look.
+// addChanged handles a consumed object listed with another version than the one recorded. The same bytes
+// (a touched file, a copy, an upload of the same content) are done; a newer version is recorded so it is not
+// hashed again (two copies under different prefixes share a key: the newer is recorded, the older hashed at
+// each run). Other bytes are reported, never read: the lake keeps the rows of the version it read, and log
+// files that change after delivery are worth a look. The first report records the new version and goes to
+// the quarantine; a version changed again, or another copy that differs, is a warning at each run.
 func (w *writer) addChanged(p *parsed, so lake.SourceObject) error {
 	cur, found, err := w.view.lookup(w.ctx, so.Key)
 	if err != nil {
@@ -666,8 +668,8 @@ func (w *writer) addChanged(p *parsed, so lake.SourceObject) error {
 	}
 	if p.err == nil && p.sha == cur.SHA256 {
 		w.sum.ObjectsAlreadyDone++
-		if t := p.w; t.seenBefore {
-			return nil // another copy of the key: recording each copy's version would only swap them at each run
+		if !cur.Modified.IsZero() && !so.Modified.After(cur.Modified) {
+			return nil
 		}
 		cur.Size, cur.ETag, cur.Modified = so.Size, so.ETag, so.Modified
 		return w.record(cur)
@@ -681,12 +683,15 @@ func (w *writer) addChanged(p *parsed, so lake.SourceObject) error {
 	case cur.SHA256 == "":
 		why += " (it was consumed before content hashes were recorded: the bytes may be the same)"
 	}
+	w.opts.Log.Warn("raw object changed after it was consumed", "key", so.Key, "reason", why)
+	q := lake.Quarantined{Time: w.opts.Now().UTC(), Source: so.Source, SourceKey: so.Key, Reason: why}
+	w.sum.Quarantine = append(w.sum.Quarantine, q)
+	if cur.Status == statusChanged {
+		return nil // reported before, and listed in the quarantine since
+	}
+	w.cur.bad = append(w.cur.bad, q)
 	rec := cur
 	rec.Size, rec.ETag, rec.Modified, rec.SHA256, rec.Status, rec.Reason = so.Size, so.ETag, so.Modified, p.sha, statusChanged, why
-	q := lake.Quarantined{Time: w.opts.Now().UTC(), Source: so.Source, SourceKey: so.Key, Reason: why}
-	w.cur.bad = append(w.cur.bad, q)
-	w.sum.Quarantine = append(w.sum.Quarantine, q)
-	w.opts.Log.Warn("raw object changed after it was consumed", "key", so.Key, "reason", why)
 	return w.record(rec)
 }
 

@@ -161,8 +161,8 @@ func hiveEscape(s string) string {
 }
 
 // SourceObject is a raw object a commit consumed. Once recorded, that version of the object is never read
-// again. The version is its size with S3's ETag, or a local file's modification time (ETag empty); objects
-// recorded before versions were kept have neither and are matched by key alone.
+// again. The version is its size with S3's ETag, or with a local file's modification time (ETag empty);
+// objects recorded before versions were kept have neither and are matched by key alone.
 type SourceObject struct {
 	Key      string    `json:"key"`
 	Size     int64     `json:"size"`
