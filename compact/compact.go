@@ -50,7 +50,8 @@ type Options struct {
 	BatchRows  int
 	BatchBytes int64
 	// MaxRecordBytes is the largest single record (JSON event or log line) accepted; larger ones are
-	// quarantined. Default 8 MiB.
+	// quarantined. Default: each source's own limit (CloudTrail 2 MiB, twice its largest events; Route 53
+	// 1 MiB; flow logs 64 KiB). Memory follows it: one 8 MiB DNS record took 340 MB to parse and write.
 	MaxRecordBytes int
 	// MergeMinFiles is how many small files a partition may hold before they are merged. Default 16:
 	// a merge rewrites every row it reads, so it waits until there are enough files to matter (a backfill
@@ -125,9 +126,6 @@ func (o *Options) defaults() {
 	}
 	if o.BatchBytes <= 0 {
 		o.BatchBytes = 32 << 20
-	}
-	if o.MaxRecordBytes <= 0 {
-		o.MaxRecordBytes = 8 << 20
 	}
 	if o.MergeMinFiles <= 0 {
 		o.MergeMinFiles = 16

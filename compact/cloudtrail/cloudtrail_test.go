@@ -389,6 +389,8 @@ func TestBadRecords(t *testing.T) {
 		{"invalid JSON inside", `{"eventID":"x","eventTime":"2024-01-02T03:04:05Z","bad":tru}`, "invalid record"},
 		{"wrong type", `{"eventID":"x","eventTime":"2024-01-02T03:04:05Z","eventName":{"a":1}}`, "field eventName: JSON object where CloudTrail has string"},
 		{"oversized", big, "more than the 4096-byte limit"},
+		{"nested 513 levels", `{"eventID":"x","eventTime":"2024-01-02T03:04:05Z","requestParameters":` + strings.Repeat("[", 512) + strings.Repeat("]", 512) + `}`, "JSON nested deeper than 512 levels"},
+		{"objects and arrays nested 601 levels", `{"eventID":"x","eventTime":"2024-01-02T03:04:05Z","requestParameters":` + strings.Repeat(`{"a":[`, 300) + strings.Repeat(`]}`, 300) + `}`, "JSON nested deeper than 512 levels"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -473,6 +475,7 @@ func TestValidFileShapes(t *testing.T) {
 		"pretty printed":           "{\n  \"Records\" : [\n    " + rec + " ,\n    " + rec + "\n  ]\n}\n",
 		"braces inside strings":    `{"Records":[{"eventTime":"2024-01-02T03:04:05Z","eventID":"a","errorMessage":"} ] \" \\"}]}`,
 		"escaped quote before key": `{"x":"\\","Records":[` + rec + `]}`,
+		"nested 512 levels":        `{"Records":[{"eventTime":"2024-01-02T03:04:05Z","eventID":"a","requestParameters":` + strings.Repeat("[", 511) + strings.Repeat("]", 511) + `}]}`,
 	} {
 		t.Run(name, func(t *testing.T) {
 			res := parseString(in)

@@ -200,6 +200,10 @@ func TestLines(t *testing.T) {
 		{"srcport not a port", `{"query_timestamp":"2024-01-02T03:04:05Z","srcport":"70000"}`, `srcport "70000" is not a port number`, nil},
 		{"srcport object", `{"query_timestamp":"2024-01-02T03:04:05Z","srcport":{}}`, "srcport", nil},
 		{"wrong type", `{"query_timestamp":"2024-01-02T03:04:05Z","query_name":5}`, "field query_name: JSON number", nil},
+		{"nested 513 levels", `{"query_timestamp":"2024-01-02T03:04:05Z","answers":` + strings.Repeat("[", 512) + strings.Repeat("]", 512) + `}`, "JSON nested deeper than 512 levels", nil},
+		{"nested 512 levels", `{"query_timestamp":"2024-01-02T03:04:05Z","answers":` + strings.Repeat("[", 511) + strings.Repeat("]", 511) + `}`, "", func(r *lake.Route53ResolverQuery) string {
+			return eq(r.Answers, strings.Repeat("[", 511)+strings.Repeat("]", 511))
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -220,7 +224,9 @@ func TestLines(t *testing.T) {
 			if len(res.rows) != 2 || res.rows[1].SourceLine != 3 {
 				t.Fatalf("want lines 1 and 3 as rows, got %d", len(res.rows))
 			}
-			if len(res.bad) != 1 || res.bad[0].no != 2 || !strings.Contains(res.bad[0].reason, tt.reason) || res.bad[0].sample != strings.TrimSpace(tt.line) {
+			sample := strings.TrimSpace(tt.line)
+			sample = sample[:min(len(sample), sampleBytes)]
+			if len(res.bad) != 1 || res.bad[0].no != 2 || !strings.Contains(res.bad[0].reason, tt.reason) || res.bad[0].sample != sample {
 				t.Fatalf("bad = %+v, want line 2 with %q", res.bad, tt.reason)
 			}
 			if res.n != 3 {
