@@ -414,13 +414,14 @@ func (w *writer) parseObject(ctx context.Context, t work) *parsed {
 	br := readerPool.Get().(*bufio.Reader)
 	br.Reset(rc)
 	defer readerPool.Put(br)
-	head, _ := br.Peek(2)
+	head, _ := br.Peek(sniffBytes)
 	var r io.Reader = br
 	if len(head) == 0 {
 		p.err = errors.New("empty object (0 bytes)")
 		return p
 	}
-	if len(head) == 2 && head[0] == 0x1f && head[1] == 0x8b {
+	var inner []byte
+	if isGzip(head) {
 		zr, _ := gzipPool.Get().(*gzip.Reader)
 		var err error
 		if zr == nil {
@@ -433,7 +434,15 @@ func (w *writer) parseObject(ctx context.Context, t work) *parsed {
 			return p
 		}
 		defer gzipPool.Put(zr)
-		r = zr
+		// The gzip reader's errors are sticky: one met here is met again, and reported, by the parser.
+		inner = make([]byte, sniffBytes)
+		n, _ := io.ReadFull(zr, inner)
+		inner = inner[:n]
+		r = io.MultiReader(bytes.NewReader(inner), zr)
+	}
+	if why := foreignFormat(t.info.Key, head, inner); why != "" {
+		p.err = errors.New(why)
+		return p
 	}
 	cr := &countingReader{r: r}
 	bad := func(n int64, reason string, sample []byte) {

@@ -1,6 +1,8 @@
 package compact
 
 import (
+	"archive/zip"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -13,10 +15,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/klauspost/compress/zstd"
+
 	"github.com/lakehunt/lakehunt/lake"
 )
 
-// Hostile records and objects for the parsers (issue 14, items 1, 2 ): each ends quarantined with
+// Hostile records and objects for the parsers (issue 14, items 1, 2 and 9): each ends quarantined with
 // the exact reason, or accepted with exact counts, and the compactor that reads it stays within a memory
 // budget: every case runs in a child process under the CLI's default --memory-limit, and the child's peak
 // RSS (which counts goroutine stacks, where deep nesting went) is asserted.
@@ -55,7 +59,36 @@ func dnsBetween(line string) []byte {
 	return []byte(dnsLine("before.example.", "") + line + dnsLine("after.example.", ""))
 }
 
+const flowHeader = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n"
+
+func flowLine(src string) string {
+	return "2 " + acct + " eni-1 " + src + " 10.0.0.2 443 49152 6 10 840 1668096000 1668096060 ACCEPT OK\n"
+}
+
 func nest(n int) string { return strings.Repeat("[", n) + strings.Repeat("]", n) }
+
+func zstdOf(t testing.TB, b []byte) []byte {
+	enc, err := zstd.NewWriter(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer enc.Close()
+	return enc.EncodeAll(b, nil)
+}
+
+func zipOf(t testing.TB, name string, b []byte) []byte {
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	w, err := zw.Create(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write(b)
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
 
 func TestParseLimits(t *testing.T) {
 	if os.Getenv(parseLimitsChildEnv) != "" {
@@ -64,9 +97,13 @@ func TestParseLimits(t *testing.T) {
 	ctKey := ctDir + acct + "_CloudTrail_us-east-1_20221110T1700Z_x.json.gz"
 	dnsKey := dnsDir + acct + "_vpcdnsquerylogs_vpc-abc123_20221110T1700Z_x.log.gz"
 	dnsKey2 := dnsDir + acct + "_vpcdnsquerylogs_vpc-abc123_20221110T1705Z_y.log.gz"
+	flowKey := flowDir + acct + "_vpcflowlogs_us-east-1_fl-1234abcd_20221110T1700Z_x.log.gz"
 	const deep = "JSON nested deeper than 512 levels"
 	const many = "JSON holds more than 524288 values"
 	wide := func(n int) string { return "[" + strings.Repeat("0,", n-1) + "0]" }
+	ctDoc := ctBetween(ctEvent("mid", ""))
+	dnsDoc := dnsBetween(dnsLine("mid.example.", ""))
+	bom := "\ufeff"
 	cases := []parseLimitCase{
 		// Item 1: CloudTrail nesting, through fastjson's recursive validator. Records over 2 MiB are
 		// quarantined for their size first; under the former 8 MiB limit, for their depth.
@@ -132,6 +169,30 @@ func TestParseLimits(t *testing.T) {
 		{name: "route 53 line of 500,000 tiny values is kept",
 			objects: map[string][]byte{dnsKey: gz(t, dnsBetween(dnsLine("wide.example.", `,"answers":`+wide(500_000))))},
 			written: 3, maxRSSMiB: 150},
+
+		// Item 9: formats named by their magic bytes; byte-order marks accepted.
+		{name: "zstd under .gz", objects: map[string][]byte{ctKey: zstdOf(t, ctDoc)},
+			quarantined: []string{"_x.json.gz: zstd-compressed content under a .gz key: AWS delivers gzip; re-deliver the object as gzip"}},
+		{name: "bzip2 under .gz", objects: map[string][]byte{dnsKey: []byte("BZh91AY&SY\x00\x01")},
+			quarantined: []string{"_x.log.gz: bzip2-compressed content under a .gz key: AWS delivers gzip; re-deliver the object as gzip"}},
+		{name: "xz under .gz", objects: map[string][]byte{flowKey: []byte("\xfd7zXZ\x00\x00\x04\xe6\xd6\xb4F")},
+			quarantined: []string{"_x.log.gz: xz-compressed content under a .gz key: AWS delivers gzip; re-deliver the object as gzip"}},
+		{name: "zip under .gz", objects: map[string][]byte{ctKey: zipOf(t, "x.json", ctDoc)},
+			quarantined: []string{"_x.json.gz: a zip archive under a .gz key: AWS delivers gzip; unzip it and deliver each log in it as gzip"}},
+		{name: "parquet under .gz", objects: map[string][]byte{flowKey: []byte("PAR1\x15\x04\x15\x10")},
+			quarantined: []string{"_x.log.gz: Parquet data under a .gz key: compact reads the text logs AWS delivers; deliver the log as gzip-compressed text"}},
+		{name: "gzip inside gzip", objects: map[string][]byte{ctKey: gz(t, gz(t, ctDoc))},
+			quarantined: []string{"_x.json.gz: gzip content inside the gzip: the object was compressed twice; re-deliver it as gzip of the log text"}},
+		{name: "zstd inside gzip", objects: map[string][]byte{dnsKey: gz(t, zstdOf(t, dnsDoc))},
+			quarantined: []string{"_x.log.gz: zstd-compressed content inside the gzip: the object was compressed twice; re-deliver it as gzip of the log text"}},
+		{name: "UTF-16 text", objects: map[string][]byte{flowDir + acct + "_vpcflowlogs_us-east-1_fl-1234abcd_20221110T1700Z_x.log": []byte("\xff\xfev\x00e\x00r\x00")},
+			quarantined: []string{"_x.log: UTF-16 text under a .log key: AWS delivers UTF-8; re-encode the object as UTF-8"}},
+		{name: "plain JSON under .gz is read", objects: map[string][]byte{ctKey: ctDoc}, written: 3},
+		{name: "byte-order marks", objects: map[string][]byte{
+			ctKey:   gz(t, append([]byte(bom), ctDoc...)),
+			dnsKey:  gz(t, []byte(bom+dnsLine("a.example.", "")+bom+dnsLine("b.example.", ""))),
+			flowKey: gz(t, []byte(bom+flowHeader+flowLine("10.0.0.7")+bom+flowLine("10.0.0.8"))),
+		}, written: 3 + 2 + 2},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

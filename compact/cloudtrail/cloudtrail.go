@@ -81,6 +81,7 @@ type parser struct {
 // document reads { "key": value, ... } and streams the value of "Records".
 func (p *parser) document() error {
 	s := p.s
+	s.skipBOM()
 	c, ok := s.skipSpace()
 	if !ok {
 		if s.rerr != nil {

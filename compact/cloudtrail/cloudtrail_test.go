@@ -470,12 +470,14 @@ func TestFileErrors(t *testing.T) {
 func TestValidFileShapes(t *testing.T) {
 	const rec = `{"eventTime":"2024-01-02T03:04:05Z","eventID":"a"}`
 	for name, in := range map[string]string{
-		"no records":               `{"Records":[]}`,
-		"other keys around":        `{"a":"]}\"","Records":[` + rec + `],"b":[{"c":"["}],"d":null,"e":1.5e3,"f":true}`,
-		"pretty printed":           "{\n  \"Records\" : [\n    " + rec + " ,\n    " + rec + "\n  ]\n}\n",
-		"braces inside strings":    `{"Records":[{"eventTime":"2024-01-02T03:04:05Z","eventID":"a","errorMessage":"} ] \" \\"}]}`,
-		"escaped quote before key": `{"x":"\\","Records":[` + rec + `]}`,
-		"nested 512 levels":        `{"Records":[{"eventTime":"2024-01-02T03:04:05Z","eventID":"a","requestParameters":` + strings.Repeat("[", 511) + strings.Repeat("]", 511) + `}]}`,
+		"no records":                `{"Records":[]}`,
+		"other keys around":         `{"a":"]}\"","Records":[` + rec + `],"b":[{"c":"["}],"d":null,"e":1.5e3,"f":true}`,
+		"pretty printed":            "{\n  \"Records\" : [\n    " + rec + " ,\n    " + rec + "\n  ]\n}\n",
+		"braces inside strings":     `{"Records":[{"eventTime":"2024-01-02T03:04:05Z","eventID":"a","errorMessage":"} ] \" \\"}]}`,
+		"escaped quote before key":  `{"x":"\\","Records":[` + rec + `]}`,
+		"byte-order mark":           "\ufeff" + `{"Records":[` + rec + `]}`,
+		"byte-order mark and space": "\ufeff \n" + `{"Records":[` + rec + `]}`,
+		"nested 512 levels":         `{"Records":[{"eventTime":"2024-01-02T03:04:05Z","eventID":"a","requestParameters":` + strings.Repeat("[", 511) + strings.Repeat("]", 511) + `}]}`,
 	} {
 		t.Run(name, func(t *testing.T) {
 			res := parseString(in)

@@ -204,6 +204,7 @@ func TestLines(t *testing.T) {
 		{"nested 512 levels", `{"query_timestamp":"2024-01-02T03:04:05Z","answers":` + strings.Repeat("[", 511) + strings.Repeat("]", 511) + `}`, "", func(r *lake.Route53ResolverQuery) string {
 			return eq(r.Answers, strings.Repeat("[", 511)+strings.Repeat("]", 511))
 		}},
+		{"byte-order mark", "\ufeff" + ok, "", func(r *lake.Route53ResolverQuery) string { return eq(r.QueryName, "example.com.") }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -256,6 +257,7 @@ func TestFileShapes(t *testing.T) {
 		{"blank lines skipped", "\n" + ok + "\n\n  \n" + ok + "\n\n", []int64{2, 5}},
 		{"CRLF", ok + "\r\n" + ok + "\r\n", []int64{1, 2}},
 		{"no final newline", ok + "\n" + ok, []int64{1, 2}},
+		{"byte-order mark", "\ufeff" + ok + "\n" + ok, []int64{1, 2}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			res := parse(strings.NewReader(tt.in), opts)

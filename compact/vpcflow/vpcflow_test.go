@@ -343,6 +343,9 @@ func TestValidEdgeLines(t *testing.T) {
 		{"start '-' falls back to end", "start end\n- 1709812860\n", func(r []*lake.VPCFlowRecord) string {
 			return eq(r[0].EventTime.String(), time.Unix(1709812860, 0).UTC().String())
 		}},
+		{"byte-order marks before the header and a line", "\ufeff" + header + "\n\ufeff2 10.0.0.1 10.0.0.2 1709812800 ACCEPT OK\n", func(r []*lake.VPCFlowRecord) string {
+			return eq(fmt.Sprint(len(r), r[0].SourceLine, *r[0].Version), "1 2 2")
+		}},
 		{"header only", header + "\n", func(r []*lake.VPCFlowRecord) string { return eq(fmt.Sprint(len(r)), "0") }},
 		{"empty file", "", func(r []*lake.VPCFlowRecord) string { return eq(fmt.Sprint(len(r)), "0") }},
 	}
