@@ -51,7 +51,8 @@ type Options struct {
 	BatchBytes int64
 	// MaxRecordBytes is the largest single record (JSON event or log line) accepted; larger ones are
 	// quarantined. Default: each source's own limit (CloudTrail 2 MiB, twice its largest events; Route 53
-	// 1 MiB; flow logs 64 KiB). Memory follows it: one 8 MiB DNS record took 340 MB to parse and write.
+	// 1 MiB; flow logs 64 KiB). Memory follows it: a record is held several times over while it is parsed
+	// and written, and four 8 MiB records read at once took 394 MiB; four at these limits, 139 MiB.
 	MaxRecordBytes int
 	// MergeMinFiles is how many small files a partition may hold before they are merged. Default 16:
 	// a merge rewrites every row it reads, so it waits until there are enough files to matter (a backfill

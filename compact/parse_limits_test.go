@@ -170,6 +170,16 @@ func TestParseLimits(t *testing.T) {
 			objects: map[string][]byte{dnsKey: gz(t, dnsBetween(dnsLine("wide.example.", `,"answers":`+wide(500_000))))},
 			written: 3, maxRSSMiB: 150},
 
+		// Records at their source's size limit, two of each source at once (one per worker), are kept.
+		{name: "records just under the size limits are kept",
+			objects: map[string][]byte{
+				ctKey:                                 gz(t, ctBetween(ctEvent("big", `,"requestParameters":{"k":"`+strings.Repeat("k", 2<<20-500)+`"}`))),
+				strings.Replace(ctKey, "_x", "_y", 1): gz(t, []byte(`{"Records":[`+ctEvent("big2", `,"requestParameters":{"k":"`+strings.Repeat("k", 2<<20-500)+`"}`)+`]}`)),
+				dnsKey:                                gz(t, dnsBetween(dnsLine("big.example.", `,"answers":["`+strings.Repeat("a", 1<<20-500)+`"]`))),
+				dnsKey2:                               gz(t, dnsBetween(dnsLine("big.example.", `,"answers":["`+strings.Repeat("a", 1<<20-500)+`"]`))),
+			},
+			written: 3 + 1 + 3 + 3, maxRSSMiB: 200},
+
 		// Item 9: formats named by their magic bytes; byte-order marks accepted.
 		{name: "zstd under .gz", objects: map[string][]byte{ctKey: zstdOf(t, ctDoc)},
 			quarantined: []string{"_x.json.gz: zstd-compressed content under a .gz key: AWS delivers gzip; re-deliver the object as gzip"}},
