@@ -15,7 +15,6 @@ import (
 	"testing"
 	"testing/iotest"
 	"time"
-	"unicode/utf8"
 
 	"github.com/lakehunt/lakehunt/lake"
 )
@@ -333,47 +332,4 @@ func BenchmarkParse(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "queries/s")
-}
-
-func FuzzParse(f *testing.F) {
-	f.Add(genQueries(2))
-	f.Add([]byte("{\"query_timestamp\":\"2024-01-02 03:04:05\",\"srcids\":{\"instance\":\"i\"}}\n\n[1]\n"))
-	f.Fuzz(func(t *testing.T, in []byte) {
-		res := parse(bytes.NewReader(in), Options{Key: key, MaxLineBytes: 300})
-		if res.n != int64(len(res.rows)+len(res.bad)) {
-			t.Fatalf("n=%d rows=%d bad=%d", res.n, len(res.rows), len(res.bad))
-		}
-		for _, r := range res.rows {
-			if r.EventTime.IsZero() && !strings.Contains(string(in), "0001-01-01") {
-				t.Fatalf("row without time: %+v", r)
-			}
-		}
-	})
-}
-
-// The hand-written reader must accept exactly what encoding/json accepts and decode strings the same way.
-func FuzzReaderMatchesEncodingJSON(f *testing.F) {
-	for _, s := range []string{`{"a":[1,-2.5e+3,true,false,null,{"b":"c"}]}`, `"\u00e9\ud83d\ude00\ud800x\n\/"`, `01`, `1.`, `-`, `[1,]`, `{"a" 1}`, `"\x"`, "\"\t\"", `1e`, `{}`, `[]`, ` "a" `, `nul`} {
-		f.Add([]byte(s))
-	}
-	f.Fuzz(func(t *testing.T, b []byte) {
-		if !utf8.Valid(b) {
-			return // ParseQuery replaces invalid UTF-8 first
-		}
-		r := &reader{b: b}
-		_, err := r.value()
-		if err == nil && !r.atEnd() {
-			err = errors.New("trailing text")
-		}
-		if (err == nil) != json.Valid(b) {
-			t.Fatalf("%q: reader err=%v, encoding/json valid=%v", b, err, json.Valid(b))
-		}
-		var want string
-		if json.Unmarshal(b, &want) == nil {
-			got, err := (&reader{b: b}).str("x")
-			if err != nil || got != want {
-				t.Fatalf("%q: reader %q (%v), encoding/json %q", b, got, err, want)
-			}
-		}
-	})
 }

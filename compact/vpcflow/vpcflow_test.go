@@ -550,19 +550,3 @@ func BenchmarkParse(b *testing.B) {
 		})
 	}
 }
-
-func FuzzParse(f *testing.F) {
-	f.Add([]byte(defaultHeader + "\n2 123456789010 eni-1 10.0.0.1 10.0.0.2 1 2 6 1 1 1709812800 1709812860 ACCEPT OK\n"))
-	f.Add([]byte("srcaddr dstaddr\n::1 1.2.3.4\n- -\n"))
-	f.Fuzz(func(t *testing.T, in []byte) {
-		res := parse(bytes.NewReader(in), Options{Key: key, MaxLineBytes: 256})
-		if res.n != int64(len(res.rows)+len(res.bad)) {
-			t.Fatalf("n=%d rows=%d bad=%d", res.n, len(res.rows), len(res.bad))
-		}
-		for _, r := range res.rows {
-			if r.EventTime.IsZero() {
-				t.Fatalf("row without time: %+v", r)
-			}
-		}
-	})
-}
