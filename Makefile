@@ -9,7 +9,7 @@ DEMO      ?= demo
 GIT_REV   := $(shell git rev-parse --short HEAD 2>/dev/null)
 LDFLAGS   := -X main.version=0.1.0 -X main.gitRevision=$(GIT_REV)
 
-.PHONY: all build tools test demo bench lint clean
+.PHONY: all build tools test fuzz demo bench lint clean
 
 all: build
 
@@ -26,6 +26,11 @@ test: tools build
 	LAKEHUNT_VERSITYGW=$(VERSITYGW) $(GO) test -count=1 -timeout 30m ./...
 	$(BIN) hunt lint
 	$(BIN) hunt test
+
+# Every fuzz target for FUZZTIME each (CI: 10s each, about 2 minutes); FUZZTIME=5m make fuzz to dig deeper.
+FUZZTIME ?= 10s
+fuzz:
+	FUZZTIME=$(FUZZTIME) ./scripts/fuzz.sh
 
 # The whole pipeline on generated data: no AWS account, a local lake under ./demo.
 demo: build

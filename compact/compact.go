@@ -46,7 +46,9 @@ type Options struct {
 	BatchRows  int
 	BatchBytes int64
 	// MaxRecordBytes is the largest single record (JSON event or log line) accepted; larger ones are
-	// quarantined. Default 8 MiB.
+	// quarantined. Default: each source's own limit (CloudTrail 2 MiB, twice its largest events; Route 53
+	// 1 MiB; flow logs 64 KiB). Memory follows it: a record is held several times over while it is parsed
+	// and written, and four 8 MiB records read at once took 394 MiB; four at these limits, 139 MiB.
 	MaxRecordBytes int
 	// MergeMinFiles is how many small files a partition may hold before they are merged. Default 16:
 	// a merge rewrites every row it reads, so it waits until there are enough files to matter (a backfill
@@ -152,9 +154,6 @@ func (o *Options) defaults() {
 	}
 	if o.BatchBytes <= 0 {
 		o.BatchBytes = 32 << 20
-	}
-	if o.MaxRecordBytes <= 0 {
-		o.MaxRecordBytes = 8 << 20
 	}
 	if o.MergeMinFiles <= 0 {
 		o.MergeMinFiles = 16
@@ -366,13 +365,14 @@ func (w *writer) parseObject(ctx context.Context, t work) *parsed {
 	br := readerPool.Get().(*bufio.Reader)
 	br.Reset(or)
 	defer readerPool.Put(br)
-	head, _ := br.Peek(2)
+	head, _ := br.Peek(sniffBytes)
 	var r io.Reader = br
 	if len(head) == 0 {
 		p.err = errors.New("empty object (0 bytes)")
 		return or.outcome(p)
 	}
-	if len(head) == 2 && head[0] == 0x1f && head[1] == 0x8b {
+	var inner []byte
+	if isGzip(head) {
 		zr, _ := gzipPool.Get().(*gzip.Reader)
 		var err error
 		if zr == nil {
@@ -385,7 +385,15 @@ func (w *writer) parseObject(ctx context.Context, t work) *parsed {
 			return or.outcome(p)
 		}
 		defer gzipPool.Put(zr)
-		r = zr
+		// The gzip reader's errors are sticky: one met here is met again, and reported, by the parser.
+		inner = make([]byte, sniffBytes)
+		n, _ := io.ReadFull(zr, inner)
+		inner = inner[:n]
+		r = io.MultiReader(bytes.NewReader(inner), zr)
+	}
+	if why := foreignFormat(t.info.Key, head, inner); why != "" {
+		p.err = errors.New(why)
+		return p
 	}
 	cr := &countingReader{r: r, max: w.opts.MaxUncompressedBytes}
 	bad := func(n int64, reason string, sample []byte) {

@@ -390,9 +390,9 @@ func TestCompactDiskAndS3GiveTheSameLake(t *testing.T) {
 				"1700Z_flowlog.json.gz":   "not a cloudtrail log file",
 				"1700Z_truncated.json.gz": "not a cloudtrail log file",
 				"1700Z_badline.log.gz":    "6 fields, the header has 14",
-				"1700Z_huge.log.gz":       "more than the 8388608-byte limit",
-				"1750Z_huge.log.gz":       "more than the 8388608-byte limit",
-				"1750Z_huge.json.gz":      "record is 52429104 bytes, more than the 8388608-byte limit",
+				"1700Z_huge.log.gz":       "more than the 1048576-byte limit",
+				"1750Z_huge.log.gz":       "more than the 65536-byte limit",
+				"1750Z_huge.json.gz":      "record is 52429104 bytes, more than the 2097152-byte limit",
 			} {
 				found := false
 				for k, r := range reasons {

@@ -9,9 +9,9 @@ import (
 	"github.com/lakehunt/lakehunt/lake"
 )
 
-// DefaultMaxRecordBytes is used when Options.MaxRecordBytes is 0. CloudTrail caps an event at 256 KB;
-// the margin covers pretty-printed copies.
-const DefaultMaxRecordBytes = 1 << 20
+// DefaultMaxRecordBytes is used when Options.MaxRecordBytes is 0. CloudTrail caps an event at 256 KB, or
+// 1 MB where the larger event size is enabled; the margin covers pretty-printed copies.
+const DefaultMaxRecordBytes = 2 << 20
 
 // sampleBytes is how much of a bad record is handed to bad().
 const sampleBytes = 512
@@ -81,6 +81,7 @@ type parser struct {
 // document reads { "key": value, ... } and streams the value of "Records".
 func (p *parser) document() error {
 	s := p.s
+	s.skipBOM()
 	c, ok := s.skipSpace()
 	if !ok {
 		if s.rerr != nil {

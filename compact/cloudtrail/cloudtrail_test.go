@@ -20,6 +20,8 @@ import (
 
 	gojson "github.com/goccy/go-json"
 
+	"github.com/lakehunt/lakehunt/compact/internal/jsonlimit"
+
 	"github.com/lakehunt/lakehunt/lake"
 )
 
@@ -400,6 +402,7 @@ func TestBadRecords(t *testing.T) {
 	}{
 		{"no eventID", `{"eventTime":"2024-01-02T03:04:05Z","eventVersion":"1.08"}`, "no eventID"},
 		{"empty eventID", `{"eventTime":"2024-01-02T03:04:05Z","eventID":""}`, "no eventID"},
+		{"eventID in another case", `{"eventTime":"2024-01-02T03:04:05Z","EventID":"x","EVENTID":"y"}`, "no eventID"}, // keys match exactly
 		{"no eventTime", `{"eventID":"x"}`, "no eventTime"},
 		{"unparseable eventTime", `{"eventID":"x","eventTime":"yesterday"}`, `eventTime "yesterday"`},
 		{"not an object", `"just a string"`, "not a JSON object"},
@@ -409,6 +412,8 @@ func TestBadRecords(t *testing.T) {
 		{"invalid JSON inside", `{"eventID":"x","eventTime":"2024-01-02T03:04:05Z","bad":tru}`, "invalid record"},
 		{"wrong type", `{"eventID":"x","eventTime":"2024-01-02T03:04:05Z","eventName":{"a":1}}`, "field eventName: JSON object where CloudTrail has string"},
 		{"oversized", big, "more than the 4096-byte limit"},
+		{"nested 513 levels", `{"eventID":"x","eventTime":"2024-01-02T03:04:05Z","requestParameters":` + strings.Repeat("[", 512) + strings.Repeat("]", 512) + `}`, "JSON nested deeper than 512 levels"},
+		{"objects and arrays nested 601 levels", `{"eventID":"x","eventTime":"2024-01-02T03:04:05Z","requestParameters":` + strings.Repeat(`{"a":[`, 300) + strings.Repeat(`]}`, 300) + `}`, "JSON nested deeper than 512 levels"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -488,11 +493,14 @@ func TestFileErrors(t *testing.T) {
 func TestValidFileShapes(t *testing.T) {
 	const rec = `{"eventTime":"2024-01-02T03:04:05Z","eventID":"a"}`
 	for name, in := range map[string]string{
-		"no records":               `{"Records":[]}`,
-		"other keys around":        `{"a":"]}\"","Records":[` + rec + `],"b":[{"c":"["}],"d":null,"e":1.5e3,"f":true}`,
-		"pretty printed":           "{\n  \"Records\" : [\n    " + rec + " ,\n    " + rec + "\n  ]\n}\n",
-		"braces inside strings":    `{"Records":[{"eventTime":"2024-01-02T03:04:05Z","eventID":"a","errorMessage":"} ] \" \\"}]}`,
-		"escaped quote before key": `{"x":"\\","Records":[` + rec + `]}`,
+		"no records":                `{"Records":[]}`,
+		"other keys around":         `{"a":"]}\"","Records":[` + rec + `],"b":[{"c":"["}],"d":null,"e":1.5e3,"f":true}`,
+		"pretty printed":            "{\n  \"Records\" : [\n    " + rec + " ,\n    " + rec + "\n  ]\n}\n",
+		"braces inside strings":     `{"Records":[{"eventTime":"2024-01-02T03:04:05Z","eventID":"a","errorMessage":"} ] \" \\"}]}`,
+		"escaped quote before key":  `{"x":"\\","Records":[` + rec + `]}`,
+		"byte-order mark":           "\ufeff" + `{"Records":[` + rec + `]}`,
+		"byte-order mark and space": "\ufeff \n" + `{"Records":[` + rec + `]}`,
+		"nested 512 levels":         `{"Records":[{"eventTime":"2024-01-02T03:04:05Z","eventID":"a","requestParameters":` + strings.Repeat("[", 511) + strings.Repeat("]", 511) + `}]}`,
 	} {
 		t.Run(name, func(t *testing.T) {
 			res := parseString(in)
@@ -633,25 +641,6 @@ func BenchmarkParse(b *testing.B) {
 	b.ReportMetric(float64(10000*b.N)/b.Elapsed().Seconds(), "events/s")
 }
 
-// FuzzParse: arbitrary input never panics, and every emitted row has an eventID and a time.
-func FuzzParse(f *testing.F) {
-	f.Add([]byte(`{"Records":[` + assumedRole + `]}`))
-	f.Add([]byte(`{"x":"\\","Records":[{"eventID":"a","eventTime":"2024-01-02T03:04:05Z"},7,"s",[]]}`))
-	f.Add([]byte(`{"Records":[{"\u":1,"eventID":"a"}]}`))
-	f.Add(genFile(2, 9))
-	f.Fuzz(func(t *testing.T, in []byte) {
-		res := parse(bytes.NewReader(in), Options{Key: "k", MaxRecordBytes: 512})
-		if res.n != int64(len(res.rows)+len(res.bad)) {
-			t.Fatalf("n=%d rows=%d bad=%d", res.n, len(res.rows), len(res.bad))
-		}
-		for _, r := range res.rows {
-			if r.EventID == "" || r.EventTime.IsZero() {
-				t.Fatalf("row without id or time: %+v", r)
-			}
-		}
-	})
-}
-
 // BenchmarkDecodeRecord compares the record decoders on the same records (the choice made in ParseEvent).
 func BenchmarkDecodeRecord(b *testing.B) {
 	var doc struct{ Records []json.RawMessage }
@@ -666,6 +655,7 @@ func BenchmarkDecodeRecord(b *testing.B) {
 		"encoding-json":  func(raw []byte) error { var r record; return json.Unmarshal(raw, &r) },
 		"goccy":          func(raw []byte) error { var r record; return gojson.Unmarshal(raw, &r) },
 		"validate+goccy": func(raw []byte) error { _, err := ParseEvent(raw, "", ""); return err },
+		"jsonlimit":      jsonlimit.Check, // the part of ParseEvent that bounds nesting
 	} {
 		b.Run(name, func(b *testing.B) {
 			b.SetBytes(int64(size))

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/lakehunt/lakehunt/compact/internal/jsonlimit"
 	"github.com/lakehunt/lakehunt/compact/logtime"
 
 	json "github.com/goccy/go-json"
@@ -133,6 +134,10 @@ func (f *flexBool) UnmarshalJSON(b []byte) error {
 // (Parse fills SourceKey and SourceLine). Invalid UTF-8 is replaced by U+FFFD. The row's bool pointers
 // may be shared between rows: treat them as read-only.
 func ParseEvent(raw []byte, fallbackAccount, fallbackRegion string) (ev lake.CloudTrailEvent, err error) {
+	// The validator and the decoder recurse per nesting level: bound the depth before they see the record.
+	if err := jsonlimit.Check(raw); err != nil {
+		return ev, err
+	}
 	// Every column must be valid UTF-8 (DuckDB rejects other VARCHARs); encoding/json does the same.
 	if !utf8.Valid(raw) {
 		raw = bytes.ToValidUTF8(raw, []byte("\uFFFD"))

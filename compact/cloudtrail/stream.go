@@ -80,6 +80,16 @@ func (s *stream) endErr(what string) error {
 	return fmt.Errorf("%w: at byte offset %d, %s", errTruncated, s.offset(), what)
 }
 
+// skipBOM skips a UTF-8 byte-order mark at the current position (Windows tools write one at the start
+// of a file).
+func (s *stream) skipBOM() {
+	for s.end-s.pos < 3 && s.more() {
+	}
+	if s.end-s.pos >= 3 && s.buf[s.pos] == 0xef && s.buf[s.pos+1] == 0xbb && s.buf[s.pos+2] == 0xbf {
+		s.pos += 3
+	}
+}
+
 // skipSpace advances to the next non-space byte and returns it; ok is false at end of input.
 func (s *stream) skipSpace() (c byte, ok bool) {
 	for {

@@ -5,10 +5,13 @@ package lines
 
 import (
 	"bufio"
+	"bytes"
 	"io"
 )
 
 // Reader yields lines. A line longer than the limit is skipped to its end and reported by its length.
+// A UTF-8 byte-order mark at the start of a line is dropped: Windows tools write one at the start of a
+// file, and files joined together carry it at the start of a line.
 type Reader struct {
 	br    *bufio.Reader
 	limit int
@@ -29,7 +32,7 @@ func NewReader(r io.Reader, limit int) *Reader {
 func (r *Reader) Next() (line []byte, tooLong int64, err error) {
 	line, err = r.br.ReadSlice('\n')
 	if err != bufio.ErrBufferFull {
-		return line, 0, err
+		return bytes.TrimPrefix(line, bom), 0, err
 	}
 	r.long = append(r.long[:0], line...)
 	total := int64(len(line))
@@ -49,8 +52,11 @@ func (r *Reader) Next() (line []byte, tooLong int64, err error) {
 	} else if err == nil {
 		content-- // the newline, beyond what was kept
 	}
+	long := bytes.TrimPrefix(r.long, bom)
 	if content <= int64(r.limit) {
-		return r.long, 0, err
+		return long, 0, err
 	}
-	return r.long[:min(len(r.long), SampleBytes)], content, err
+	return long[:min(len(long), SampleBytes)], content, err
 }
+
+var bom = []byte("\ufeff")

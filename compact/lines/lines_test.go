@@ -21,6 +21,8 @@ func TestReader(t *testing.T) {
 		{"over the limit at the end", "a\n" + long, 100_000, []string{"a\n", "TOOLONG"}},
 		{"exactly the limit", strings.Repeat("y", 70_000) + "\n", 70_000, []string{strings.Repeat("y", 70_000) + "\n"}},
 		{"one over the limit", strings.Repeat("y", 70_001) + "\n", 70_000, []string{"TOOLONG"}},
+		{"byte-order marks at line starts are dropped", "\ufeffa\n\ufeff\ufeffb\nc\ufeff\n\ufeff", 10, []string{"a\n", "\ufeffb\n", "c\ufeff\n"}},
+		{"byte-order mark before a long line", "\ufeff" + long + "\n", 300_000, []string{long + "\n"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"unicode/utf8"
 
+	"github.com/lakehunt/lakehunt/compact/internal/jsonlimit"
 	"github.com/lakehunt/lakehunt/compact/logtime"
 
 	"github.com/lakehunt/lakehunt/compact/lines"
@@ -18,8 +19,9 @@ import (
 )
 
 // DefaultMaxLineBytes is used when Options.MaxLineBytes is 0. A query log entry is a few hundred bytes;
-// long CNAME chains in answers make it a few KB.
-const DefaultMaxLineBytes = 256 << 10
+// long CNAME chains in answers make it a few KB. Answers come from one DNS message (64 KiB at most),
+// whose escaped JSON can take four times that.
+const DefaultMaxLineBytes = 1 << 20
 
 const sampleBytes = 512
 
@@ -102,6 +104,9 @@ func ParseQuery(line []byte, fallbackAccount, fallbackRegion, fallbackVPC string
 }
 
 func parseQuery(line []byte, fallbackAccount, fallbackRegion, fallbackVPC string, strs *strCache) (lake.Route53ResolverQuery, error) {
+	if err := jsonlimit.Check(line); err != nil { // the reader recurses per nesting level
+		return lake.Route53ResolverQuery{}, err
+	}
 	if !utf8.Valid(line) {
 		line = bytes.ToValidUTF8(line, []byte("\uFFFD"))
 	}

@@ -351,6 +351,9 @@ func TestValidEdgeLines(t *testing.T) {
 		{"start '-' falls back to end", "start end\n- 1709812860\n", func(r []*lake.VPCFlowRecord) string {
 			return eq(r[0].EventTime.String(), time.Unix(1709812860, 0).UTC().String())
 		}},
+		{"byte-order marks before the header and a line", "\ufeff" + header + "\n\ufeff2 10.0.0.1 10.0.0.2 1709812800 ACCEPT OK\n", func(r []*lake.VPCFlowRecord) string {
+			return eq(fmt.Sprint(len(r), r[0].SourceLine, *r[0].Version), "1 2 2")
+		}},
 		{"header only", header + "\n", func(r []*lake.VPCFlowRecord) string { return eq(fmt.Sprint(len(r)), "0") }},
 		{"empty file", "", func(r []*lake.VPCFlowRecord) string { return eq(fmt.Sprint(len(r)), "0") }},
 	}
@@ -554,20 +557,4 @@ func BenchmarkParse(b *testing.B) {
 			b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "records/s")
 		})
 	}
-}
-
-func FuzzParse(f *testing.F) {
-	f.Add([]byte(defaultHeader + "\n2 123456789010 eni-1 10.0.0.1 10.0.0.2 1 2 6 1 1 1709812800 1709812860 ACCEPT OK\n"))
-	f.Add([]byte("srcaddr dstaddr\n::1 1.2.3.4\n- -\n"))
-	f.Fuzz(func(t *testing.T, in []byte) {
-		res := parse(bytes.NewReader(in), Options{Key: key, MaxLineBytes: 256})
-		if res.n != int64(len(res.rows)+len(res.bad)) {
-			t.Fatalf("n=%d rows=%d bad=%d", res.n, len(res.rows), len(res.bad))
-		}
-		for _, r := range res.rows {
-			if r.EventTime.IsZero() {
-				t.Fatalf("row without time: %+v", r)
-			}
-		}
-	})
 }
