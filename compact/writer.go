@@ -575,6 +575,15 @@ func (w *writer) add(p *parsed) error {
 		w.cur.sources = append(w.cur.sources, so)
 		return nil
 	}
+	if p.unread != nil {
+		so.Status, so.Reason = "failed", p.unread.Error()
+		w.sum.ObjectsFailed++
+		if len(w.sum.Failed) < maxListed {
+			w.sum.Failed = append(w.sum.Failed, so)
+		}
+		w.opts.Log.Warn("object could not be read; it is read again by the next run", "key", so.Key, "error", so.Reason)
+		return nil // not recorded as consumed
+	}
 	w.sum.BytesIn += p.w.info.Size
 	w.sum.BytesInUncompressed += p.uncompressed
 	if p.err != nil {

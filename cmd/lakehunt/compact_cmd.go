@@ -45,7 +45,11 @@ a run killed at any point leaves nothing half-visible, and the next run finishes
 
 Bad input (corrupt gzip, truncated JSON, a flow-log line that does not match its header, an empty object,
 another format under the right prefix, an oversized record) is quarantined with its reason, the rest goes
-on, and the exit code is 3 unless --allow-quarantine. List quarantined input with 'lakehunt quarantine'.`,
+on, and the exit code is 3 unless --allow-quarantine. List quarantined input with 'lakehunt quarantine'.
+
+An object that cannot be read (S3 errors or broken connections that outlast the retries) is not bad input:
+it is neither quarantined nor recorded as consumed, the rest is committed, the exit code is 1, and the next
+run reads it.`,
 		Example: `  lakehunt compact --from ./raw --lake ./lake
   lakehunt compact --from s3://org-trail-bucket/AWSLogs/ --lake s3://sec-lake/lake/ --json
   lakehunt compact --from s3://org-trail-bucket/AWSLogs/o-exampleorgid/111122223333/ --lake s3://sec-lake/lake/
@@ -89,6 +93,11 @@ on, and the exit code is 3 unless --allow-quarantine. List quarantined input wit
 			if msg := sum.NothingFound(); msg != "" {
 				return &exitCodeError{code: exitError, msg: msg}
 			}
+			// Exit 1, not 3: the input is fine and running again reads it; --allow-quarantine does not cover it.
+			if sum.Incomplete() {
+				return &exitCodeError{code: exitError, msg: fmt.Sprintf("%d objects could not be read (S3 or network errors); they are not marked consumed: run compact again to read them",
+					sum.ObjectsFailed)}
+			}
 			if sum.Quarantined() && !tolerate {
 				return &exitCodeError{code: exitBadInput, msg: fmt.Sprintf("%d objects and %d records were quarantined; see 'lakehunt quarantine --lake %s' (pass --allow-quarantine to exit 0)",
 					sum.ObjectsQuarantined, sum.RecordsQuarantined, lakeURL)}
@@ -115,6 +124,9 @@ func printCompactSummary(cmd *cobra.Command, s *compact.Summary) {
 	w := cmd.OutOrStdout()
 	fmt.Fprintf(w, "objects: %d listed, %d new read, %d already in the lake, %d skipped, %d ignored, %d quarantined",
 		s.ObjectsListed, s.ObjectsRead, s.ObjectsAlreadyDone, s.ObjectsSkipped, s.ObjectsIgnored, s.ObjectsQuarantined)
+	if s.ObjectsFailed > 0 {
+		fmt.Fprintf(w, ", %d could not be read (read again next run)", s.ObjectsFailed)
+	}
 	if s.ObjectsNotSelected > 0 {
 		fmt.Fprintf(w, ", %d of other sources or accounts", s.ObjectsNotSelected)
 	}
@@ -134,6 +146,13 @@ func printCompactSummary(cmd *cobra.Command, s *compact.Summary) {
 	}
 	fmt.Fprintf(w, "bytes: %.1f MB raw in (%.1f MB uncompressed), %.1f MB Parquet out, %.1fs (%.0f records/s)\n",
 		mb(s.BytesIn), mb(s.BytesInUncompressed), mb(s.BytesOut), s.Seconds, float64(s.RecordsIn)/secs)
+	for i, f := range s.Failed {
+		if i == 10 {
+			fmt.Fprintf(w, "  ... and %d more not read\n", s.ObjectsFailed-i)
+			break
+		}
+		fmt.Fprintf(w, "  not read %s: %s\n", f.Key, f.Reason)
+	}
 	for i, q := range s.Quarantine {
 		if i == 10 {
 			fmt.Fprintf(w, "  ... and more: lakehunt quarantine\n")

@@ -333,6 +333,9 @@ func (t *ticker) ingest(ctx context.Context) error {
 		if msg := sum.NothingFound(); msg != "" {
 			t.problem("raw logs: %s", msg)
 		}
+		if sum.Incomplete() {
+			t.problem("compaction of %s could not read %d objects (S3 or network errors); the next tick reads them", r.Store.URL(), sum.ObjectsFailed)
+		}
 		if sum.Quarantined() {
 			t.problem("compaction of %s quarantined %d objects and %d records; list them with 'lakehunt quarantine --lake %s'",
 				r.Store.URL(), sum.ObjectsQuarantined, sum.RecordsQuarantined, t.opts.Lake.URL())
