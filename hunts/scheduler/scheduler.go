@@ -68,7 +68,8 @@ type Options struct {
 	TIFeeds []TIFeed
 	Hunts   []*huntfile.Hunt
 	// Now is the tick's clock reading (zero: time.Now). Tests and backfills pass a fake one; times taken
-	// during the tick (lease renewals, ingested_at, run times) advance from it by the real elapsed time.
+	// during the tick (ingested_at, run times) advance from it by the real elapsed time. The lease does
+	// not use it: leases expire on the real clock, so a fake Now cannot make a live lease look expired.
 	Now time.Time
 	// Delay is how long after its end a window closes (late CloudTrail is usually in by then). Default 15m.
 	Delay time.Duration
