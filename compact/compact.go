@@ -83,6 +83,7 @@ type Summary struct {
 	IgnoredExample      string              `json:"ignored_example,omitempty"` // the first of them
 	ObjectsNotSelected  int                 `json:"objects_not_selected"`      // in the layout, of a source or account not asked for
 	ObjectsQuarantined  int                 `json:"objects_quarantined"`
+	ObjectsFailed       int                 `json:"objects_failed_transient"` // could not be read: not consumed, the next run reads them
 	RecordsIn           int64               `json:"records_in"`
 	RecordsWritten      int64               `json:"records_written"`
 	DuplicatesDropped   int64               `json:"duplicates_dropped"`
@@ -112,7 +113,8 @@ type Summary struct {
 	ObjectsChangedAfterConsumed int `json:"objects_changed_after_consumed"`
 	// Objects with the same bytes as another one consumed in their folder (a copy under another name):
 	// recorded, not read twice.
-	ObjectsDuplicateContent int `json:"objects_duplicate_content"`
+	ObjectsDuplicateContent int                 `json:"objects_duplicate_content"`
+	Failed                  []lake.SourceObject `json:"failed,omitempty"` // the first 1,000 objects that could not be read, and why
 }
 
 // Quarantined reports whether any input was quarantined, a consumed object changed among them (the CLI
@@ -120,6 +122,10 @@ type Summary struct {
 func (s *Summary) Quarantined() bool {
 	return s.ObjectsQuarantined > 0 || s.RecordsQuarantined > 0 || s.ObjectsChangedAfterConsumed > 0
 }
+
+// Incomplete reports whether some objects could not be read (S3 or network errors that outlasted the
+// retries). They are not bad input: neither quarantined nor recorded as consumed, so the next run reads them.
+func (s *Summary) Incomplete() bool { return s.ObjectsFailed > 0 }
 
 // NothingFound explains a run that found no raw logs at all under From: nothing there (an empty or
 // mistyped location), or only objects outside the AWS delivery layout. "" when it found some.
@@ -254,6 +260,7 @@ type parsed struct {
 	records      int64
 	uncompressed int64
 	err          error  // object-level: quarantine the whole object
+	unread       error  // the object could not be read (not its content's fault): leave it for the next run
 	fatal        error  // not the object's fault (the lake could not be written): the run fails
 	later        string // why the object is left for the next run, unrecorded (it changed while read)
 	sha          string // SHA-256 of the object's bytes as stored, when read whole
@@ -356,17 +363,28 @@ func (w *writer) parseObject(ctx context.Context, t work) *parsed {
 		return p
 	}
 	rc, err := w.opts.From.Open(ctx, t.path)
-	if err != nil {
+	if errors.Is(err, lake.ErrNotFound) {
 		p.err = fmt.Errorf("cannot read object: %w", err)
 		return p
 	}
+	if err != nil {
+		p.unread = err
+		return p
+	}
 	defer rc.Close()
-	or := newObjectReader(ctx, rc, t.info.Size)
+	// An error from the store's reader is a failed read, whatever the decompressor or parser made of it;
+	// a body that reaches EOF is complete (the store checks its length), so errors after that are content.
+	src := &countingReader{r: rc}
+	or := newObjectReader(ctx, src, t.info.Size)
 	br := readerPool.Get().(*bufio.Reader)
 	br.Reset(or)
 	defer readerPool.Put(br)
 	head, _ := br.Peek(sniffBytes)
 	var r io.Reader = br
+	if src.err != nil {
+		p.unread = src.err
+		return p
+	}
 	if len(head) == 0 {
 		p.err = errors.New("empty object (0 bytes)")
 		return or.outcome(p)
@@ -379,6 +397,10 @@ func (w *writer) parseObject(ctx context.Context, t work) *parsed {
 			zr, err = gzip.NewReader(br)
 		} else {
 			err = zr.Reset(br)
+		}
+		if src.err != nil {
+			p.unread = src.err
+			return p
 		}
 		if err != nil {
 			p.err = fmt.Errorf("corrupt gzip: %w", err)
@@ -414,7 +436,10 @@ func (w *writer) parseObject(ctx context.Context, t work) *parsed {
 		}
 	}
 	p = or.outcome(p)
-	if p.err != nil || p.fatal != nil || p.later != "" {
+	if src.err != nil && p.fatal == nil {
+		p.unread, p.err = src.err, nil
+	}
+	if p.err != nil || p.fatal != nil || p.later != "" || p.unread != nil {
 		for _, fe := range p.spilled {
 			_ = w.opts.Lake.Store().Delete(ctx, fe.Key) // never committed; vacuum would delete it too
 		}

@@ -586,6 +586,15 @@ func (w *writer) add(p *parsed) error {
 	case t.verify:
 		return w.addChanged(p, so)
 	}
+	if p.unread != nil {
+		so.Status, so.Reason = "failed", p.unread.Error()
+		w.sum.ObjectsFailed++
+		if len(w.sum.Failed) < maxListed {
+			w.sum.Failed = append(w.sum.Failed, so)
+		}
+		w.opts.Log.Warn("object could not be read; it is read again by the next run", "key", so.Key, "error", so.Reason)
+		return nil // not recorded as consumed
+	}
 	if t.reread != "" {
 		w.sum.ObjectsReread++
 		w.cur.resolved = append(w.cur.resolved, t.reread)

@@ -210,6 +210,9 @@ type Commit struct {
 	// before this commit are dropped, and this commit's own take their place.
 	Resolved []string          `json:"resolved,omitempty"`
 	Meta     map[string]string `json:"meta,omitempty"`
+	// Writer is random per Commit call: a commit read back after a lost answer is known to be this
+	// writer's, never another writer's with the same content.
+	Writer string `json:"writer,omitempty"`
 	// Exclusive lists partitions (FileEntry.Partition) whose live files this commit was computed
 	// against, e.g. deduplicated against. If another writer changed the files of any of them since the
 	// base snapshot, the commit is not rebased: ErrConflict. Not stored.
@@ -511,6 +514,7 @@ var ErrConflict = errors.New("concurrent commit conflict")
 func (l *Lake) Commit(ctx context.Context, base *Snapshot, c Commit) (*Snapshot, error) {
 	basis := partitionFiles(base, c.Exclusive)
 	chosen := base // the state c.Sources were chosen against
+	c.Writer = randomToken()
 	for attempt := 0; attempt < 20; attempt++ {
 		var err error
 		if attempt > 0 {
@@ -551,12 +555,14 @@ func (l *Lake) Commit(ctx context.Context, base *Snapshot, c Commit) (*Snapshot,
 		if err != nil {
 			return nil, err
 		}
+		// Create resolves a lost answer by reading the commit back (Writer makes it ours): ErrExists means
+		// another writer's commit holds this version.
 		err = l.store.Create(ctx, logKey(c.Version), b)
 		if errors.Is(err, ErrExists) {
 			continue
 		}
 		if err != nil {
-			return nil, fmt.Errorf("commit to %s: %w", l.URL(), err)
+			return nil, fmt.Errorf("commit %d to %s: its outcome is unknown (the next run reads the lake state and goes on either way): %w", c.Version, l.URL(), err)
 		}
 		next := &Snapshot{Version: base.Version, Consumed: base.Consumed, Quarantine: base.Quarantine, pending: base.pending, noSources: base.noSources}
 		files := make(map[string]FileEntry, len(base.Files))

@@ -18,16 +18,15 @@ func TestLeaseIsExclusiveAndExpires(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-			// Many concurrent acquirers: exactly one wins.
+			// Many concurrent acquirers, all with the same owner name: exactly one wins.
 			var wg sync.WaitGroup
 			var mu sync.Mutex
 			var winners []*lake.Lease
 			for i := 0; i < 8; i++ {
 				wg.Add(1)
-				go func(i int) {
+				go func() {
 					defer wg.Done()
-					le, err := l.AcquireLease(ctx, "scheduler", "runner", 10*time.Minute, t0)
+					le, err := l.AcquireLease(ctx, "scheduler", "runner", 10*time.Minute)
 					if err == nil {
 						mu.Lock()
 						winners = append(winners, le)
@@ -35,31 +34,42 @@ func TestLeaseIsExclusiveAndExpires(t *testing.T) {
 					} else if !errors.Is(err, lake.ErrLeaseHeld) {
 						t.Error(err)
 					}
-				}(i)
+				}()
 			}
 			wg.Wait()
 			if len(winners) != 1 {
 				t.Fatalf("%d runners hold the lease, want 1", len(winners))
 			}
 			held := winners[0]
-			if err := held.Renew(ctx, 10*time.Minute, t0.Add(5*time.Minute)); err != nil {
+			if err := held.Renew(ctx, 10*time.Minute); err != nil {
 				t.Fatalf("renew: %v", err)
 			}
-			if _, err := l.AcquireLease(ctx, "scheduler", "b", time.Minute, t0.Add(12*time.Minute)); !errors.Is(err, lake.ErrLeaseHeld) {
-				t.Fatalf("renewed lease taken over before expiry: %v", err)
+			if _, err := l.AcquireLease(ctx, "scheduler", "runner", time.Minute); !errors.Is(err, lake.ErrLeaseHeld) {
+				t.Fatalf("renewed lease taken over before expiry by a runner of the same name: %v", err)
 			}
-			// The holder crashes: after expiry another runner takes over, and the old holder cannot renew.
-			b, err := l.AcquireLease(ctx, "scheduler", "b", time.Minute, t0.Add(16*time.Minute))
+			// The holder stops renewing (it crashed): once the lease expires on the real clock, another
+			// runner takes over, and the old holder can neither renew nor release the new holder's lease.
+			if err := held.Renew(ctx, 200*time.Millisecond); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(time.Until(held.Expires) + 10*time.Millisecond)
+			b, err := l.AcquireLease(ctx, "scheduler", "b", time.Minute)
 			if err != nil {
 				t.Fatalf("expired lease not taken over: %v", err)
 			}
-			if err := held.Renew(ctx, time.Minute, t0.Add(16*time.Minute)); !errors.Is(err, lake.ErrLeaseHeld) {
+			if err := held.Renew(ctx, time.Minute); !errors.Is(err, lake.ErrLeaseHeld) {
 				t.Fatalf("stale holder renewed a lease it lost: %v", err)
+			}
+			if err := held.Release(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if owner, _, expires, err := l.LeaseInfo(ctx, "scheduler"); err != nil || owner != "b" || !time.Now().Before(expires) {
+				t.Fatalf("after the stale holder's release: held by %q until %s (%v), want b, unexpired", owner, expires, err)
 			}
 			if err := b.Release(ctx); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := l.AcquireLease(ctx, "scheduler", "c", time.Minute, t0.Add(16*time.Minute)); err != nil {
+			if _, err := l.AcquireLease(ctx, "scheduler", "c", time.Minute); err != nil {
 				t.Fatalf("released lease not available: %v", err)
 			}
 		})

@@ -32,15 +32,21 @@ type Store interface {
 	URL() string
 	// List calls fn for every object whose key starts with prefix, in lexical key order.
 	List(ctx context.Context, prefix string, fn func(ObjectInfo) error) error
-	// Open reads an object. ErrNotFound if it does not exist.
+	// Open reads an object. ErrNotFound if it does not exist. Any other error, from Open or from reading
+	// the body, is a failure to read (the body was fetched again where that can help), not bad content:
+	// a body that reads to io.EOF is the whole object.
 	Open(ctx context.Context, key string) (io.ReadCloser, error)
 	// Stat describes an object. ErrNotFound if it does not exist.
 	Stat(ctx context.Context, key string) (ObjectInfo, error)
 	// Put writes an object whole, replacing any previous one. Readers see the old or the new object, never a part.
 	Put(ctx context.Context, key string, body io.Reader, size int64) error
 	// Create writes an object only if none exists under key; ErrExists otherwise. Atomic.
+	// A write whose answer was lost (S3: a 5xx, a reset, a 412 answering a retry of a write that landed)
+	// is resolved by reading the object back: if it holds exactly body, Create succeeds. So callers that
+	// must tell writers apart put something unique to the writer in body.
 	Create(ctx context.Context, key string, body []byte) error
-	// ReplaceIf overwrites an object only if its ETag is still etag; ErrExists otherwise.
+	// ReplaceIf overwrites an object only if its ETag is still etag; ErrExists otherwise. Lost answers are
+	// resolved as in Create.
 	ReplaceIf(ctx context.Context, key string, body []byte, etag string) error
 	// Delete removes an object; deleting a missing object is not an error.
 	Delete(ctx context.Context, key string) error
@@ -53,6 +59,9 @@ type StoreOptions struct {
 	S3Endpoint string
 	// S3Region overrides the region for the S3 client (default: from the environment, else us-east-1).
 	S3Region string
+	// S3MaxBackoff caps the pause between retries of one S3 request (default: the SDK's, 20 s; the first
+	// retries wait about a second). Tests that inject many faults set it low.
+	S3MaxBackoff time.Duration
 }
 
 // OpenStore opens "s3://bucket/prefix" or a local directory path (created by the first write).

@@ -56,7 +56,10 @@ is left for the next run (it may still be being written). Each object is recorde
 ETag, or size and modification time) and a SHA-256 of its bytes: a quarantined object that changes is read
 again, a consumed object that changes is reported and listed by 'lakehunt quarantine' (exit 3), and an
 object with the same bytes as one already consumed in its folder (a copy under another name) is not read
-twice. SIGINT or SIGTERM stop a run promptly; what it committed stays, and the next run resumes.`,
+twice. SIGINT or SIGTERM stop a run promptly; what it committed stays, and the next run resumes.
+An object that cannot be read (S3 errors or broken connections that outlast the retries) is not bad input:
+it is neither quarantined nor recorded as consumed, the rest is committed, the exit code is 1, and the next
+run reads it.`,
 		Example: `  lakehunt compact --from ./raw --lake ./lake
   lakehunt compact --from s3://org-trail-bucket/AWSLogs/ --lake s3://sec-lake/lake/ --json
   lakehunt compact --from s3://org-trail-bucket/AWSLogs/o-exampleorgid/111122223333/ --lake s3://sec-lake/lake/
@@ -103,6 +106,11 @@ twice. SIGINT or SIGTERM stop a run promptly; what it committed stays, and the n
 			if msg := sum.NothingFound(); msg != "" {
 				return &exitCodeError{code: exitError, msg: msg}
 			}
+			// Exit 1, not 3: the input is fine and running again reads it; --allow-quarantine does not cover it.
+			if sum.Incomplete() {
+				return &exitCodeError{code: exitError, msg: fmt.Sprintf("%d objects could not be read (S3 or network errors); they are not marked consumed: run compact again to read them",
+					sum.ObjectsFailed)}
+			}
 			if (sum.Quarantined() || sum.ObjectsNotFiles > 0) && !tolerate {
 				var what []string
 				if sum.ObjectsQuarantined > 0 || sum.RecordsQuarantined > 0 {
@@ -143,6 +151,9 @@ func printCompactSummary(cmd *cobra.Command, s *compact.Summary) {
 	w := cmd.OutOrStdout()
 	fmt.Fprintf(w, "objects: %d listed, %d new read, %d already in the lake, %d skipped, %d ignored, %d quarantined",
 		s.ObjectsListed, s.ObjectsRead, s.ObjectsAlreadyDone, s.ObjectsSkipped, s.ObjectsIgnored, s.ObjectsQuarantined)
+	if s.ObjectsFailed > 0 {
+		fmt.Fprintf(w, ", %d could not be read (read again next run)", s.ObjectsFailed)
+	}
 	if s.ObjectsNotSelected > 0 {
 		fmt.Fprintf(w, ", %d of other sources or accounts", s.ObjectsNotSelected)
 	}
@@ -176,6 +187,13 @@ func printCompactSummary(cmd *cobra.Command, s *compact.Summary) {
 	}
 	fmt.Fprintf(w, "bytes: %.1f MB raw in (%.1f MB uncompressed), %.1f MB Parquet out, %.1fs (%.0f records/s)\n",
 		mb(s.BytesIn), mb(s.BytesInUncompressed), mb(s.BytesOut), s.Seconds, float64(s.RecordsIn)/secs)
+	for i, f := range s.Failed {
+		if i == 10 {
+			fmt.Fprintf(w, "  ... and %d more not read\n", s.ObjectsFailed-i)
+			break
+		}
+		fmt.Fprintf(w, "  not read %s: %s\n", f.Key, f.Reason)
+	}
 	for i, q := range s.Quarantine {
 		if i == 10 {
 			fmt.Fprintf(w, "  ... and more: lakehunt quarantine\n")

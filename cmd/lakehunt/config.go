@@ -288,7 +288,7 @@ schedule:
   delay: 15m          # a window closes this long after its end (CloudTrail delivers 5-15 minutes late)
   max_catch_up: 24    # windows per hunt per tick after an outage, oldest first (the rest next tick)
   late_lookback: 7d   # late data re-opens windows this far back; older late data is reported, not hunted
-  lease_ttl: 15m      # a crashed runner blocks the others this long
+  lease_ttl: 5m       # a crashed runner blocks the others this long (real time; renewed every third of it)
 
 s3:
   endpoint: ""        # an S3-compatible endpoint (path-style); default $AWS_ENDPOINT_URL_S3, else AWS

@@ -61,7 +61,7 @@ func (f *schedFlags) register(c *cobra.Command, forRun bool) {
 		_ = fl.MarkDeprecated("raw-prefix", "put the prefix in --from (--from s3://bucket/AWSLogs/)")
 		fl.StringVar(&f.runs, "runs", "", "where run directories go: a local directory or s3://bucket/prefix (default: in the lake)")
 		fl.StringVar(&f.lookback, "late-lookback", "", "late data re-opens windows this far back (default 7d)")
-		fl.StringVar(&f.leaseTTL, "lease-ttl", "", "how long a crashed runner blocks the others (default 15m)")
+		fl.StringVar(&f.leaseTTL, "lease-ttl", "", "how long a crashed runner blocks the others, on the real clock (default 5m; renewed every third of it)")
 		fl.IntVar(&f.catchUp, "max-catch-up", 0, "windows per hunt per tick after an outage (default 24)")
 	}
 	f.s3.register(c)

@@ -180,7 +180,7 @@ func TestRunDueExitCodes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lease, err := l.AcquireLease(context.Background(), "scheduler", "other-runner", 15*time.Minute, day.Add(24*time.Hour+30*time.Minute))
+	lease, err := l.AcquireLease(context.Background(), "scheduler", "other-runner", 15*time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}

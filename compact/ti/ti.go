@@ -110,7 +110,7 @@ func Import(ctx context.Context, lk *lake.Lake, feed string, sources []Source, n
 	if err != nil {
 		return sum, err
 	}
-	lease, err := lk.AcquireLease(ctx, "ti-import-"+feed, leaseOwner(), 15*time.Minute, time.Now())
+	lease, err := lk.AcquireLease(ctx, "ti-import-"+feed, leaseOwner(), 15*time.Minute)
 	if err != nil {
 		return sum, fmt.Errorf("another import of feed %s is running: %w", feed, err)
 	}

@@ -294,7 +294,7 @@ func TestImportOnS3(t *testing.T) {
 func TestImportHoldsFeedLease(t *testing.T) {
 	ctx := context.Background()
 	lk := openLake(t, t.TempDir())
-	other, err := lk.AcquireLease(ctx, "ti-import-f", "another importer", time.Hour, time.Now())
+	other, err := lk.AcquireLease(ctx, "ti-import-f", "another importer", time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}

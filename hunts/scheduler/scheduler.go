@@ -40,7 +40,11 @@ const (
 	DefaultDelay        = 15 * time.Minute
 	DefaultMaxCatchUp   = 24
 	DefaultLateLookback = 7 * 24 * time.Hour
-	DefaultLeaseTTL     = 15 * time.Minute
+	// DefaultLeaseTTL is short because nothing needs it long: the heartbeat renews the lease every third of
+	// it, however long the tick and its windows take (a day's catch-up included), so it only has to outlast
+	// one failed renewal. What it does bound is how long a killed tick blocks the others: 5 minutes is less
+	// than the 15-minute cadence of the example schedules, so the next scheduled tick runs.
+	DefaultLeaseTTL = 5 * time.Minute
 )
 
 // RawSource is one location of raw logs in the AWS delivery layout, compacted at the start of each tick.
@@ -65,7 +69,8 @@ type Options struct {
 	TIFeeds []TIFeed
 	Hunts   []*huntfile.Hunt
 	// Now is the tick's clock reading (zero: time.Now). Tests and backfills pass a fake one; times taken
-	// during the tick (lease renewals, ingested_at, run times) advance from it by the real elapsed time.
+	// during the tick (ingested_at, run times) advance from it by the real elapsed time. The lease does
+	// not use it: leases expire on the real clock, so a fake Now cannot make a live lease look expired.
 	Now time.Time
 	// Delay is how long after its end a window closes (late CloudTrail is usually in by then). Default 15m.
 	Delay time.Duration
@@ -82,8 +87,8 @@ type Options struct {
 	// refused some findings: retrying cannot help) does not: the windows are done, the refusal is a
 	// problem of the tick and stays in the run's index entry.
 	Publish func(ctx context.Context, runDir string) error
-	// LeaseTTL is how long the lease lasts without renewal (a crashed runner blocks others this long).
-	// Default 15m; the lease is renewed before every window.
+	// LeaseTTL is how long the lease lasts without renewal (a crashed runner blocks others this long), on
+	// the real clock. Default 5m; the lease is renewed before every window and every LeaseTTL/3.
 	LeaseTTL time.Duration
 	// Owner names this runner in the lease and the logs (default host/pid).
 	Owner string
@@ -196,7 +201,7 @@ func Tick(ctx context.Context, opts Options) (*TickResult, error) {
 			t.db.Close()
 		}
 	}()
-	lease, err := opts.Lake.AcquireLease(ctx, LeaseName, opts.Owner, opts.LeaseTTL, t.clock())
+	lease, err := opts.Lake.AcquireLease(ctx, LeaseName, opts.Owner, opts.LeaseTTL)
 	if errors.Is(err, lake.ErrLeaseHeld) {
 		t.res.Status, t.res.Holder = StatusBusy, err.Error()
 		t.log.Info("another tick is running", "lake", opts.Lake.URL(), "holder", err.Error())
@@ -228,13 +233,19 @@ func Tick(ctx context.Context, opts Options) (*TickResult, error) {
 }
 
 // renew extends the lease (from the main loop between windows and from the heartbeat during long ones).
+// The error wraps errLeaseLost if the lease was taken over or has expired; otherwise the renewal failed
+// (S3 unreachable) but the lease is still ours until it expires.
 func (t *ticker) renew(ctx context.Context) error {
 	t.leaseMu.Lock()
 	defer t.leaseMu.Unlock()
-	if err := t.lease.Renew(ctx, t.opts.LeaseTTL, t.clock()); err != nil {
+	err := t.lease.Renew(ctx, t.opts.LeaseTTL)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, lake.ErrLeaseHeld) || !time.Now().Before(t.lease.Expires):
 		return fmt.Errorf("%w: %v", errLeaseLost, err)
 	}
-	return nil
+	return fmt.Errorf("renew the scheduler lease (held until %s): %w", t.lease.Expires.Format(time.RFC3339), err)
 }
 
 // heartbeat renews the lease every third of its TTL while the tick runs; if the lease is lost the
@@ -251,7 +262,10 @@ func (t *ticker) heartbeat(ctx context.Context) (context.Context, func()) {
 			case <-done:
 				return
 			case <-tk.C:
-				if err := t.renew(ctx); err != nil && ctx.Err() == nil {
+				err := t.renew(ctx)
+				if err != nil && ctx.Err() == nil && !errors.Is(err, errLeaseLost) {
+					t.log.Warn("could not renew the scheduler lease; trying again", "error", err.Error())
+				} else if err != nil && ctx.Err() == nil {
 					t.log.Error("lost the scheduler lease; stopping", "error", err.Error())
 					cancel(err)
 					return
@@ -323,6 +337,9 @@ func (t *ticker) ingest(ctx context.Context) error {
 			"duplicates_dropped", sum.DuplicatesDropped, "lake_version", sum.LakeVersion)
 		if msg := sum.NothingFound(); msg != "" {
 			t.problem("raw logs: %s", msg)
+		}
+		if sum.Incomplete() {
+			t.problem("compaction of %s could not read %d objects (S3 or network errors); the next tick reads them", r.Store.URL(), sum.ObjectsFailed)
 		}
 		if sum.Quarantined() {
 			t.problem("compaction of %s quarantined %d objects and %d records, %d consumed objects changed since; list them with 'lakehunt quarantine --lake %s'",

@@ -524,17 +524,20 @@ func TestConcurrentTicksOnS3(t *testing.T) {
 		t.Errorf("ledger after 3 rounds: %d windows, gaps %v, last end %s", len(led.Windows), led.Gaps(), led.LastEnd)
 	}
 
-	// A runner crashes holding the lease: ticks stand aside until it expires, then one runs.
+	// A runner crashes holding the lease: ticks stand aside until it expires (on the real clock, whatever
+	// --now a tick runs with), then one runs.
 	crashAt := day0.Add(48*time.Hour + 30*time.Minute)
-	if _, err := lk.AcquireLease(ctx, LeaseName, "crashed-runner", DefaultLeaseTTL, crashAt); err != nil {
+	crashed, err := lk.AcquireLease(ctx, LeaseName, "crashed-runner", 2*time.Second)
+	if err != nil {
 		t.Fatal(err)
 	}
 	w.deliver(crashAt)
-	res, err := Tick(ctx, opts(crashAt.Add(5*time.Minute), "runner-x"))
+	res, err := Tick(ctx, opts(crashAt.Add(DefaultLeaseTTL+time.Hour), "runner-x"))
 	if err != nil || res.Status != StatusBusy || !strings.Contains(res.Holder, "crashed-runner") {
 		t.Fatalf("tick during a crashed runner's lease: %+v, %v", res, err)
 	}
-	res, err = Tick(ctx, opts(crashAt.Add(DefaultLeaseTTL+time.Minute), "runner-x"))
+	time.Sleep(time.Until(crashed.Expires) + 10*time.Millisecond)
+	res, err = Tick(ctx, opts(crashAt.Add(5*time.Minute), "runner-x"))
 	if err != nil || res.Status != StatusOK || len(res.Windows) != 1 {
 		t.Fatalf("tick after the crashed runner's lease expired: %+v, %v", res, err)
 	}
@@ -604,9 +607,9 @@ func TestLostLeaseStopsTheTick(t *testing.T) {
 	hunt := loadHunt(t, "sched-stoplogging", "")
 	stalled := Options{Lake: lk, Raw: []RawSource{{Store: rawStore(t, w.raw)}}, Hunts: []*huntfile.Hunt{hunt}, Now: now, Owner: "stalled",
 		Publish: func(ctx context.Context, dir string) error {
-			// While this runner publishes, its lease expires and another runner takes it over.
-			_, err := lk.AcquireLease(ctx, LeaseName, "thief", DefaultLeaseTTL, now.Add(DefaultLeaseTTL+time.Minute))
-			return err
+			// While this runner publishes, it stalls past its lease and another runner takes the lease over.
+			return lake.PutBytes(ctx, lk.Store(), "_lakehunt/leases/"+LeaseName+".json",
+				[]byte(`{"owner":"thief","token":"thief-token","since":"2026-03-02T12:30:00Z","expires":"2099-01-01T00:00:00Z"}`))
 		}}
 	if res, err := Tick(ctx, stalled); err == nil || !errors.Is(err, errLeaseLost) {
 		t.Fatalf("tick that lost its lease: %+v, %v; want an error saying the lease was lost", res, err)

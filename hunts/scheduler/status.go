@@ -34,7 +34,7 @@ type LeaseInfo struct {
 	Owner   string    `json:"owner"`
 	Since   time.Time `json:"since"`
 	Expires time.Time `json:"expires"`
-	Held    bool      `json:"held"` // unexpired at Now
+	Held    bool      `json:"held"` // unexpired now: leases run on the real clock, not on Now
 }
 
 // HuntStatus is one hunt's scheduling state.
@@ -77,7 +77,7 @@ func ReadStatus(ctx context.Context, lk *lake.Lake, hunts []*huntfile.Hunt, now 
 		rep.Tables = append(rep.Tables, td)
 	}
 	if owner, since, expires, err := lk.LeaseInfo(ctx, LeaseName); err == nil {
-		rep.Lease = &LeaseInfo{Owner: owner, Since: since, Expires: expires, Held: now.Before(expires)}
+		rep.Lease = &LeaseInfo{Owner: owner, Since: since, Expires: expires, Held: time.Now().Before(expires)}
 	} else if !errors.Is(err, lake.ErrNotFound) {
 		return nil, err
 	}
