@@ -72,7 +72,7 @@ func TestHostileHuntsFailAtLintTestAndRun(t *testing.T) {
 	noFile("hunt test")
 
 	lk, rd := filepath.Join(dir, "lake"), filepath.Join(dir, "run")
-	if _, err := lake.Open(context.Background(), lk, lake.Options{}); err != nil {
+	if _, err := lake.Open(context.Background(), lk, lake.Options{Create: true}); err != nil {
 		t.Fatal(err)
 	}
 	out, errs, code = cli(t, append([]string{"hunt", "run", "--lake", lk, "--from", "2024-06-10", "--to", "2024-06-11", "--out", rd}, limits...)...)
@@ -110,7 +110,7 @@ func TestHostileHuntsFailAtLintTestAndRun(t *testing.T) {
 func TestQueryReadsOnlyTheLakeUnlessAllowed(t *testing.T) {
 	dir := t.TempDir()
 	lk := filepath.Join(dir, "lake")
-	if _, err := lake.Open(context.Background(), lk, lake.Options{}); err != nil {
+	if _, err := lake.Open(context.Background(), lk, lake.Options{Create: true}); err != nil {
 		t.Fatal(err)
 	}
 	mine := filepath.Join(dir, "mine.csv")
@@ -126,7 +126,7 @@ func TestQueryReadsOnlyTheLakeUnlessAllowed(t *testing.T) {
 			t.Errorf("query %q: exit %d, stderr %q; want %d, refused, and the flag named", q, code, errs, exitError)
 		}
 	}
-	if _, errs, code := cli(t, "query", "--lake", lk, "SELECT 1; SELECT 2"); code != exitError || !strings.Contains(errs, "give one SQL statement") {
+	if _, errs, code := cli(t, "query", "--lake", lk, "SELECT 1; SELECT 2"); code != exitUsage || !strings.Contains(errs, "query takes one statement") {
 		t.Errorf("two statements: exit %d, stderr %q", code, errs)
 	}
 	if _, err := os.Stat(target); !os.IsNotExist(err) {

@@ -18,7 +18,7 @@ func TestLeaseUnderS3Faults(t *testing.T) {
 	ctx := context.Background()
 	srv := s3test.Start(t)
 	p := srv.StartFaultProxy(t, 1)
-	lk, err := lake.Open(ctx, srv.Bucket(t, "sched-lake")+"lake/", lake.Options{CacheDir: t.TempDir(),
+	lk, err := lake.Open(ctx, srv.Bucket(t, "sched-lake")+"lake/", lake.Options{CacheDir: t.TempDir(), Create: true,
 		Store: lake.StoreOptions{S3Endpoint: p.URL, S3MaxBackoff: 5 * time.Millisecond}})
 	if err != nil {
 		t.Fatal(err)
