@@ -237,9 +237,16 @@ func (s *Session) sqlError(err error) error {
 	return sqlError(err)
 }
 
+// stateFunctions are table functions that change the database's state although the configuration is
+// locked: enable_logging(storage = 'stdout') would write DuckDB's log into our own output.
+var stateFunctions = regexp.MustCompile(`(?i)\b"?(enable_logging|disable_logging|truncate_duckdb_logs|enable_profiling|disable_profiling)"?\s*\(`)
+
 // checkStatement prepares q without running it and checks that it is one statement of type want. The
 // driver's Prepare (unlike PrepareContext, which runs all statements but the last) refuses several.
 func (s *Session) checkStatement(ctx context.Context, q string, want duckdb.StmtType) error {
+	if m := stateFunctions.FindStringSubmatch(q); m != nil {
+		return &SQLError{Msg: fmt.Sprintf("%s() is not allowed here: it changes DuckDB's logging or profiling, which the configuration lock does not cover", strings.ToLower(m[1]))}
+	}
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
 		return err
