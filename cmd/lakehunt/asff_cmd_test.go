@@ -1,9 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"compress/gzip"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -99,20 +96,7 @@ func writeOddRegionTrail(t *testing.T, raw string) {
 			"userIdentity": map[string]any{"type": "IAMUser", "arn": "arn:aws:iam::111122223333:user/" + c.user, "accountId": "111122223333"},
 		})
 	}
-	var buf bytes.Buffer
-	zw := gzip.NewWriter(&buf)
-	json.NewEncoder(zw).Encode(map[string]any{"Records": recs})
-	zw.Close()
-	p := filepath.Join(raw, "AWSLogs/111122223333/CloudTrail/us-east-1/2026/03/02/111122223333_CloudTrail_us-east-1_20260302T0300Z_odd.json.gz")
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(p, buf.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chtimes(p, at, at); err != nil { // delivered then: compact does not wait for it to settle
-		t.Fatal(err)
-	}
+	writeTrailObject(t, raw, at, "odd", recs)
 }
 
 // A scheduled tick writes and publishes the other findings; the one left out is a problem of the tick

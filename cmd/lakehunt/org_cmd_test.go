@@ -1,13 +1,12 @@
 package main
 
 import (
-	"bytes"
-	"compress/gzip"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/lakehunt/lakehunt/lake"
 )
@@ -25,16 +24,8 @@ func TestHuntRunOrganization(t *testing.T) {
 		"requestParameters": map[string]any{"roleName": "deploy", "policyDocument": policy},
 		"userIdentity":      map[string]any{"type": "IAMUser", "arn": "arn:aws:iam::111122223333:user/mallory", "accountId": "111122223333", "userName": "mallory"},
 	}
-	var buf bytes.Buffer
-	zw := gzip.NewWriter(&buf)
-	json.NewEncoder(zw).Encode(map[string]any{"Records": []any{rec}})
-	zw.Close()
-	p := filepath.Join(raw, "AWSLogs", "111122223333", "CloudTrail", "us-east-1", "2026", "11", "19", "111122223333_CloudTrail_us-east-1_20261119T1000Z_org.json.gz")
-	os.MkdirAll(filepath.Dir(p), 0o755)
-	if err := os.WriteFile(p, buf.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if _, code := run(t, "compact", "--from", raw, "--lake", lk, "--settle", "0"); code != exitOK {
+	writeTrailObject(t, raw, time.Date(2026, 11, 19, 10, 0, 0, 0, time.UTC), "org", []map[string]any{rec})
+	if _, code := run(t, "compact", "--from", raw, "--lake", lk); code != exitOK {
 		t.Fatalf("compact: exit %d", code)
 	}
 	cfg := filepath.Join(dir, "lakehunt.yaml")

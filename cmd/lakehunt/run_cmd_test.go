@@ -81,20 +81,25 @@ func writeTrail(t *testing.T, raw string, times ...time.Time) {
 			"userIdentity": map[string]any{"type": "IAMUser", "arn": "arn:aws:iam::111122223333:user/mallory", "accountId": "111122223333"},
 		})
 	}
+	writeTrailObject(t, raw, times[0], "cli", recs)
+}
+
+// writeTrailObject writes recs as one CloudTrail object of account 111122223333, delivered at (its name
+// and modification time): compact does not wait for it to settle.
+func writeTrailObject(t *testing.T, raw string, at time.Time, tag string, recs []map[string]any) {
 	var buf bytes.Buffer
 	zw := gzip.NewWriter(&buf)
 	json.NewEncoder(zw).Encode(map[string]any{"Records": recs})
 	zw.Close()
-	at := times[0]
 	p := filepath.Join(raw, "AWSLogs", "111122223333", "CloudTrail", "us-east-1", at.Format("2006/01/02"),
-		"111122223333_CloudTrail_us-east-1_"+at.Format("20060102T1504Z")+"_cli.json.gz")
+		"111122223333_CloudTrail_us-east-1_"+at.Format("20060102T1504Z")+"_"+tag+".json.gz")
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(p, buf.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Chtimes(p, at, at); err != nil { // delivered then: compact does not wait for it to settle
+	if err := os.Chtimes(p, at, at); err != nil {
 		t.Fatal(err)
 	}
 }
