@@ -45,7 +45,7 @@ with --timeout per hunt and --budget for the whole diff.
 list, every value from the logs in a code span so it cannot format, link or mention); --json the full
 report. Exit status 3 when a hunt run failed, did not fit in --budget, or a changed hunt file does not load.`,
 		Example: `  lakehunt hunt diff --lake s3://sec-lake/lake/ --base origin/main --hunts hunts --last 14d --format markdown > comment.md
-  lakehunt hunt diff --lake ./lake --base ../hunts-before --hunts hunts --from 2026-11-01 --to 2026-11-15 --json`,
+  lakehunt hunt diff --lake ./lake --base hunts-before --hunts hunts --from 2026-11-01 --to 2026-11-15 --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
