@@ -193,7 +193,11 @@ func printDiff(w io.Writer, rep *diff.Report, examples int) error {
 		return strings.Join(parts, " -> ")
 	}
 	for _, h := range rep.Hunts {
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t+%d\t-%d\t%d\t%s\t%s\n", h.ID, h.Change,
+		change := h.Change
+		if h.Change == diff.Changed && h.Head.Version <= h.Base.Version {
+			change += " (version not raised)"
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t+%d\t-%d\t%d\t%s\t%s\n", h.ID, change,
 			side(h, func(s *diff.Side) string {
 				if s.Status != "ok" {
 					return s.Status

@@ -246,3 +246,58 @@ func TestHuntTestJSONAndJUnit(t *testing.T) {
 		t.Errorf("JUnit report (%v):\n%s", err, b)
 	}
 }
+
+// hunt diff: usage errors exit 2; a changed hunt file that does not load is listed and exits 3, while the
+// hunts that load are still compared (--json).
+func TestHuntDiffCLI(t *testing.T) {
+	example, err := os.ReadFile(filepath.Join("huntsrepo", "hunts", "example-root-sign-in.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, head := t.TempDir(), t.TempDir()
+	os.WriteFile(filepath.Join(base, "example.yaml"), example, 0o644)
+	os.WriteFile(filepath.Join(head, "example.yaml"), []byte(strings.Replace(string(example), "  GROUP BY 1\n", "  GROUP BY 1\n  HAVING count(*) >= 2\n", 1)), 0o644)
+	os.WriteFile(filepath.Join(head, "broken.yaml"), []byte("id: broken\nversion: one\n"), 0o644)
+	raw, lakeDir := t.TempDir(), filepath.Join(t.TempDir(), "lake")
+	at := time.Date(2026, 6, 10, 3, 0, 0, 0, time.UTC)
+	writeTrailObject(t, raw, at, "root", []map[string]any{{
+		"eventVersion": "1.08", "eventTime": at.Format(time.RFC3339), "eventSource": "signin.amazonaws.com", "eventName": "ConsoleLogin",
+		"awsRegion": "us-east-1", "eventID": "diff-cli-1", "eventType": "AwsConsoleSignIn", "recipientAccountId": "111122223333",
+		"responseElements": map[string]any{"ConsoleLogin": "Success"},
+		"userIdentity":     map[string]any{"type": "Root", "arn": "arn:aws:iam::111122223333:root", "accountId": "111122223333"},
+	}})
+	if _, errs, code := cli(t, "compact", "--from", raw, "--lake", lakeDir); code != exitOK {
+		t.Fatalf("compact: exit %d\n%s", code, errs)
+	}
+	args := []string{"hunt", "diff", "--lake", lakeDir, "--base", base, "--hunts", head, "--from", "2026-06-10", "--to", "2026-06-11"}
+	for _, c := range []struct {
+		name string
+		args []string
+	}{
+		{"no --base", []string{"hunt", "diff", "--lake", lakeDir, "--hunts", head}},
+		{"--json and --format", append(slices.Clone(args), "--json", "--format", "markdown")},
+		{"--from and --last", append(slices.Clone(args), "--last", "7d")},
+		{"unknown format", append(slices.Clone(args), "--format", "html")},
+	} {
+		if _, errs, code := cli(t, c.args...); code != exitUsage {
+			t.Errorf("%s: exit %d, want %d\n%s", c.name, code, exitUsage, errs)
+		}
+	}
+	out, errs, code := cli(t, append(args, "--json")...)
+	var rep struct {
+		Hunts []struct {
+			ID, Change string
+			Removed    []struct{ Entity string }
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("--json: %v\n%s", err, out)
+	}
+	if code != exitBadInput || !strings.Contains(errs, "broken.yaml") || len(rep.Hunts) != 1 || rep.Hunts[0].Change != "changed" ||
+		len(rep.Hunts[0].Removed) != 1 || rep.Hunts[0].Removed[0].Entity != "arn:aws:iam::111122223333:root" {
+		t.Errorf("exit %d, %+v\n%s", code, rep, errs)
+	}
+	if out, _, _ := cli(t, args...); !strings.Contains(out, "changed (version not raised)") {
+		t.Errorf("text output does not point out the missing version bump:\n%s", out)
+	}
+}

@@ -88,6 +88,9 @@ func change(h Hunt) string {
 	case Deleted:
 		return fmt.Sprintf("deleted (v%d)", h.Base.Version)
 	}
+	if h.Head.Version <= h.Base.Version {
+		return fmt.Sprintf("v%d → v%d, **version not raised** (`hunt lint` fails)", h.Base.Version, h.Head.Version)
+	}
 	return fmt.Sprintf("v%d → v%d", h.Base.Version, h.Head.Version)
 }
 

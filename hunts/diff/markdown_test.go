@@ -59,6 +59,11 @@ func TestMarkdownNeutralisesLogText(t *testing.T) {
 	if !strings.Contains(page, "<table>") || !strings.Contains(page, "<td>v1 → v2</td>") {
 		t.Errorf("the summary table does not render:\n%s", page)
 	}
+	// A changed hunt whose version did not go up is pointed out: lint will refuse it.
+	same := &Report{Hunts: []Hunt{{ID: "a", Change: Changed, Base: &Side{Version: 3, Status: "ok"}, Head: &Side{Version: 3, Status: "ok"}}}}
+	if md := same.Markdown(5); !strings.Contains(md, "v3 → v3, **version not raised**") {
+		t.Errorf("a change without a version bump is not pointed out:\n%s", md)
+	}
 	// Only as many examples as asked for.
 	if md := rep.Markdown(2); !strings.Contains(md, "- and 5 more") {
 		t.Errorf("2 examples of 7: no '- and 5 more':\n%s", md)
