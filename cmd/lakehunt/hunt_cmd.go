@@ -64,7 +64,7 @@ func (l *limitFlags) limits() (hunts.Limits, error) {
 func newHuntCmd() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "hunt",
-		Short: "List, lint, test and run hunts",
+		Short: "List, lint, test, diff and run hunts",
 		Long: `Hunts are YAML files reviewed by pull request: identity and version, hypothesis, ATT&CK mapping, the tables
 they read, schedule and window, DuckDB SQL with named window parameters ($window_start, $window_end,
 $baseline_start), expr-lang post-processing, the finding mapping, and inline tests with raw events.

@@ -25,6 +25,7 @@ func newHuntDiffCmd() *cobra.Command {
 		format             string
 		asJSON             bool
 		budget             time.Duration
+		orgAccts           []string
 		examples           int
 	)
 	c := &cobra.Command{
@@ -91,7 +92,7 @@ report. Exit status 3 when a hunt run failed, did not fit in --budget, or a chan
 				return err
 			}
 			rep, err := diff.Run(ctx, diff.Options{Lake: lk, Base: baseSet.Hunts, Head: head.Hunts, From: fromT, To: toT,
-				Budget: budget, Limits: lim})
+				Budget: budget, Limits: lim, Organization: orgAccts})
 			if err != nil {
 				return err
 			}
@@ -125,6 +126,7 @@ report. Exit status 3 when a hunt run failed, did not fit in --budget, or a chan
 	f.StringVar(&format, "format", "text", "text | markdown (a pull request comment)")
 	f.BoolVar(&asJSON, "json", false, "print the whole diff as JSON")
 	f.DurationVar(&budget, "budget", 30*time.Minute, "the longest the whole diff may take; hunts not run by then are reported (0: no limit)")
+	f.StringSliceVar(&orgAccts, "org-account", nil, "an account of your organization (repeatable or comma-separated); hunts about outside principals treat every other account as outside (default: the accounts the lake holds logs for)")
 	f.IntVar(&examples, "examples", 5, "findings shown per list and hunt (text and markdown)")
 	limits.register(c)
 	s3.register(c)
