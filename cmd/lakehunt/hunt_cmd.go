@@ -64,13 +64,13 @@ func (l *limitFlags) limits() (hunts.Limits, error) {
 func newHuntCmd() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "hunt",
-		Short: "List, lint, test and run hunts",
+		Short: "List, lint, test, diff and run hunts",
 		Long: `Hunts are YAML files reviewed by pull request: identity and version, hypothesis, ATT&CK mapping, the tables
 they read, schedule and window, DuckDB SQL with named window parameters ($window_start, $window_end,
 $baseline_start), expr-lang post-processing, the finding mapping, and inline tests with raw events.
 The shipped library is embedded in the binary; --hunts adds your own directories.`,
 	}
-	c.AddCommand(newHuntListCmd(), newHuntLintCmd(), newHuntTestCmd(), newHuntCoverageCmd(), newHuntRunCmd())
+	c.AddCommand(newHuntListCmd(), newHuntLintCmd(), newHuntTestCmd(), newHuntCoverageCmd(), newHuntRunCmd(), newHuntDiffCmd())
 	return c
 }
 
@@ -231,6 +231,8 @@ func newHuntTestCmd() *cobra.Command {
 		dirs   huntDirs
 		limits limitFlags
 		run    string
+		asJSON bool
+		junit  string
 	)
 	c := &cobra.Command{
 		Use:   "test",
@@ -238,7 +240,8 @@ func newHuntTestCmd() *cobra.Command {
 		Long: `test writes each hunt test's raw events as AWS delivers them to S3, compacts them with the real compactor
 into a temporary lake, runs the hunt's real SQL and post-processing over the test's window, and compares
 the findings with the expected ones. Output is like go test; exit status 1 if any test fails. A hunt file
-that does not load is a failed test.`,
+that does not load is a failed test. --json prints the results as JSON instead; --junit FILE also writes
+them as JUnit XML, so a CI system shows each hunt test as a test.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			lim, err := limits.limits()
@@ -260,9 +263,23 @@ that does not load is a failed test.`,
 					return &exitCodeError{code: exitUsage, msg: "--run: " + err.Error()}
 				}
 			}
-			sum, err := hunts.RunTests(cmd.Context(), set, filter, lim, cmd.OutOrStdout())
+			text := cmd.OutOrStdout()
+			if asJSON {
+				text = io.Discard
+			}
+			sum, err := hunts.RunTests(cmd.Context(), set, filter, lim, text)
 			if err != nil {
 				return err
+			}
+			if junit != "" {
+				if err := writeJUnit(junit, sum); err != nil {
+					return err
+				}
+			}
+			if asJSON {
+				if err := printJSON(cmd.OutOrStdout(), sum); err != nil {
+					return err
+				}
 			}
 			if sum.Failed > 0 {
 				return &exitCodeError{code: exitError, msg: fmt.Sprintf("%d hunt tests failed, %d passed", sum.Failed, sum.Passed)}
@@ -276,6 +293,8 @@ that does not load is a failed test.`,
 	dirs.register(c)
 	limits.register(c)
 	c.Flags().StringVar(&run, "run", "", "only tests whose 'hunt-id/test name' matches this regular expression")
+	c.Flags().BoolVar(&asJSON, "json", false, "print the results as JSON (passed, failed, and each test with its problems)")
+	c.Flags().StringVar(&junit, "junit", "", "also write the results as JUnit XML to this file")
 	return c
 }
 

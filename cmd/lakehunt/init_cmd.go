@@ -52,5 +52,6 @@ Edit it, then run 'lakehunt run --due' from cron or EventBridge Scheduler (see d
 	c.Flags().StringVar(&lakeURL, "lake", "", "the lake to put in the file (default ./lake)")
 	c.Flags().StringArrayVar(&raws, "from", nil, "a raw log location to put in the file (repeatable; default ./raw)")
 	c.Flags().BoolVar(&force, "force", false, "overwrite an existing file")
+	c.AddCommand(newInitHuntsRepoCmd())
 	return c
 }

@@ -24,9 +24,22 @@ import (
 	"github.com/lakehunt/lakehunt/lake"
 )
 
-// Summary counts test results.
+// Summary counts test results and lists them, for --json and JUnit reports.
 type Summary struct {
-	Passed, Failed int
+	Passed int      `json:"passed"`
+	Failed int      `json:"failed"`
+	Tests  []Result `json:"tests"`
+}
+
+// Result is one test's outcome. A hunt file that does not load is one failed Result with no Hunt.
+type Result struct {
+	Name     string   `json:"name"` // hunt-id/test_name, or the file that did not load
+	Hunt     string   `json:"hunt,omitempty"`
+	File     string   `json:"file"`
+	Line     int      `json:"line,omitempty"`
+	Passed   bool     `json:"passed"`
+	Problems []string `json:"problems,omitempty"`
+	Seconds  float64  `json:"seconds"`
 }
 
 // RunTests runs the tests of hunts whose "huntid/test_name" matches filter (nil = all) and prints
@@ -34,7 +47,7 @@ type Summary struct {
 // test, whatever the filter: its tests cannot run. The error is for a harness that could not work at all
 // (e.g. no temp dir); failing tests are counted in the summary. Hunts run with limits, as in a run.
 func RunTests(ctx context.Context, hunts []*huntfile.Hunt, unloaded []huntfile.Diagnostic, filter *regexp.Regexp, limits engine.Limits, out io.Writer) (Summary, error) {
-	var sum Summary
+	sum := Summary{Tests: []Result{}}
 	var files []string
 	byFile := map[string][]huntfile.Diagnostic{}
 	for _, d := range unloaded {
@@ -49,9 +62,12 @@ func RunTests(ctx context.Context, hunts []*huntfile.Hunt, unloaded []huntfile.D
 	for _, f := range files {
 		sum.Failed++
 		fmt.Fprintf(out, "--- FAIL: %s (does not load)\n", f)
+		r := Result{Name: f, File: f}
 		for _, d := range byFile[f] {
 			fmt.Fprintf(out, "    %s\n", d)
+			r.Problems = append(r.Problems, d.String())
 		}
+		sum.Tests = append(sum.Tests, r)
 	}
 	for _, h := range hunts {
 		for i := range h.Tests {
@@ -67,6 +83,7 @@ func RunTests(ctx context.Context, hunts []*huntfile.Hunt, unloaded []huntfile.D
 				problems = append(problems, err.Error())
 			}
 			dur := time.Since(start).Seconds()
+			sum.Tests = append(sum.Tests, Result{Name: name, Hunt: h.ID, File: h.File, Line: t.Line, Passed: len(problems) == 0, Problems: problems, Seconds: dur})
 			if len(problems) == 0 {
 				sum.Passed++
 				fmt.Fprintf(out, "--- PASS: %s (%.2fs)\n", name, dur)
