@@ -426,8 +426,8 @@ func TestOneFailingHuntDoesNotStopTheOthers(t *testing.T) {
 	n := 0
 	for sc := bufio.NewScanner(f); sc.Scan(); n++ {
 		var fd lake.Finding
-		if err := json.Unmarshal(sc.Bytes(), &fd); err != nil || fd.ID != findings[n].ID {
-			t.Errorf("findings.jsonl line %d: %v", n+1, err)
+		if err := json.Unmarshal(sc.Bytes(), &fd); err != nil || fd.ID != findings[n].ID || fd.GroupID == "" {
+			t.Errorf("findings.jsonl line %d (want its id and group_id): %v %+v", n+1, err, fd.GroupID)
 		}
 	}
 	if n != 2 {

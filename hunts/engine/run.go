@@ -20,6 +20,7 @@ import (
 	"github.com/lakehunt/lakehunt/hunts/huntfile"
 	"github.com/lakehunt/lakehunt/internal/safetext"
 	"github.com/lakehunt/lakehunt/lake"
+	"github.com/lakehunt/lakehunt/reports/group"
 )
 
 // RunOptions configures Run.
@@ -498,11 +499,13 @@ func silentStreams(snap *lake.Snapshot, table string, from, to time.Time) []lake
 	return out
 }
 
-// WriteRunDir writes RUNDIR/findings.jsonl (one finding per line) and RUNDIR/run.json, each atomically.
+// WriteRunDir writes RUNDIR/findings.jsonl (one finding per line, each with its finding group's id)
+// and RUNDIR/run.json, each atomically.
 func WriteRunDir(dir string, run *lake.Run, findings []lake.Finding) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("run directory: %w", err)
 	}
+	group.Assign(findings)
 	var fb strings.Builder
 	enc := json.NewEncoder(&fb)
 	enc.SetEscapeHTML(false)
