@@ -260,9 +260,9 @@ func uncovered(merged []Window, from, to time.Time) []Window {
 	return out
 }
 
-// combineCoverage merges the coverage of the runs used: accounts and regions are unions, rows are summed
-// over runs whose windows do not overlap (a window re-run counts once), partitions and files are the
-// largest any one run read, gaps are all gaps inside the period.
+// combineCoverage merges the coverage of the runs used: accounts and regions are unions; rows, partitions
+// and files are summed over runs whose windows do not overlap (a window re-run counts once), so a week of
+// daily runs reports what one run over the week reads; gaps are all gaps inside the period.
 func combineCoverage(runs []*StoredRun, used map[*StoredRun]bool, from, to time.Time) []lake.Coverage {
 	type acc struct {
 		c        lake.Coverage
@@ -289,8 +289,6 @@ func combineCoverage(runs []*StoredRun, used map[*StoredRun]bool, from, to time.
 			for _, x := range c.Regions {
 				a.regions[x] = true
 			}
-			a.c.Partitions = max(a.c.Partitions, c.Partitions)
-			a.c.Files = max(a.c.Files, c.Files)
 			if c.Newest.After(a.c.Newest) {
 				a.c.Newest = c.Newest
 			}
@@ -303,6 +301,8 @@ func combineCoverage(runs []*StoredRun, used map[*StoredRun]bool, from, to time.
 			}
 			if free {
 				a.c.Rows += c.Rows
+				a.c.Partitions += c.Partitions
+				a.c.Files += c.Files
 				a.counted = append(a.counted, w)
 			}
 			for _, g := range c.Gaps {

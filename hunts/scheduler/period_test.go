@@ -60,6 +60,10 @@ func TestCombineLatestWinsAndNamesWhatWasNotChecked(t *testing.T) {
 	}
 	// Rows: the re-run of window 0 replaces the first run, windows 1 (failed, no rows) and 3 add theirs.
 	if len(run.Coverage) != 1 || run.Coverage[0].Rows != 155 {
-		t.Errorf("coverage %+v, want 155 rows (105 + 0 + 50)", run.Coverage)
+		t.Fatalf("coverage %+v, want 155 rows (105 + 0 + 50)", run.Coverage)
+	}
+	// Partitions and files add up the same way: one partition and file per counted run, as one run over the period would read.
+	if c := run.Coverage[0]; c.Partitions != 3 || c.Files != 3 {
+		t.Errorf("coverage %d partitions, %d files; want 3 and 3 (one per counted window)", c.Partitions, c.Files)
 	}
 }
