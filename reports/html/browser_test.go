@@ -135,7 +135,7 @@ const stateJS = `(() => {
     onAttrs: on,
     text: document.body.textContent,
     sections: Array.from(document.querySelectorAll('body > section[id]')).map(s => s.id),
-    articles: document.querySelectorAll('article.finding').length,
+    articles: document.querySelectorAll('details.finding').length,
     bars: document.querySelectorAll('#chart svg rect').length,
     critColor: crit ? getComputedStyle(crit).backgroundColor : '',
     failedText: (document.querySelector('#not-checked') || {textContent: ''}).textContent,
@@ -188,7 +188,7 @@ func checkReport(t *testing.T, ctx context.Context) {
 			t.Errorf("hostile string %q is not shown as text", h)
 		}
 	}
-	if want := []string{"summary", "what-ran", "data", "findings"}; strings.Join(st.Sections, ",") != strings.Join(want, ",") {
+	if want := []string{"summary", "groups", "changes", "findings", "what-ran", "data"}; strings.Join(st.Sections, ",") != strings.Join(want, ",") {
 		t.Errorf("sections = %v, want %v", st.Sections, want)
 	}
 	if st.Articles != len(findings) {
