@@ -486,3 +486,15 @@ func huntWindows(run *lake.Run) picture {
 	}
 	return p
 }
+
+// ComparedWith compares the report with the run directory prev ("" when there is no previous run).
+func ComparedWith(prev string) Option {
+	if prev == "" {
+		return WithPrevious(Previous{})
+	}
+	run, findings, err := reports.ReadRunDir(prev)
+	if err != nil {
+		return WithPrevious(Previous{Label: prev, Err: err})
+	}
+	return WithPrevious(Previous{Label: fmt.Sprintf("run %s (window %s) in %s", run.ID, fmtRange(run.WindowStart, run.WindowEnd), prev), Run: run, Findings: findings})
+}
