@@ -191,7 +191,13 @@ type Coverage struct {
 	Rows       int64     `json:"rows"`
 	Newest     time.Time `json:"newest,omitzero"` // the table's latest event time in the lake the run read
 	Gaps       []Gap     `json:"gaps,omitempty"`
+	// Hourly is the table's rows per hour of the window, from the window's first hour (reports draw it);
+	// empty for tables without event time and windows longer than MaxHourly hours.
+	Hourly []int64 `json:"hourly,omitempty"`
 }
+
+// MaxHourly bounds Coverage.Hourly: 92 days of hours.
+const MaxHourly = 92 * 24
 
 // Gap is a stretch of the window with no data where the table normally has some.
 type Gap struct {

@@ -386,8 +386,9 @@ func findingsPerDay(ms []merged, from, to time.Time) picture {
 	return p
 }
 
-// heatmap draws each table (data stream) across the window by hour: data, a gap (no data where there
-// normally is some), or nothing at all (no rows, or after its newest data).
+// heatmap draws each table (data stream) across the window by hour: how many rows (run.json's hourly
+// counts; a period report has none and shows only where there was data), a gap (no data where there
+// normally is some), or no rows.
 func heatmap(run *lake.Run, gaps map[string][]lake.Gap) picture {
 	from, to := run.WindowStart, run.WindowEnd
 	if from.IsZero() || !to.After(from) || len(run.Coverage) == 0 {
@@ -402,14 +403,33 @@ func heatmap(run *lake.Run, gaps map[string][]lake.Gap) picture {
 	for i, c := range run.Coverage {
 		y := i*row + 2
 		p.Labels = append(p.Labels, svgLabel{X: picX0 - 8, Y: y + 12, Text: c.Table, Anchor: "end"})
-		state := func(t time.Time) string {
-			if c.Rows == 0 || (!c.Newest.IsZero() && t.After(c.Newest)) {
-				return "hm-none"
+		// Rows per cell, from the run's hourly counts; shaded in four steps of the table's busiest cell.
+		var perCell []int64
+		var top int64
+		if first := from.Truncate(time.Hour); len(c.Hourly) > 0 {
+			perCell = make([]int64, cells)
+			for h, n := range c.Hourly {
+				if k := int(first.Add(time.Duration(h)*time.Hour).Sub(from) / unit); k >= 0 && k < cells {
+					perCell[k] += n
+					top = max(top, perCell[k])
+				}
 			}
+		}
+		state := func(t time.Time) string {
 			for _, g := range gaps[c.Table] {
 				if t.Before(g.End) && t.Add(unit).After(g.Start) {
 					return "hm-gap"
 				}
+			}
+			if perCell != nil {
+				n := perCell[int(t.Sub(from)/unit)]
+				if n == 0 {
+					return "hm-none"
+				}
+				return fmt.Sprintf("hm-%d", (4*n+top-1)/top) // 1 to 4: quarters of the busiest cell
+			}
+			if c.Rows == 0 || (!c.Newest.IsZero() && t.After(c.Newest)) {
+				return "hm-none"
 			}
 			return "hm-data"
 		}
@@ -426,17 +446,28 @@ func heatmap(run *lake.Run, gaps map[string][]lake.Gap) picture {
 			if b.After(to) {
 				b = to
 			}
+			what := map[string]string{"hm-none": "no rows", "hm-gap": "gap"}[cur]
+			if what == "" {
+				what = "data"
+				if perCell != nil {
+					var n int64
+					for _, v := range perCell[start:k] {
+						n += v
+					}
+					what = fmt.Sprintf("%d rows", n)
+				}
+			}
 			p.Rects = append(p.Rects, svgRect{X: x(a), Y: y, W: max(x(b)-x(a), 1), H: row - 4, Class: cur,
-				Title: fmt.Sprintf("%s %s: %s", c.Table, fmtRange(a, b), map[string]string{"hm-none": "no data", "hm-gap": "gap", "hm-data": "data"}[cur])})
+				Title: fmt.Sprintf("%s %s: %s", c.Table, fmtRange(a, b), what)})
 			start, cur = k, s
 		}
 	}
 	y := len(run.Coverage)*row + 4
 	p.Labels = append(p.Labels, svgLabel{X: picX0, Y: y + 12, Text: fmtTime(from)}, svgLabel{X: picX0 + picW, Y: y + 12, Text: fmtTime(to), Anchor: "end"})
-	for i, k := range []string{"hm-data", "hm-gap", "hm-none"} {
-		x := picX0 + i*160
+	for i, k := range []string{"hm-1", "hm-4", "hm-none", "hm-gap"} {
+		x := picX0 + i*150
 		p.Rects = append(p.Rects, svgRect{X: x, Y: y + 22, W: 10, H: 10, Class: k})
-		p.Labels = append(p.Labels, svgLabel{X: x + 14, Y: y + 31, Text: map[string]string{"hm-none": "no data", "hm-gap": "gap", "hm-data": "data"}[k]})
+		p.Labels = append(p.Labels, svgLabel{X: x + 14, Y: y + 31, Text: map[string]string{"hm-1": "few rows", "hm-4": "most rows", "hm-none": "no rows", "hm-gap": "gap (stream normally has data)"}[k]})
 	}
 	return p
 }

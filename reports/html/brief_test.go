@@ -196,3 +196,21 @@ func TestMergeGaps(t *testing.T) {
 		})
 	}
 }
+
+// The heatmap shades each stream's hours by rows (quarters of its busiest hour) and marks its gaps.
+func TestHeatmapShowsRowsAndGaps(t *testing.T) {
+	hourly := []int64{1, 1, 0, 0, 0, 50, 100, 100}
+	gap := lake.Gap{AccountID: "1", Region: "eu-west-1", Start: t0.Add(3 * time.Hour), End: t0.Add(5 * time.Hour)}
+	run := &lake.Run{WindowStart: t0, WindowEnd: t0.Add(8 * time.Hour), Coverage: []lake.Coverage{{Table: "cloudtrail", Rows: 252, Hourly: hourly, Gaps: []lake.Gap{gap}}}}
+	p := heatmap(run, map[string][]lake.Gap{"cloudtrail": {gap}})
+	var got []string
+	for _, r := range p.Rects {
+		if r.Y == 2 { // the cloudtrail row, not the legend
+			got = append(got, r.Class+" "+r.Title[strings.LastIndex(r.Title, ": ")+2:])
+		}
+	}
+	want := []string{"hm-1 2 rows", "hm-none no rows", "hm-gap gap", "hm-2 50 rows", "hm-4 200 rows"}
+	if !slices.Equal(got, want) {
+		t.Errorf("cloudtrail row %q, want %q", got, want)
+	}
+}
