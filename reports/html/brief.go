@@ -113,7 +113,6 @@ type groupView struct {
 }
 
 type stepView struct {
-	N                    int
 	Time, Severity, Hunt string
 	Title, Anchor        string
 	Tactics              string
@@ -154,9 +153,16 @@ func (v *view) groups(ms []merged, anchors map[string]string) {
 			}
 			gv.Tactics = append(gv.Tactics, attackRef{text, reports.AttackURL(t)})
 		}
-		for i, f := range g.Findings {
-			gv.Steps = append(gv.Steps, stepView{N: i + 1, Time: fmtTime(f.FirstSeen), Severity: f.Severity, Hunt: f.HuntID,
-				Title: f.Title, Anchor: anchors[f.ID], Tactics: strings.Join(f.Tactics, ", ")})
+		for _, f := range g.Findings {
+			var tactics []string
+			for _, t := range f.Tactics {
+				if tac, ok := reports.LookupTactic(t); ok {
+					t = tac.Name
+				}
+				tactics = append(tactics, t)
+			}
+			gv.Steps = append(gv.Steps, stepView{Time: fmtTime(f.FirstSeen), Severity: f.Severity, Hunt: f.HuntID,
+				Title: f.Title, Anchor: anchors[f.ID], Tactics: strings.Join(tactics, ", ")})
 		}
 		gv.Timeline = newGroupTimeline(g)
 		v.Groups = append(v.Groups, gv)
