@@ -193,6 +193,25 @@ func Combine(runs []*StoredRun, from, to time.Time) (*lake.Run, []lake.Finding) 
 	return out, findings
 }
 
+// addHourly adds a run's rows per hour (from its window's first hour) to the period's, from the period's
+// first hour. A period longer than lake.MaxHourly hours has none.
+func addHourly(c *lake.Coverage, hourly []int64, start, from, to time.Time) {
+	first := from.UTC().Truncate(time.Hour)
+	n := int((to.Sub(first) + time.Hour - 1) / time.Hour)
+	if len(hourly) == 0 || n <= 0 || n > lake.MaxHourly {
+		return
+	}
+	if c.Hourly == nil {
+		c.Hourly = make([]int64, n)
+	}
+	off := int(start.UTC().Truncate(time.Hour).Sub(first) / time.Hour)
+	for i, v := range hourly {
+		if j := off + i; j >= 0 && j < n {
+			c.Hourly[j] += v
+		}
+	}
+}
+
 // newer orders runs by finish time, then start time, then id.
 func newer(a, b *lake.Run) bool {
 	if !a.FinishedAt.Equal(b.FinishedAt) {
@@ -303,6 +322,7 @@ func combineCoverage(runs []*StoredRun, used map[*StoredRun]bool, from, to time.
 				a.c.Rows += c.Rows
 				a.c.Partitions += c.Partitions
 				a.c.Files += c.Files
+				addHourly(&a.c, c.Hourly, sr.Run.WindowStart, from, to)
 				a.counted = append(a.counted, w)
 			}
 			for _, g := range c.Gaps {

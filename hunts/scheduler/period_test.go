@@ -1,6 +1,7 @@
 package scheduler
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -30,6 +31,11 @@ func TestCombineLatestWinsAndNamesWhatWasNotChecked(t *testing.T) {
 		storedRun("r3", t0.Add(26*time.Hour), win(0), "ok", "", 105, finding("f0", win(0), 2)), // late re-run of window 0
 		// window 2 never ran
 		storedRun("r4", t0.Add(49*time.Hour), win(3), "ok", "", 50, finding("f3", win(3), 1)),
+	}
+	for _, r := range runs { // rows per hour: 1 in each hour of a window, 2 in the re-run of window 0
+		if r.Run.Coverage[0].Rows > 0 {
+			r.Run.Coverage[0].Hourly = slices.Repeat([]int64{r.Run.Coverage[0].Rows / 50}, 12)
+		}
 	}
 	run, findings := Combine(runs, win(0).Start.Add(6*time.Hour), win(3).End)
 	if len(findings) != 2 || findings[0].ID != "f0" || findings[0].Count != 2 || findings[1].ID != "f3" {
@@ -65,5 +71,11 @@ func TestCombineLatestWinsAndNamesWhatWasNotChecked(t *testing.T) {
 	// Partitions and files add up the same way: one partition and file per counted run, as one run over the period would read.
 	if c := run.Coverage[0]; c.Partitions != 3 || c.Files != 3 {
 		t.Errorf("coverage %d partitions, %d files; want 3 and 3 (one per counted window)", c.Partitions, c.Files)
+	}
+	// Rows per hour from the period's first hour: the last 6 hours of the re-run window 0, nothing for the
+	// failed window 1 and the missing window 2, window 3's 12 hours.
+	wantHourly := slices.Concat(slices.Repeat([]int64{2}, 6), make([]int64, 24), slices.Repeat([]int64{1}, 12))
+	if got := run.Coverage[0].Hourly; !slices.Equal(got, wantHourly) {
+		t.Errorf("hourly %v, want %v", got, wantHourly)
 	}
 }
