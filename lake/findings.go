@@ -65,7 +65,9 @@ type Finding struct {
 	Fields       map[string]any `json:"fields,omitempty"`    // the hunt's result row (evidence columns)
 	Evidence     []Evidence     `json:"evidence,omitempty"`
 	EvidenceNote string         `json:"evidence_note,omitempty"` // e.g. "showing 20 of 3120 rows"
-	CreatedAt    time.Time      `json:"created_at"`
+	// GroupID names the finding group (reports/group) of the run: findings that share an entity.
+	GroupID   string    `json:"group_id,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
 }
 
 // Entity is what a finding is about, e.g. {Type: "principal", Key: "arn:aws:iam::1:role/x"}.
@@ -113,6 +115,9 @@ type Run struct {
 	// ASFFLeftOut are the findings the run directory's asff.json does not hold, and why. They are in
 	// findings.jsonl and the report like every other finding.
 	ASFFLeftOut []LeftOut `json:"asff_left_out,omitempty"`
+	// Previous is the run directory this run's report compares with ("changes since the previous run"):
+	// `hunt run --previous DIR`, or the newest earlier run beside it in its parent directory.
+	Previous string `json:"previous,omitempty"`
 }
 
 // Organization is the accounts a run considered inside the organization, and where that list came from.
@@ -186,7 +191,13 @@ type Coverage struct {
 	Rows       int64     `json:"rows"`
 	Newest     time.Time `json:"newest,omitzero"` // the table's latest event time in the lake the run read
 	Gaps       []Gap     `json:"gaps,omitempty"`
+	// Hourly is the table's rows per hour of the window, from the window's first hour (reports draw it);
+	// empty for tables without event time and windows longer than MaxHourly hours.
+	Hourly []int64 `json:"hourly,omitempty"`
 }
+
+// MaxHourly bounds Coverage.Hourly: 92 days of hours.
+const MaxHourly = 92 * 24
 
 // Gap is a stretch of the window with no data where the table normally has some.
 type Gap struct {

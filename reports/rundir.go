@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/lakehunt/lakehunt/lake"
 )
@@ -100,4 +101,33 @@ func ScanFindings(dir string, fn func(lake.Finding) error) (int, error) {
 			return n, nil
 		}
 	}
+}
+
+// PreviousRunDir names the run directory the run in dir is compared with for "changes since the previous
+// run": run.Previous (`hunt run --previous DIR`) if set, else the run directory beside dir (in the same
+// parent, as scheduled runs are kept) that started last before this run. "" if there is none.
+func PreviousRunDir(dir string, run *lake.Run) string {
+	if run.Previous != "" {
+		return run.Previous
+	}
+	parent := filepath.Dir(filepath.Clean(dir))
+	entries, err := os.ReadDir(parent)
+	if err != nil {
+		return ""
+	}
+	best, bestStart := "", time.Time{}
+	for _, e := range entries {
+		p := filepath.Join(parent, e.Name())
+		if !e.IsDir() || p == filepath.Clean(dir) {
+			continue
+		}
+		r, err := ReadRun(p) // directories that are not runs are no candidates
+		if err != nil || r.ID == run.ID || !r.StartedAt.Before(run.StartedAt) {
+			continue
+		}
+		if best == "" || r.StartedAt.After(bestStart) {
+			best, bestStart = p, r.StartedAt
+		}
+	}
+	return best
 }

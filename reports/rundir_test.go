@@ -137,3 +137,49 @@ func TestAttackURL(t *testing.T) {
 		}
 	}
 }
+
+// Scheduled runs are kept side by side: the one that started last before this run is the previous run;
+// directories that are not runs are passed over, and --previous (run.Previous) wins.
+func TestPreviousRunDir(t *testing.T) {
+	parent := t.TempDir()
+	mk := func(name, runJSON string) string {
+		dir := filepath.Join(parent, name)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if runJSON != "" {
+			if err := os.WriteFile(filepath.Join(dir, lake.RunFile), []byte(runJSON), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return dir
+	}
+	mon := mk("mon", `{"id":"r-mon","started_at":"2026-03-02T01:00:00Z"}`)
+	tue := mk("tue", `{"id":"r-tue","started_at":"2026-03-03T01:00:00Z"}`)
+	wed := mk("wed", `{"id":"r-wed","started_at":"2026-03-04T01:00:00Z"}`)
+	mk("lake", "")
+	mk("broken", `{not json`)
+	tests := []struct {
+		name string
+		dir  string
+		prev string // run.Previous
+		want string
+	}{
+		{"the latest earlier run", wed, "", tue},
+		{"runs started later are not previous", tue, "", mon},
+		{"the first run has none", mon, "", ""},
+		{"--previous wins", wed, mon, mon},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			run, err := ReadRun(tt.dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			run.Previous = tt.prev
+			if got := PreviousRunDir(tt.dir, run); got != tt.want {
+				t.Errorf("PreviousRunDir(%s) = %q, want %q", tt.dir, got, tt.want)
+			}
+		})
+	}
+}

@@ -192,7 +192,7 @@ coverage of the runs.`,
 				if out == "" {
 					out = filepath.Join(run, reports.ReportFile)
 				}
-				return writeReport(cmd, out, r, findings)
+				return writeReport(cmd, out, r, findings, html.ComparedWith(reports.PreviousRunDir(run, r)))
 			}
 			if since == "" {
 				return &exitCodeError{code: exitUsage, msg: "--lake needs --since: a length such as 30d or 24h, or a date"}
@@ -221,9 +221,10 @@ coverage of the runs.`,
 			if err != nil {
 				return err
 			}
-			r, findings, err := scheduler.Period(ctx, lk, from, until, func(ctx context.Context, url string) (lake.Store, error) {
+			open := func(ctx context.Context, url string) (lake.Store, error) {
 				return lake.OpenStore(ctx, url, s3.storeOptions())
-			})
+			}
+			r, findings, err := scheduler.Period(ctx, lk, from, until, open)
 			if err != nil {
 				return err
 			}
@@ -233,7 +234,7 @@ coverage of the runs.`,
 			if out == "" {
 				out = fmt.Sprintf("report-%s-%s.html", from.Format("20060102T1504Z"), until.Format("20060102T1504Z"))
 			}
-			return writeReport(cmd, out, r, findings)
+			return writeReport(cmd, out, r, findings, previousPeriod(ctx, lk, from, until, open))
 		},
 	}
 	c.Flags().StringVar(&run, "run", "", "the run directory")
@@ -245,11 +246,25 @@ coverage of the runs.`,
 	return c
 }
 
-func writeReport(cmd *cobra.Command, out string, r *lake.Run, findings []lake.Finding) error {
-	if out == "-" {
-		return html.Render(cmd.OutOrStdout(), r, findings)
+// previousPeriod is the period of the same length before [from, until), for "changes since the previous period".
+func previousPeriod(ctx context.Context, lk *lake.Lake, from, until time.Time, open func(context.Context, string) (lake.Store, error)) html.Option {
+	pfrom := from.Add(-until.Sub(from))
+	label := fmt.Sprintf("the previous period %s → %s", pfrom.Format(time.RFC3339), from.Format(time.RFC3339))
+	r, findings, err := scheduler.Period(ctx, lk, pfrom, from, open)
+	switch {
+	case err != nil:
+		return html.WithPrevious(html.Previous{Label: label, Err: err})
+	case len(r.Hunts) == 0:
+		return html.WithPrevious(html.Previous{Label: label + " has no stored scheduled runs"})
 	}
-	if err := html.WriteFile(out, r, findings); err != nil {
+	return html.WithPrevious(html.Previous{Label: label, Run: r, Findings: findings})
+}
+
+func writeReport(cmd *cobra.Command, out string, r *lake.Run, findings []lake.Finding, opts ...html.Option) error {
+	if out == "-" {
+		return html.Render(cmd.OutOrStdout(), r, findings, opts...)
+	}
+	if err := html.WriteFile(out, r, findings, opts...); err != nil {
 		return err
 	}
 	fmt.Fprintf(cmd.OutOrStdout(), "report: %s\n", out)

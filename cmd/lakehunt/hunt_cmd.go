@@ -20,6 +20,7 @@ import (
 	"github.com/lakehunt/lakehunt/hunts/engine"
 	"github.com/lakehunt/lakehunt/internal/safetext"
 	"github.com/lakehunt/lakehunt/lake"
+	"github.com/lakehunt/lakehunt/reports"
 	"github.com/lakehunt/lakehunt/reports/asff"
 	"github.com/lakehunt/lakehunt/reports/publish"
 )
@@ -461,6 +462,7 @@ func newHuntRunCmd() *cobra.Command {
 		account   string
 		orgAccts  []string
 		cfgPath   string
+		previous  string
 	)
 	c := &cobra.Command{
 		Use:   "run --lake LAKE --out RUNDIR [--hunt ID...] [--from T --to T | --last 24h]",
@@ -485,6 +487,11 @@ in run.json (asff_left_out), and the exit status is 3.`,
 			ctx := cmd.Context()
 			if lakeURL == "" || out == "" {
 				return &exitCodeError{code: exitUsage, msg: "hunt run needs --lake and --out; see 'lakehunt hunt run --help'"}
+			}
+			if previous != "" {
+				if _, err := reports.ReadRun(previous); err != nil {
+					return &exitCodeError{code: exitUsage, msg: "--previous: " + err.Error()}
+				}
 			}
 			fromT, err := parseTimeFlag(from)
 			if err != nil {
@@ -549,6 +556,7 @@ in run.json (asff_left_out), and the exit status is 3.`,
 				return err
 			}
 			addUnloadable(run, set.Diagnostics)
+			run.Previous = previous
 			if err := hunts.WriteRunDir(out, run, findings); err != nil {
 				return err
 			}
@@ -599,6 +607,7 @@ in run.json (asff_left_out), and the exit status is 3.`,
 	f.StringVar(&account, "account", "", "account for findings that have none, in asff.json")
 	f.StringSliceVar(&orgAccts, "org-account", nil, "an account of your organization (repeatable or comma-separated); hunts about outside principals treat every other account as outside (default: organization.accounts in the config, else the accounts the lake holds logs for)")
 	f.StringVar(&cfgPath, "config", "", "lakehunt.yaml to read the organization from (default: ./lakehunt.yaml if it exists)")
+	f.StringVar(&previous, "previous", "", "the run directory the report compares with for \"changes since the previous run\" (default: the run beside --out, in its parent directory, that started last before this one)")
 	dirs.register(c)
 	limits.register(c)
 	s3.register(c)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -89,6 +90,21 @@ func TestPipeline(t *testing.T) {
 	}
 	if _, code := run(t, "report", "--run", rd, "--out", filepath.Join(dir, "again.html")); code != 0 {
 		t.Errorf("report exit %d", code)
+	}
+	// A later run is compared with the previous one: the hunt it repeats finds the same again (recurring,
+	// nothing new), and a --previous that is not a run directory is a usage error.
+	rd2 := filepath.Join(dir, "run-again")
+	if out, code := run(t, "hunt", "run", "--lake", lk, "--hunt", "cloudtrail-logging-evasion", "--from", "2025-06-05", "--to", "2025-06-12",
+		"--previous", rd, "--out", rd2); code != 0 {
+		t.Fatalf("hunt run --previous: exit %d\n%s", code, out)
+	}
+	again, _ := os.ReadFile(filepath.Join(rd2, "report.html"))
+	if !regexp.MustCompile(`Compared with run .+?: <strong>0 new</strong>, [1-9]\d* recurring, \d+ gone`).Match(again) {
+		t.Errorf("the second run's report does not compare with the first:\n%s", regexp.MustCompile(`(?s)<section id="changes">.*?</section>`).Find(again))
+	}
+	if out, code := run(t, "hunt", "run", "--lake", lk, "--hunt", "cloudtrail-logging-evasion", "--last", "24h", "--previous", filepath.Join(dir, "nope"),
+		"--out", filepath.Join(dir, "run-nope")); code != exitUsage {
+		t.Errorf("--previous that is no run: exit %d, want %d\n%s", code, exitUsage, out)
 	}
 	// A dry run plans the batches without credentials or a region.
 	t.Setenv("AWS_REGION", "")

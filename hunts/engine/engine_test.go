@@ -208,6 +208,13 @@ func TestNewBehaviourFindsExactlyThePlantedBehaviour(t *testing.T) {
 	if len(run.Coverage) != 1 || run.Coverage[0].Rows != 5 || run.Coverage[0].Files != 2 {
 		t.Errorf("coverage = %+v, want the 5 rows of the window in 2 files", run.Coverage)
 	}
+	var hourly int64
+	for _, n := range run.Coverage[0].Hourly {
+		hourly += n
+	}
+	if len(run.Coverage[0].Hourly) != 24 || hourly != 5 {
+		t.Errorf("hourly rows %v, want the 5 rows over the window's 24 hours", run.Coverage[0].Hourly)
+	}
 
 	// The same window again, with the baseline now from the cache: the same findings and ids.
 	_, again, err := Run(ctx, opts)
@@ -426,8 +433,8 @@ func TestOneFailingHuntDoesNotStopTheOthers(t *testing.T) {
 	n := 0
 	for sc := bufio.NewScanner(f); sc.Scan(); n++ {
 		var fd lake.Finding
-		if err := json.Unmarshal(sc.Bytes(), &fd); err != nil || fd.ID != findings[n].ID {
-			t.Errorf("findings.jsonl line %d: %v", n+1, err)
+		if err := json.Unmarshal(sc.Bytes(), &fd); err != nil || fd.ID != findings[n].ID || fd.GroupID == "" {
+			t.Errorf("findings.jsonl line %d (want its id and group_id): %v %+v", n+1, err, fd.GroupID)
 		}
 	}
 	if n != 2 {

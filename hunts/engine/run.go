@@ -20,6 +20,7 @@ import (
 	"github.com/lakehunt/lakehunt/hunts/huntfile"
 	"github.com/lakehunt/lakehunt/internal/safetext"
 	"github.com/lakehunt/lakehunt/lake"
+	"github.com/lakehunt/lakehunt/reports/group"
 )
 
 // RunOptions configures Run.
@@ -386,6 +387,9 @@ func coverage(ctx context.Context, lk *lake.Lake, snap *lake.Snapshot, tables ma
 			if err == nil && table.HasColumn("event_time") {
 				c.Gaps, err = gaps(ctx, s, t, from, to)
 			}
+			if err == nil && table.HasColumn("event_time") {
+				c.Hourly, err = hourly(ctx, s, t, from, to)
+			}
 			s.Close()
 			if err != nil {
 				return nil, fmt.Errorf("coverage of %s: %w", t, sqlError(err))
@@ -397,6 +401,33 @@ func coverage(ctx context.Context, lk *lake.Lake, snap *lake.Snapshot, tables ma
 		out = append(out, c)
 	}
 	return out, nil
+}
+
+// hourly counts a table's rows per hour of the window, for the report's heatmap.
+func hourly(ctx context.Context, s *Session, table string, from, to time.Time) ([]int64, error) {
+	first := from.UTC().Truncate(time.Hour)
+	n := int((to.Sub(first) + time.Hour - 1) / time.Hour)
+	if n <= 0 || n > lake.MaxHourly {
+		return nil, nil
+	}
+	rows, err := s.db.QueryContext(ctx, fmt.Sprintf(`SELECT date_trunc('hour', event_time) AS h, count(*) FROM %s
+		WHERE event_time >= $window_start AND event_time < $window_end GROUP BY 1`, ident(table)), Window{Start: from, End: to}.params()...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := make([]int64, n)
+	for rows.Next() {
+		var h time.Time
+		var c int64
+		if err := rows.Scan(&h, &c); err != nil {
+			return nil, err
+		}
+		if i := int(h.UTC().Sub(first) / time.Hour); i >= 0 && i < n {
+			out[i] += c
+		}
+	}
+	return out, rows.Err()
 }
 
 // gapMinHours is the shortest stretch of silence reported as a gap in a stream that is normally busy
@@ -498,11 +529,13 @@ func silentStreams(snap *lake.Snapshot, table string, from, to time.Time) []lake
 	return out
 }
 
-// WriteRunDir writes RUNDIR/findings.jsonl (one finding per line) and RUNDIR/run.json, each atomically.
+// WriteRunDir writes RUNDIR/findings.jsonl (one finding per line, each with its finding group's id)
+// and RUNDIR/run.json, each atomically.
 func WriteRunDir(dir string, run *lake.Run, findings []lake.Finding) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("run directory: %w", err)
 	}
+	group.Assign(findings)
 	var fb strings.Builder
 	enc := json.NewEncoder(&fb)
 	enc.SetEscapeHTML(false)

@@ -193,6 +193,25 @@ func Combine(runs []*StoredRun, from, to time.Time) (*lake.Run, []lake.Finding) 
 	return out, findings
 }
 
+// addHourly adds a run's rows per hour (from its window's first hour) to the period's, from the period's
+// first hour. A period longer than lake.MaxHourly hours has none.
+func addHourly(c *lake.Coverage, hourly []int64, start, from, to time.Time) {
+	first := from.UTC().Truncate(time.Hour)
+	n := int((to.Sub(first) + time.Hour - 1) / time.Hour)
+	if len(hourly) == 0 || n <= 0 || n > lake.MaxHourly {
+		return
+	}
+	if c.Hourly == nil {
+		c.Hourly = make([]int64, n)
+	}
+	off := int(start.UTC().Truncate(time.Hour).Sub(first) / time.Hour)
+	for i, v := range hourly {
+		if j := off + i; j >= 0 && j < n {
+			c.Hourly[j] += v
+		}
+	}
+}
+
 // newer orders runs by finish time, then start time, then id.
 func newer(a, b *lake.Run) bool {
 	if !a.FinishedAt.Equal(b.FinishedAt) {
@@ -260,9 +279,9 @@ func uncovered(merged []Window, from, to time.Time) []Window {
 	return out
 }
 
-// combineCoverage merges the coverage of the runs used: accounts and regions are unions, rows are summed
-// over runs whose windows do not overlap (a window re-run counts once), partitions and files are the
-// largest any one run read, gaps are all gaps inside the period.
+// combineCoverage merges the coverage of the runs used: accounts and regions are unions; rows, partitions
+// and files are summed over runs whose windows do not overlap (a window re-run counts once), so a week of
+// daily runs reports what one run over the week reads; gaps are all gaps inside the period.
 func combineCoverage(runs []*StoredRun, used map[*StoredRun]bool, from, to time.Time) []lake.Coverage {
 	type acc struct {
 		c        lake.Coverage
@@ -289,8 +308,6 @@ func combineCoverage(runs []*StoredRun, used map[*StoredRun]bool, from, to time.
 			for _, x := range c.Regions {
 				a.regions[x] = true
 			}
-			a.c.Partitions = max(a.c.Partitions, c.Partitions)
-			a.c.Files = max(a.c.Files, c.Files)
 			if c.Newest.After(a.c.Newest) {
 				a.c.Newest = c.Newest
 			}
@@ -303,6 +320,9 @@ func combineCoverage(runs []*StoredRun, used map[*StoredRun]bool, from, to time.
 			}
 			if free {
 				a.c.Rows += c.Rows
+				a.c.Partitions += c.Partitions
+				a.c.Files += c.Files
+				addHourly(&a.c, c.Hourly, sr.Run.WindowStart, from, to)
 				a.counted = append(a.counted, w)
 			}
 			for _, g := range c.Gaps {

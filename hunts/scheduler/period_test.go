@@ -1,6 +1,7 @@
 package scheduler
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -31,6 +32,11 @@ func TestCombineLatestWinsAndNamesWhatWasNotChecked(t *testing.T) {
 		// window 2 never ran
 		storedRun("r4", t0.Add(49*time.Hour), win(3), "ok", "", 50, finding("f3", win(3), 1)),
 	}
+	for _, r := range runs { // rows per hour: 1 in each hour of a window, 2 in the re-run of window 0
+		if r.Run.Coverage[0].Rows > 0 {
+			r.Run.Coverage[0].Hourly = slices.Repeat([]int64{r.Run.Coverage[0].Rows / 50}, 12)
+		}
+	}
 	run, findings := Combine(runs, win(0).Start.Add(6*time.Hour), win(3).End)
 	if len(findings) != 2 || findings[0].ID != "f0" || findings[0].Count != 2 || findings[1].ID != "f3" {
 		t.Fatalf("findings %+v: want f0 at its latest version (count 2) and f3", findings)
@@ -60,6 +66,16 @@ func TestCombineLatestWinsAndNamesWhatWasNotChecked(t *testing.T) {
 	}
 	// Rows: the re-run of window 0 replaces the first run, windows 1 (failed, no rows) and 3 add theirs.
 	if len(run.Coverage) != 1 || run.Coverage[0].Rows != 155 {
-		t.Errorf("coverage %+v, want 155 rows (105 + 0 + 50)", run.Coverage)
+		t.Fatalf("coverage %+v, want 155 rows (105 + 0 + 50)", run.Coverage)
+	}
+	// Partitions and files add up the same way: one partition and file per counted run, as one run over the period would read.
+	if c := run.Coverage[0]; c.Partitions != 3 || c.Files != 3 {
+		t.Errorf("coverage %d partitions, %d files; want 3 and 3 (one per counted window)", c.Partitions, c.Files)
+	}
+	// Rows per hour from the period's first hour: the last 6 hours of the re-run window 0, nothing for the
+	// failed window 1 and the missing window 2, window 3's 12 hours.
+	wantHourly := slices.Concat(slices.Repeat([]int64{2}, 6), make([]int64, 24), slices.Repeat([]int64{1}, 12))
+	if got := run.Coverage[0].Hourly; !slices.Equal(got, wantHourly) {
+		t.Errorf("hourly %v, want %v", got, wantHourly)
 	}
 }

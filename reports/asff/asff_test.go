@@ -535,3 +535,62 @@ func countPrefix(m map[string]string, prefix string) int {
 	}
 	return n
 }
+
+// One principal's recon, logging evasion and threat-intel contact link to each other, earliest first;
+// an unrelated principal's finding links to nothing.
+func TestRelatedFindingsLinkTheGroup(t *testing.T) {
+	const ben = "arn:aws:iam::111122223333:user/ben"
+	step := func(id, hunt string, hour int, key string) lake.Finding {
+		return finding(func(f *lake.Finding) {
+			f.ID, f.HuntID, f.Entity.Key = id, hunt, key
+			f.FirstSeen = t0.Add(time.Duration(hour) * time.Hour)
+		})
+	}
+	fs := []lake.Finding{step("f-ti", "ti-ip-cloudtrail", 5, ben), step("f-other", "h1", 1, "arn:aws:iam::111122223333:user/amy"),
+		step("f-evasion", "cloudtrail-logging-evasion", 3, ben), step("f-recon", "discovery-burst", 1, ben)}
+	built, err := Build(run, fs, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	related := map[string][]string{}
+	for _, af := range built.Findings {
+		for _, r := range af.RelatedFindings {
+			if aws.ToString(r.ProductArn) != aws.ToString(af.ProductArn) {
+				t.Errorf("%s: related ProductArn %s", aws.ToString(af.Id), aws.ToString(r.ProductArn))
+			}
+			related[aws.ToString(af.Id)] = append(related[aws.ToString(af.Id)], aws.ToString(r.Id))
+		}
+	}
+	want := map[string][]string{
+		"lakehunt/discovery-burst/f-recon":              {"lakehunt/cloudtrail-logging-evasion/f-evasion", "lakehunt/ti-ip-cloudtrail/f-ti"},
+		"lakehunt/cloudtrail-logging-evasion/f-evasion": {"lakehunt/discovery-burst/f-recon", "lakehunt/ti-ip-cloudtrail/f-ti"},
+		"lakehunt/ti-ip-cloudtrail/f-ti":                {"lakehunt/discovery-burst/f-recon", "lakehunt/cloudtrail-logging-evasion/f-evasion"},
+	}
+	if !reflect.DeepEqual(related, want) {
+		t.Errorf("RelatedFindings = %v, want %v", related, want)
+	}
+	validate(t, model(t), built.Findings)
+
+	// ASFF holds 10 related findings: a bigger group links the earliest and says so.
+	var many []lake.Finding
+	for i := range 12 {
+		many = append(many, step(fmt.Sprintf("f-%02d", i), "h1", i, ben))
+	}
+	built, err = Build(run, many, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(built.Findings[0].RelatedFindings); n != maxRelated {
+		t.Errorf("%d related findings, want %d", n, maxRelated)
+	}
+	warned := 0
+	for _, w := range built.Warnings {
+		if w.Field == "RelatedFindings" {
+			warned++
+		}
+	}
+	if warned != len(many) {
+		t.Errorf("%d RelatedFindings warnings, want one per finding of the 12-finding group", warned)
+	}
+	validate(t, model(t), built.Findings)
+}

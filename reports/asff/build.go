@@ -3,11 +3,14 @@
 package asff
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -17,6 +20,7 @@ import (
 	"github.com/lakehunt/lakehunt/internal/safetext"
 	"github.com/lakehunt/lakehunt/lake"
 	"github.com/lakehunt/lakehunt/reports"
+	"github.com/lakehunt/lakehunt/reports/group"
 )
 
 // SchemaVersion is the ASFF version written.
@@ -108,6 +112,7 @@ func Build(run *lake.Run, findings []lake.Finding, opts Options) (Built, error) 
 		hunts[run.Hunts[i].ID] = &run.Hunts[i]
 	}
 	out := Built{Findings: make([]types.AwsSecurityFinding, 0, len(findings))}
+	var built []*lake.Finding // the finding of each out.Findings entry
 	for i := range findings {
 		f := &findings[i]
 		b := builder{run: run, hunt: hunts[f.HuntID], f: f, opts: &opts}
@@ -118,8 +123,50 @@ func Build(run *lake.Run, findings []lake.Finding, opts Options) (Built, error) 
 		}
 		out.Warnings = append(out.Warnings, b.warns...)
 		out.Findings = append(out.Findings, af)
+		built = append(built, f)
 	}
+	out.Warnings = append(out.Warnings, relate(out.Findings, built)...)
 	return out, nil
+}
+
+// maxRelated is ASFF's limit on RelatedFindings.
+const maxRelated = 10
+
+// relate links each finding to the other members of its finding group (group_id in findings.jsonl;
+// computed here for runs written before groups), the earliest first, at most maxRelated.
+func relate(afs []types.AwsSecurityFinding, fs []*lake.Finding) []Warning {
+	plain := make([]lake.Finding, len(fs))
+	for i, f := range fs {
+		plain[i] = *f
+	}
+	if slices.ContainsFunc(plain, func(f lake.Finding) bool { return f.GroupID == "" }) {
+		group.Assign(plain)
+	}
+	members := map[string][]int{}
+	for i, f := range plain {
+		members[f.GroupID] = append(members[f.GroupID], i)
+	}
+	var warns []Warning
+	for _, gid := range slices.Sorted(maps.Keys(members)) {
+		idx := members[gid]
+		slices.SortFunc(idx, func(a, b int) int {
+			return cmp.Or(plain[a].FirstSeen.Compare(plain[b].FirstSeen), cmp.Compare(plain[a].ID, plain[b].ID))
+		})
+		for _, i := range idx {
+			for _, j := range idx {
+				if i == j {
+					continue
+				}
+				if len(afs[i].RelatedFindings) == maxRelated {
+					warns = append(warns, Warning{FindingID: plain[i].ID, Field: "RelatedFindings",
+						Message: fmt.Sprintf("group %s has %d findings; ASFF holds %d related findings, the earliest are linked", gid, len(idx), maxRelated)})
+					break
+				}
+				afs[i].RelatedFindings = append(afs[i].RelatedFindings, types.RelatedFinding{ProductArn: afs[j].ProductArn, Id: afs[j].Id})
+			}
+		}
+	}
+	return warns
 }
 
 type builder struct {

@@ -323,3 +323,16 @@ func Parse(s string) (Link, bool) {
 	l, ok := Normalize(kind, value)
 	return l, ok && l.Kind == kind
 }
+
+// Assign sets each finding's GroupID to the id of its group in Build(findings).
+func Assign(findings []lake.Finding) {
+	ids := map[string]string{}
+	for _, g := range Build(findings) {
+		for _, f := range g.Findings {
+			ids[f.ID] = g.ID
+		}
+	}
+	for i := range findings {
+		findings[i].GroupID = ids[findings[i].ID]
+	}
+}

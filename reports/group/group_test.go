@@ -136,3 +136,22 @@ func TestParse(t *testing.T) {
 		}
 	}
 }
+
+func TestAssignSetsEachFindingsGroup(t *testing.T) {
+	fs := slices.Clone(story)
+	Assign(fs)
+	want := map[string]string{}
+	for _, g := range Build(story) {
+		for _, f := range g.Findings {
+			want[f.ID] = g.ID
+		}
+	}
+	for _, f := range fs {
+		if f.GroupID == "" || f.GroupID != want[f.ID] {
+			t.Errorf("finding %s: group_id %q, want %q", f.ID, f.GroupID, want[f.ID])
+		}
+	}
+	if fs[0].GroupID != fs[1].GroupID || fs[0].GroupID == fs[5].GroupID {
+		t.Errorf("ben's findings share a group and root's is apart: got %s %s %s", fs[0].GroupID, fs[1].GroupID, fs[5].GroupID)
+	}
+}

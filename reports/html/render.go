@@ -23,7 +23,7 @@ var (
 	//go:embed report.tmpl
 	tmplText string
 
-	reportTmpl = template.Must(template.New("report").Funcs(template.FuncMap{"fmtTime": fmtTime}).Parse(pageSource()))
+	reportTmpl = template.Must(template.New("report").Funcs(template.FuncMap{"fmtTime": fmtTime, "list": func(a ...any) []any { return a }}).Parse(pageSource()))
 )
 
 // pageSource puts the stylesheet into the template and allows exactly it by hash in the CSP, so even
@@ -35,12 +35,16 @@ func pageSource() string {
 }
 
 // Render writes the report of run and its findings to w.
-func Render(w io.Writer, run *lake.Run, findings []lake.Finding) error {
+func Render(w io.Writer, run *lake.Run, findings []lake.Finding, opts ...Option) error {
 	if run == nil {
 		return errors.New("html report: no run")
 	}
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	var buf bytes.Buffer
-	if err := reportTmpl.Execute(&buf, newView(run, findings)); err != nil {
+	if err := reportTmpl.Execute(&buf, newView(run, findings, o)); err != nil {
 		return err
 	}
 	// The template escapes HTML but not characters that act on the text around them: a right-to-left
@@ -51,9 +55,9 @@ func Render(w io.Writer, run *lake.Run, findings []lake.Finding) error {
 }
 
 // WriteFile renders the report to path atomically: readers see the old report or the new one.
-func WriteFile(path string, run *lake.Run, findings []lake.Finding) error {
+func WriteFile(path string, run *lake.Run, findings []lake.Finding, opts ...Option) error {
 	var buf bytes.Buffer
-	if err := Render(&buf, run, findings); err != nil {
+	if err := Render(&buf, run, findings, opts...); err != nil {
 		return err
 	}
 	return lake.WriteFileAtomic(path, buf.Bytes())

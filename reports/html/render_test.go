@@ -80,7 +80,7 @@ func TestRenderShowsControlAndBidiCharactersEscaped(t *testing.T) {
 		t.Errorf("the report holds a raw control or bidi character: %q", out[max(0, i-60):min(len(out), i+20)])
 	}
 	escaped := `erin\u202etxt.exe\x1b]0;pwned\x07\u2066x\u2069\u009b`
-	for _, want := range []string{"Keys created by " + escaped + "</h3>", "Made by " + escaped, "query failed on " + escaped} {
+	for _, want := range []string{"Keys created by " + escaped + "</span></summary>", "Made by " + escaped, "query failed on " + escaped} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the report lacks %q", want)
 		}
@@ -106,13 +106,14 @@ func TestRenderSections(t *testing.T) {
 		`<section id="summary">`, `<section id="what-ran">`, `<section id="data">`, `<section id="findings">`, `id="chart"`,
 		// what ran
 		"1a2b3c4d5e6f", "schedule: lakehunt run --due (cron on hunt-01)", "sha256:9f2c1e0b7a4d", "s3://acme-security-lake/prod</code> at commit version 118",
-		"5: 3 ok, 1 failed, 1 skipped",
+		"5 hunt entries: 3 ok, 1 failed, 1 skipped.",
 		// how much baseline a hunt had, and its cold-start rule when the lake is new
 		"(2 of 45 days hold data)", "cold start: 2 of 45 baseline days hold data (the hunt needs 7); severity capped at LOW",
 		// failures, skips and blindness, up front
 		`Hunt <code>flow-ti-ips</code> v4 <span class="status status-failed">failed</span> and checked nothing: <span class="wrap">Binder Error: Referenced column &#34;pkt_srcaddr&#34;`,
 		"was <span class=\"status status-skipped\">skipped</span>: table waf has no data in the window",
-		"Hunt ct-logging-evasion was blind where table cloudtrail had no data: account 444455556666 eu-west-1 from 2026-03-01 13:00:00Z to 2026-03-01 16:00:00Z.",
+		// one sentence per table gap, naming every hunt that read it (not once per hunt)
+		"Table cloudtrail had gaps (account 444455556666 eu-west-1 from 2026-03-01 13:00:00Z to 2026-03-01 16:00:00Z): hunts ct-logging-evasion, ua-offensive-tooling were blind there.",
 		// over which data
 		"2026-01-15 00:00:00Z → 2026-03-01 00:00:00Z", "242583 rows in 6 partitions (14 files)", "no events for 3 h; the baseline has 41 events/hour", "<td class=\"num\">3 h</td>",
 		// what was found
@@ -127,13 +128,13 @@ func TestRenderSections(t *testing.T) {
 			t.Errorf("the report lacks %q", want)
 		}
 	}
-	// Most severe first.
-	order := regexp.MustCompile(`<span class="sev sev-(\w+)">\w+</span><h3`).FindAllStringSubmatch(out, -1)
+	// Hunts with the most severe finding first, each hunt's findings most severe first.
+	order := regexp.MustCompile(`<details class="finding" id="[^"]+">\n<summary><span class="sev sev-(\w+)">`).FindAllStringSubmatch(out, -1)
 	var got []string
 	for _, m := range order {
 		got = append(got, m[1])
 	}
-	if strings.Join(got, ",") != "CRITICAL,HIGH,MEDIUM,LOW,INFORMATIONAL" {
+	if strings.Join(got, ",") != "CRITICAL,HIGH,INFORMATIONAL,MEDIUM,LOW" {
 		t.Errorf("findings in order %v", got)
 	}
 }
@@ -169,7 +170,7 @@ func TestRenderNamesWhatWasNotChecked(t *testing.T) {
 	for _, want := range []string{
 		`<div class="panel alert" id="incomplete">`,
 		"1 hunt failed, results incomplete. No findings from the 1 hunt that completed.",
-		"Hunt needs-waf read table waf, which had no data in the window: the hunt saw nothing there.",
+		"Table waf had no data in the window: hunt needs-waf saw nothing there.",
 		"and checked nothing: <span class=\"wrap\">boom</span>",
 		"The run recorded no coverage: which data the hunts saw is unknown.",
 	} {
@@ -216,7 +217,7 @@ func TestRenderVerdict(t *testing.T) {
 	run, _ := fixture(t, "run-nodata")
 	out := render(t, run, nil)
 	for _, want := range []string{
-		"Hunt ct-logging-evasion read table cloudtrail, which had no data in the window (its newest data is from 2025-12-01 23:59:00Z): the hunt saw nothing there.",
+		"Table cloudtrail had no data in the window (its newest data is from 2025-12-01 23:59:00Z): hunts ct-logging-evasion, ua-offensive-tooling saw nothing there.",
 		"What ran: <code>ct-logging-evasion</code> v3",
 		"no cloudtrail data in the window; the last data for this account and region is from 2025-12-01T23:59:00Z",
 		`<div class="panel warn" id="not-checked">`,
@@ -270,7 +271,7 @@ func TestRenderDeterministic(t *testing.T) {
 
 func TestRenderUnknownHuntAndSeverity(t *testing.T) {
 	out := render(t, &lake.Run{ID: "r", FindingCount: 2}, []lake.Finding{{ID: "x", HuntID: "ghost", Severity: "WEIRD", Title: "odd"}})
-	for _, want := range []string{"The hunt of this finding is not listed in run.json", "WEIRD", "run.json counts 2 findings but 1 were given to the report"} {
+	for _, want := range []string{"This hunt is not listed in run.json: no triage guidance.", "WEIRD", "run.json counts 2 findings but 1 were given to the report"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the report lacks %q", want)
 		}

@@ -47,6 +47,14 @@ type view struct {
 	FindingsBySeverity        []sevCount
 	FindingMismatch           string
 	GeneratedAt               string
+
+	Groups                      []groupView
+	MultiGroups                 int // groups of more than one finding
+	Changes                     *changesView
+	PeriodReport                bool
+	Merged                      int // findings merged into others because they are the same hunt and entity in another window
+	HuntSections                []huntSection
+	DayChart, Heatmap, HuntWins picture
 }
 
 // verdict is the summary banner. Green (good) only if every hunt ran, over data, and found nothing;
@@ -57,6 +65,7 @@ type huntView struct {
 	*lake.HuntRun
 	Window, Baseline, Duration string
 	StatusClass                string
+	ShortHash                  string
 }
 
 type coverageView struct {
@@ -96,6 +105,8 @@ type findingView struct {
 	Evidence            []evidenceView
 	EvidenceCut         string // what the report left out of the evidence
 	Timeline            timeline
+	Windows             []string // the windows a period report found it in, when more than one
+	IDs                 []string
 }
 
 type attackRef struct{ Text, URL string }
@@ -147,8 +158,9 @@ func fmtDuration(d time.Duration) string {
 	return fmt.Sprintf("%d h %d min", h, m)
 }
 
-func newView(run *lake.Run, findings []lake.Finding) *view {
-	v := &view{Run: run, Window: fmtRange(run.WindowStart, run.WindowEnd), GeneratedAt: fmtTime(run.FinishedAt)}
+func newView(run *lake.Run, findings []lake.Finding, o options) *view {
+	v := &view{Run: run, Window: fmtRange(run.WindowStart, run.WindowEnd), GeneratedAt: fmtTime(run.FinishedAt),
+		PeriodReport: strings.HasPrefix(run.ID, "period-")}
 	if !run.FinishedAt.IsZero() && !run.StartedAt.IsZero() {
 		v.Duration = fmtDuration(run.FinishedAt.Sub(run.StartedAt))
 	}
@@ -173,6 +185,7 @@ func newView(run *lake.Run, findings []lake.Finding) *view {
 			tableSet[t] = true
 		}
 		hv := huntView{HuntRun: h, Window: huntWindow(run, h), Duration: fmtDuration(time.Duration(h.DurationMillis) * time.Millisecond), StatusClass: "status-" + statusClass(h.Status)}
+		hv.ShortHash, _ = reports.Truncate(h.SQLHash, 12)
 		if !h.BaselineStart.IsZero() {
 			hv.Baseline = fmtRange(h.BaselineStart, h.WindowStart)
 			if h.BaselineDays > 0 {
@@ -186,7 +199,24 @@ func newView(run *lake.Run, findings []lake.Finding) *view {
 	}
 	v.coverage(run, tableSet)
 	v.attack(run)
-	v.findings(run, findings, hunts)
+	ms := mergeWindows(findings)
+	v.Merged = len(findings) - len(ms)
+	v.findings(run, ms, hunts)
+	anchors := map[string]string{}
+	for _, fv := range v.Findings {
+		for _, id := range fv.IDs {
+			anchors[id] = fv.Anchor
+		}
+	}
+	v.groups(ms, anchors)
+	ran := map[string]bool{}
+	for _, h := range v.OK {
+		ran[h.ID] = true
+	}
+	v.changes(ms, anchors, o.previous, ran)
+	v.huntSections(hunts)
+	v.DayChart = findingsPerDay(ms, run.WindowStart, run.WindowEnd)
+	v.HuntWins = huntWindows(run)
 	v.verdict(run, len(findings))
 	if len(findings) != run.FindingCount {
 		v.FindingMismatch = fmt.Sprintf("run.json counts %d findings but %d were given to the report", run.FindingCount, len(findings))
@@ -211,7 +241,10 @@ func statusClass(s string) string {
 
 func (v *view) coverage(run *lake.Run, used map[string]bool) {
 	accounts, regions, covered := map[string]bool{}, map[string]bool{}, map[string]lake.Coverage{}
+	gaps := map[string][]lake.Gap{}
 	for _, c := range run.Coverage {
+		c.Gaps = mergeGaps(c.Gaps)
+		gaps[c.Table] = c.Gaps
 		v.Coverage = append(v.Coverage, coverageView{Coverage: c, GapCount: len(c.Gaps)})
 		covered[c.Table] = c
 		v.Rows += c.Rows
@@ -227,12 +260,15 @@ func (v *view) coverage(run *lake.Run, used map[string]bool) {
 			v.Gaps = append(v.Gaps, gapView{Gap: g, Table: c.Table, From: fmtTime(g.Start), To: fmtTime(g.End), Length: fmtDuration(g.End.Sub(g.Start))})
 		}
 	}
+	v.Heatmap = heatmap(run, gaps)
 	v.Accounts, v.Regions = slices.Sorted(maps.Keys(accounts)), slices.Sorted(maps.Keys(regions))
 	for t := range used {
 		v.Tables = append(v.Tables, t)
 	}
 	sort.Strings(v.Tables)
-	// A hunt is blind where a table it reads has no data, or has gaps.
+	// A hunt is blind where a table it reads has no data, or has gaps: one sentence per table and kind,
+	// naming every hunt (a gap is the table's, not each hunt's).
+	noData, gapped := map[string][]string{}, map[string][]string{}
 	for _, h := range run.Hunts {
 		if h.Status != "ok" {
 			continue
@@ -241,23 +277,40 @@ func (v *view) coverage(run *lake.Run, used map[string]bool) {
 			c, ok := covered[t]
 			switch {
 			case !ok || c.Rows == 0 || slices.Contains(h.NoData, t):
-				newest := ""
-				if !c.Newest.IsZero() {
-					newest = " (its newest data is from " + fmtTime(c.Newest) + ")"
+				if !slices.Contains(noData[t], h.ID) {
+					noData[t] = append(noData[t], h.ID)
 				}
-				v.Blind = append(v.Blind, fmt.Sprintf("Hunt %s read table %s, which had no data in the window%s: the hunt saw nothing there.", h.ID, t, newest))
 			case len(c.Gaps) > 0:
-				var where []string
-				for i, g := range c.Gaps {
-					if i == 3 {
-						where = append(where, fmt.Sprintf("and %d more", len(c.Gaps)-3))
-						break
-					}
-					where = append(where, fmt.Sprintf("account %s %s from %s to %s", g.AccountID, g.Region, fmtTime(g.Start), fmtTime(g.End)))
+				if !slices.Contains(gapped[t], h.ID) {
+					gapped[t] = append(gapped[t], h.ID)
 				}
-				v.Blind = append(v.Blind, fmt.Sprintf("Hunt %s was blind where table %s had no data: %s.", h.ID, t, strings.Join(where, "; ")))
 			}
 		}
+	}
+	who := func(ids []string) string {
+		if len(ids) == 1 {
+			return "hunt " + ids[0]
+		}
+		return "hunts " + strings.Join(ids, ", ")
+	}
+	for _, t := range slices.Sorted(maps.Keys(noData)) {
+		newest := ""
+		if c := covered[t]; !c.Newest.IsZero() {
+			newest = " (its newest data is from " + fmtTime(c.Newest) + ")"
+		}
+		v.Blind = append(v.Blind, fmt.Sprintf("Table %s had no data in the window%s: %s saw nothing there.", t, newest, who(noData[t])))
+	}
+	for _, t := range slices.Sorted(maps.Keys(gapped)) {
+		c := covered[t]
+		var where []string
+		for i, g := range c.Gaps {
+			if i == 3 {
+				where = append(where, fmt.Sprintf("and %d more", len(c.Gaps)-3))
+				break
+			}
+			where = append(where, fmt.Sprintf("account %s %s from %s to %s", g.AccountID, g.Region, fmtTime(g.Start), fmtTime(g.End)))
+		}
+		v.Blind = append(v.Blind, fmt.Sprintf("Table %s had gaps (%s): %s %s blind there.", t, strings.Join(where, "; "), who(gapped[t]), map[bool]string{true: "was", false: "were"}[len(gapped[t]) == 1]))
 	}
 }
 
@@ -317,9 +370,8 @@ func sortedSet(m map[string]bool) []string {
 	return out
 }
 
-func (v *view) findings(run *lake.Run, findings []lake.Finding, hunts map[string]*lake.HuntRun) {
-	sorted := make([]lake.Finding, len(findings))
-	copy(sorted, findings)
+func (v *view) findings(run *lake.Run, findings []merged, hunts map[string]*lake.HuntRun) {
+	sorted := slices.Clone(findings)
 	sort.SliceStable(sorted, func(i, j int) bool {
 		a, b := sorted[i], sorted[j]
 		if ra, rb := lake.SeverityRank(a.Severity), lake.SeverityRank(b.Severity); ra != rb {
@@ -336,7 +388,12 @@ func (v *view) findings(run *lake.Run, findings []lake.Finding, hunts map[string
 	for _, f := range sorted {
 		bySev[f.Severity]++
 		byHunt[f.HuntID]++
-		v.Findings = append(v.Findings, newFindingView(run, f, hunts[f.HuntID], &budget))
+		fv := newFindingView(run, f.Finding, hunts[f.HuntID], &budget)
+		fv.IDs = f.IDs
+		for _, w := range f.Windows {
+			fv.Windows = append(fv.Windows, fmtRange(w.Start, w.End))
+		}
+		v.Findings = append(v.Findings, fv)
 	}
 	// Charts: every severity, and every hunt that ran (a hunt that found nothing is a result too).
 	top := 1

@@ -37,7 +37,7 @@ func Write(dir string, opts asff.Options) (Result, error) {
 		res.Warnings, res.LeftOut = built.Warnings, built.LeftOut
 		res.ASFF, aerr = WriteASFF(dir, run, built)
 	}
-	if err := html.WriteFile(res.Report, run, findings); err != nil {
+	if err := html.WriteFile(res.Report, run, findings, html.ComparedWith(reports.PreviousRunDir(dir, run))); err != nil {
 		return Result{}, fmt.Errorf("write %s: %w", res.Report, err)
 	}
 	if aerr != nil {
