@@ -30,7 +30,7 @@ type Input struct {
 	// Groups are the run's finding groups that hold at least one finding this publisher has not
 	// delivered yet (all of them for a publisher that records nothing).
 	Groups []group.Group
-	// Sent is what this publisher delivered for the run before (from run.json).
+	// Sent is what this publisher delivered for the run (or the same window) before.
 	Sent []lake.Sent
 	// ReportURL is where report.html is published ("" if nowhere).
 	ReportURL string
@@ -51,14 +51,22 @@ type Outcome struct {
 	Publisher string
 	Sent      []lake.Sent // delivered this time
 	Skipped   int         // groups delivered before
-	Err       error
+	Err       error       // why it failed (Failed prefixes the publisher's name)
+}
+
+// Options configures Run.
+type Options struct {
+	ReportURL string
+	// Prior is what was sent for earlier runs of the same window (a re-run for late data or after a
+	// failure has the same finding ids): those findings count as sent.
+	Prior []lake.Sent
 }
 
 // Run publishes the run in dir to each publisher in turn. A publisher that fails does not stop the
 // others: its error is in its Outcome. Every delivery is added to run.json's sent records as soon as
 // the publisher returns, so that running again (a re-run of the command, a retry) does not post twice.
 // The error is for the run directory itself (unreadable, run.json not writable).
-func Run(ctx context.Context, dir string, pubs []Publisher, reportURL string) ([]Outcome, error) {
+func Run(ctx context.Context, dir string, pubs []Publisher, opts Options) ([]Outcome, error) {
 	run, findings, err := reports.ReadRunDir(dir)
 	if err != nil {
 		return nil, err
@@ -66,8 +74,8 @@ func Run(ctx context.Context, dir string, pubs []Publisher, reportURL string) ([
 	groups := group.Build(findings)
 	var out []Outcome
 	for _, p := range pubs {
-		in := Input{Dir: dir, Run: run, Findings: findings, ReportURL: reportURL}
-		for _, s := range run.Sent {
+		in := Input{Dir: dir, Run: run, Findings: findings, ReportURL: opts.ReportURL}
+		for _, s := range slices.Concat(opts.Prior, run.Sent) {
 			if s.Publisher == p.Name() {
 				in.Sent = append(in.Sent, s)
 			}
@@ -81,9 +89,6 @@ func Run(ctx context.Context, dir string, pubs []Publisher, reportURL string) ([
 			}
 		}
 		o.Sent, o.Err = p.Publish(ctx, in)
-		if o.Err != nil {
-			o.Err = fmt.Errorf("%s: %w", p.Name(), o.Err)
-		}
 		if len(o.Sent) > 0 {
 			for i := range o.Sent {
 				o.Sent[i].Publisher = p.Name()
@@ -106,7 +111,9 @@ func Run(ctx context.Context, dir string, pubs []Publisher, reportURL string) ([
 func Failed(outcomes []Outcome) error {
 	var errs []error
 	for _, o := range outcomes {
-		errs = append(errs, o.Err)
+		if o.Err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", o.Publisher, o.Err))
+		}
 	}
 	return errors.Join(errs...)
 }

@@ -227,7 +227,7 @@ func TestIssuePerGroupThenComment(t *testing.T) {
 		t.Run(fmt.Sprintf("v%d", v), func(t *testing.T) {
 			s, p := setup(t, v)
 			story := publishtest.Story()
-			outs, err := publish.Run(t.Context(), publishtest.RunDir(t, "run-1", story), []publish.Publisher{p}, "https://r.example/report.html")
+			outs, err := publish.Run(t.Context(), publishtest.RunDir(t, "run-1", story), []publish.Publisher{p}, publish.Options{ReportURL: "https://r.example/report.html"})
 			if err != nil || publish.Failed(outs) != nil {
 				t.Fatal(err, publish.Failed(outs))
 			}
@@ -252,7 +252,7 @@ func TestIssuePerGroupThenComment(t *testing.T) {
 
 			// The next window finds the StopLogging again, and something new by ben.
 			again := []lake.Finding{story[1], publishtest.Finding("f-newstep", lake.SeverityMedium, "CreateAccessKey by ben.schmidt", story[0].Entity.Key, 5*time.Hour)}
-			outs, err = publish.Run(t.Context(), publishtest.RunDir(t, "run-2", again), []publish.Publisher{p}, "")
+			outs, err = publish.Run(t.Context(), publishtest.RunDir(t, "run-2", again), []publish.Publisher{p}, publish.Options{})
 			if err != nil || publish.Failed(outs) != nil {
 				t.Fatal(err, publish.Failed(outs))
 			}
@@ -264,7 +264,7 @@ func TestIssuePerGroupThenComment(t *testing.T) {
 			}
 
 			ben.Done = true
-			if _, err := publish.Run(t.Context(), publishtest.RunDir(t, "run-3", again), []publish.Publisher{p}, ""); err != nil {
+			if _, err := publish.Run(t.Context(), publishtest.RunDir(t, "run-3", again), []publish.Publisher{p}, publish.Options{}); err != nil {
 				t.Fatal(err)
 			}
 			if len(s.issues) != 3 {
@@ -280,7 +280,7 @@ func TestIssuePerFinding(t *testing.T) {
 	s, p := setup(t, 3)
 	p.PerFinding, p.MinSeverity = true, lake.SeverityMedium
 	dir := publishtest.RunDir(t, "run-1", publishtest.Story())
-	outs, err := publish.Run(t.Context(), dir, []publish.Publisher{p}, "")
+	outs, err := publish.Run(t.Context(), dir, []publish.Publisher{p}, publish.Options{})
 	if err != nil || publish.Failed(outs) != nil {
 		t.Fatal(err, publish.Failed(outs))
 	}
@@ -288,7 +288,7 @@ func TestIssuePerFinding(t *testing.T) {
 		t.Fatalf("issues %+v", s.issues)
 	}
 	n := len(s.requests)
-	if _, err := publish.Run(t.Context(), dir, []publish.Publisher{p}, ""); err != nil {
+	if _, err := publish.Run(t.Context(), dir, []publish.Publisher{p}, publish.Options{}); err != nil {
 		t.Fatal(err)
 	}
 	if len(s.requests) != n {
@@ -302,7 +302,7 @@ func TestJiraErrors(t *testing.T) {
 	s, p := setup(t, 3)
 	s.play["GET /rest/api/3/search/jql"] = []int{429, 502}
 	s.play["POST /rest/api/3/issue"] = []int{400}
-	outs, err := publish.Run(t.Context(), publishtest.RunDir(t, "run-1", publishtest.Story()), []publish.Publisher{p}, "")
+	outs, err := publish.Run(t.Context(), publishtest.RunDir(t, "run-1", publishtest.Story()), []publish.Publisher{p}, publish.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

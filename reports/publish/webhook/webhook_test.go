@@ -65,7 +65,7 @@ func setup(t *testing.T, play ...int) (*receiver, *webhook.Publisher) {
 func TestDeliveries(t *testing.T) {
 	s, p := setup(t, 429, 503)
 	p.MinSeverity = lake.SeverityMedium
-	outs, err := publish.Run(t.Context(), publishtest.RunDir(t, "run-1", publishtest.Story()), []publish.Publisher{p}, "https://r.example/report.html")
+	outs, err := publish.Run(t.Context(), publishtest.RunDir(t, "run-1", publishtest.Story()), []publish.Publisher{p}, publish.Options{ReportURL: "https://r.example/report.html"})
 	if err != nil || publish.Failed(outs) != nil {
 		t.Fatal(err, publish.Failed(outs))
 	}
@@ -85,7 +85,7 @@ func TestDeliveries(t *testing.T) {
 // A 4xx stops the webhook with the receiver's message; nothing is recorded as sent.
 func TestRefused(t *testing.T) {
 	_, p := setup(t, 400)
-	outs, _ := publish.Run(t.Context(), publishtest.RunDir(t, "run-1", publishtest.Story()), []publish.Publisher{p}, "")
+	outs, _ := publish.Run(t.Context(), publishtest.RunDir(t, "run-1", publishtest.Story()), []publish.Publisher{p}, publish.Options{})
 	if e := outs[0].Err; e == nil || !strings.Contains(e.Error(), "HTTP 400: receiver says no") || len(outs[0].Sent) != 0 {
 		t.Fatalf("err = %v, sent %v", e, outs[0].Sent)
 	}
