@@ -100,3 +100,24 @@ func TestRetryAfterDate(t *testing.T) {
 		t.Error("Retry-After: soon was read")
 	}
 }
+
+func TestRetryable(t *testing.T) {
+	refused := fmt.Errorf("group g-1: %w", &HTTPError{Status: 400})
+	throttled := &HTTPError{Status: 429}
+	cases := []struct {
+		err  error
+		want bool
+	}{
+		{nil, false},
+		{refused, false},
+		{errors.Join(refused, fmt.Errorf("x: %w", &HTTPError{Status: 404})), false},
+		{errors.Join(refused, throttled), true},
+		{errors.New("dial tcp: connection refused"), true},
+		{&HTTPError{Status: 503}, true},
+	}
+	for i, c := range cases {
+		if got := Retryable(c.err); got != c.want {
+			t.Errorf("%d: Retryable(%v) = %v", i, c.err, got)
+		}
+	}
+}
