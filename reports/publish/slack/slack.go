@@ -157,7 +157,8 @@ func contextBlock(s string) Block {
 // time order (as many as fit in MaxBlocks, then a count of the rest) and a link to the report.
 func Message(run *lake.Run, g group.Group, reportURL string) Msg {
 	title := fmt.Sprintf("%s: %s", g.Severity, g.Title())
-	m := Msg{Text: cut("lakehunt "+title, MaxFallbackText)}
+	// The fallback text is mrkdwn too (notifications show it): escaped like the sections.
+	m := Msg{Text: cut(esc("lakehunt "+title), MaxFallbackText)}
 	m.Blocks = append(m.Blocks, header(title))
 	var sum strings.Builder
 	fmt.Fprintf(&sum, "*%s* group `%s`, %s to %s", esc(g.Severity), g.ID, g.Start.UTC().Format(time.RFC3339), g.End.UTC().Format(time.RFC3339))
