@@ -192,8 +192,10 @@ the tool itself decides what is due. One tick:
   4. re-runs past windows (within --late-lookback) that received late rows (selected by ingest time as
      well as event time): same window, same finding ids, so findings are updated, not duplicated;
   5. writes one run directory per window (run.json, findings.jsonl, report.html, asff.json), exports to
-     Security Hub if configured, indexes the run in the lake, and only then records the window as done.
-     A failed hunt (or publish) keeps its window for the next tick; the other hunts move on.
+     Security Hub and hands new finding groups to Slack, Jira and a webhook if configured (outputs: in the
+     config; what was sent is recorded in run.json and not sent again), indexes the run in the lake, and
+     only then records the window as done. A failed hunt (or publish) keeps its window for the next tick;
+     the other hunts move on. An output that refuses (a 4xx) does not: the tick reports it (exit 3).
 
 The state lives in the lake (_lakehunt/state/), so any machine can run the next tick. Logs are JSON lines
 (log/slog) on stderr. Exit status: 0 ok, 3 some hunt windows failed (or a table a hunt reads had no data in
