@@ -319,7 +319,7 @@ func TestTaskRoleIsLeastPrivilege(t *testing.T) {
 	if role == nil {
 		t.Fatal("no TaskRole")
 	}
-	allowed := []string{"s3:ListBucket", "s3:GetObject", "s3:PutObject", "securityhub:BatchImportFindings", "kms:Decrypt", "kms:GenerateDataKey"}
+	allowed := []string{"s3:ListBucket", "s3:GetObject", "s3:PutObject", "securityhub:BatchImportFindings", "kms:Decrypt", "kms:GenerateDataKey", "secretsmanager:GetSecretValue"}
 	grants := map[string][]string{} // action → resources
 	for _, s := range statements(role) {
 		if s["Effect"] != "Allow" {
@@ -362,10 +362,14 @@ func TestTaskRoleIsLeastPrivilege(t *testing.T) {
 		{"s3:ListBucket", ":::${LakeBucketName}", true},
 		{"s3:PutObject", "${RawBucketName}", false}, // never write the raw logs
 		{"securityhub:BatchImportFindings", ":product/${AWS::AccountId}/default", true},
+		{"secretsmanager:GetSecretValue", "map[Ref:HandoffSecretArn]", true}, // that one secret
 	} {
 		if got := has(c.action, c.resource); got != c.want {
 			t.Errorf("%s on %s: granted %v, want %v (grants: %v)", c.action, c.resource, got, c.want, grants[c.action])
 		}
+	}
+	if r := grants["secretsmanager:GetSecretValue"]; len(r) != 1 {
+		t.Errorf("GetSecretValue on %v, want only the HandoffSecretArn secret", r)
 	}
 	if len(grants["s3:DeleteObject"]) > 0 {
 		t.Error("the task role may delete objects")

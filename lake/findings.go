@@ -118,6 +118,19 @@ type Run struct {
 	// Previous is the run directory this run's report compares with ("changes since the previous run"):
 	// `hunt run --previous DIR`, or the newest earlier run beside it in its parent directory.
 	Previous string `json:"previous,omitempty"`
+	// Sent is what the hand-off outputs (Slack, Jira, webhook) delivered for this run, so publishing it
+	// again sends only what is not here.
+	Sent []Sent `json:"sent,omitempty"`
+}
+
+// Sent is one delivery of an output: a finding group (or one finding) and the service's reference to it.
+type Sent struct {
+	Publisher  string    `json:"publisher"`
+	GroupID    string    `json:"group_id"`
+	FindingIDs []string  `json:"finding_ids"`
+	Ref        string    `json:"ref,omitempty"`    // Slack message ts, Jira issue key
+	Action     string    `json:"action,omitempty"` // e.g. "created", "commented"
+	At         time.Time `json:"at"`
 }
 
 // Organization is the accounts a run considered inside the organization, and where that list came from.

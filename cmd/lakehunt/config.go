@@ -80,8 +80,13 @@ func (h huntsConfig) limits() (hunts.Limits, error) {
 
 type outputsConfig struct {
 	Runs        string            `yaml:"runs"`
+	ReportURL   string            `yaml:"report_url"`
+	SecretID    string            `yaml:"secret_id"`
 	ASFF        asffConfig        `yaml:"asff"`
 	SecurityHub securityHubConfig `yaml:"securityhub"`
+	Slack       slackConfig       `yaml:"slack"`
+	Jira        jiraConfig        `yaml:"jira"`
+	Webhook     webhookConfig     `yaml:"webhook"`
 }
 
 type asffConfig struct {
@@ -205,6 +210,9 @@ func (c *config) validate() error {
 	if _, err := c.Hunts.limits(); err != nil {
 		return fmt.Errorf("hunts: %w", err)
 	}
+	if err := c.Outputs.validate(); err != nil {
+		return err
+	}
 	if c.Schedule.MaxCatchUp < 0 {
 		return errors.New("schedule.max_catch_up must not be negative")
 	}
@@ -282,6 +290,34 @@ outputs:
     region: ""
     endpoint: ""         # a VPC endpoint, if any
     caller_account: ""   # the account the credentials belong to
+  # Hand-off: each new finding group (findings that share a principal, key, IP, ...) to Slack, Jira or a
+  # webhook. What was sent is recorded in run.json (sent), so a re-run of a window does not send it twice.
+  # A service's refusal (4xx) is reported and the window is done; throttling and 5xx are retried, then
+  # the window runs again next tick. Secrets are references: env:NAME, or secretsmanager:KEY for the
+  # field KEY of the JSON secret secret_id (the deploy template lets the task read that one secret).
+  report_url: ""         # where report.html is published, {run_id} replaced; messages link to it
+  secret_id: ""          # AWS Secrets Manager secret name or ARN
+  slack:                 # an incoming webhook, or a bot token (chat:write) and a channel
+    enabled: false
+    webhook_url: env:LAKEHUNT_SLACK_WEBHOOK_URL
+    token: ""            # e.g. secretsmanager:slack_bot_token
+    channel: ""          # channel id (C0123456789) for the token
+    min_severity: high   # groups below it are not posted
+  jira:                  # Jira Cloud REST API, an account's email and API token
+    enabled: false
+    url: ""              # https://your-site.atlassian.net
+    email: ""
+    token: env:LAKEHUNT_JIRA_TOKEN
+    project: ""          # project key, e.g. SEC
+    issue_type: Task
+    per: group           # one issue per group, or per finding; recurring findings comment on their open issue
+    api_version: 3
+    min_severity: high
+  webhook:               # POST of the group as JSON, X-Lakehunt-Signature: sha256=HMAC(secret, timestamp.body)
+    enabled: false
+    url: ""
+    secret: env:LAKEHUNT_WEBHOOK_SECRET
+    min_severity: medium
 
 schedule:
   # A hunt's own 'schedule' (cron, @hourly, rate(...), cron(...)) cuts its windows; these bound the ticks.

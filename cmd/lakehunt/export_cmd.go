@@ -21,9 +21,9 @@ import (
 func newExportCmd() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "export",
-		Short: "Publish a run's findings: ASFF file, Security Hub import",
+		Short: "Publish a run's findings: ASFF file, Security Hub import, Slack / Jira / webhook hand-off",
 	}
-	c.AddCommand(newExportASFFCmd(), newExportSecurityHubCmd())
+	c.AddCommand(newExportASFFCmd(), newExportSecurityHubCmd(), newExportHandoffCmd())
 	return c
 }
 

@@ -7,10 +7,11 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
-	awssh "github.com/aws/aws-sdk-go-v2/service/securityhub"
 	"github.com/spf13/cobra"
 
 	"github.com/lakehunt/lakehunt/compact"
@@ -19,6 +20,7 @@ import (
 	"github.com/lakehunt/lakehunt/hunts/scheduler"
 	"github.com/lakehunt/lakehunt/internal/safetext"
 	"github.com/lakehunt/lakehunt/lake"
+	"github.com/lakehunt/lakehunt/reports"
 	"github.com/lakehunt/lakehunt/reports/asff"
 	"github.com/lakehunt/lakehunt/reports/publish"
 	"github.com/lakehunt/lakehunt/reports/securityhub"
@@ -190,8 +192,10 @@ the tool itself decides what is due. One tick:
   4. re-runs past windows (within --late-lookback) that received late rows (selected by ingest time as
      well as event time): same window, same finding ids, so findings are updated, not duplicated;
   5. writes one run directory per window (run.json, findings.jsonl, report.html, asff.json), exports to
-     Security Hub if configured, indexes the run in the lake, and only then records the window as done.
-     A failed hunt (or publish) keeps its window for the next tick; the other hunts move on.
+     Security Hub and hands new finding groups to Slack, Jira and a webhook if configured (outputs: in the
+     config; what was sent is recorded in run.json and not sent again), indexes the run in the lake, and
+     only then records the window as done. A failed hunt (or publish) keeps its window for the next tick;
+     the other hunts move on. An output that refuses (a 4xx) does not: the tick reports it (exit 3).
 
 The state lives in the lake (_lakehunt/state/), so any machine can run the next tick. Logs are JSON lines
 (log/slog) on stderr. Exit status: 0 ok, 3 some hunt windows failed (or a table a hunt reads had no data in
@@ -227,6 +231,10 @@ Without a config file: --lake LAKE --from RAW_SOURCE --runs WHERE_RUN_DIRECTORIE
 			if changed := cmd.Flags().Changed; changed("securityhub") {
 				cfg.Outputs.SecurityHub.Enabled = shub
 			}
+			handoffFlags(cmd, &cfg.Outputs)
+			if err := cfg.Outputs.validate(); err != nil {
+				return &exitCodeError{code: exitUsage, msg: err.Error()}
+			}
 			opts := scheduler.Options{Lake: s.lake, Hunts: s.hunts, Now: s.now, Delay: s.delay, MaxCatchUp: cfg.Schedule.MaxCatchUp,
 				LateLookback: s.lookback, LeaseTTL: s.leaseTTL, Owner: owner, CacheDir: baselineCache(sf.s3.cacheDir),
 				ToolVersion: version, GitRevision: gitRevision, Log: log, Organization: cfg.organization(), OrganizationID: cfg.Org.ID}
@@ -248,7 +256,7 @@ Without a config file: --lake LAKE --from RAW_SOURCE --runs WHERE_RUN_DIRECTORIE
 					return err
 				}
 			}
-			opts.Publish = publisher(cfg, log)
+			opts.Publish = publisher(cfg, log, s.lake, opts.Runs, sf.s3.storeOptions())
 			// The outcome is logged as JSON; the exit errors carry no text so stderr stays JSON lines.
 			res, err := scheduler.Tick(ctx, opts)
 			if err != nil {
@@ -280,6 +288,7 @@ Without a config file: --lake LAKE --from RAW_SOURCE --runs WHERE_RUN_DIRECTORIE
 	c.Flags().BoolVar(&due, "due", false, "run one scheduled tick (required)")
 	c.Flags().StringVar(&owner, "owner", "", "this runner's name in the lease and logs (default host/pid)")
 	c.Flags().BoolVar(&shub, "securityhub", false, "export each run to Security Hub (overrides outputs.securityhub.enabled)")
+	registerHandoffFlags(c)
 	c.Flags().BoolVar(&asJSON, "json", false, "print the tick's result as JSON on stdout")
 	return c
 }
@@ -331,57 +340,106 @@ func splitS3Key(u string) (dir, key string, ok bool) {
 	return "s3://" + rest[:i] + "/", rest[i+1:], true
 }
 
-// publisher writes report.html and asff.json into each run directory and, if enabled, imports the
-// findings into Security Hub. An ASFF that cannot be built only fails the run when it has to be exported.
-// Findings left out of the ASFF are a problem of the tick that a retry cannot fix (ErrPublishRefused):
-// the others are written and imported, and the windows are done.
-func publisher(cfg *config, log *slog.Logger) func(ctx context.Context, dir string) error {
-	a, sh := cfg.Outputs.ASFF, cfg.Outputs.SecurityHub
-	var client *awssh.Client
+// publisher publishes each run directory to its outputs: asff.json and report.html, then, if enabled,
+// Security Hub, Slack, Jira and the webhook. A failing output does not stop the others. Its error keeps the
+// run's windows due (they run and publish again next tick: finding ids are stable, Security Hub updates,
+// and what earlier runs of the window sent to Slack, Jira or the webhook is not sent again) unless no
+// failure can be fixed that way: findings left out of the ASFF, findings Security Hub refused, requests a
+// hand-off service refused (4xx). Those are problems of the tick (ErrPublishRefused): the windows are done.
+// An ASFF that cannot be built only fails the run when it has to be exported.
+func publisher(cfg *config, log *slog.Logger, lk *lake.Lake, runs lake.Store, so lake.StoreOptions) func(ctx context.Context, dir string) error {
+	o, a, sh := &cfg.Outputs, cfg.Outputs.ASFF, cfg.Outputs.SecurityHub
+	shPub := &securityhub.Publisher{Options: securityhub.Options{CallerAccount: sh.CallerAccount},
+		NewClient: func(ctx context.Context) (securityhub.BatchImporter, error) {
+			c, err := securityhub.NewClient(ctx, securityhub.ClientOptions{Region: sh.Region, Endpoint: sh.Endpoint})
+			if err != nil {
+				return nil, err
+			}
+			return c, nil
+		}}
+	sec := &secrets{id: o.SecretID}
+	var (
+		once    sync.Once
+		hand    []publish.Publisher
+		handErr error
+	)
 	return func(ctx context.Context, dir string) error {
-		res, err := publish.Write(dir, asff.Options{Region: a.Region, DefaultAccount: a.DefaultAccount, ProductARN: a.ProductARN, ReportURL: a.ReportURL})
-		for _, w := range res.Warnings {
+		run, err := reports.ReadRun(dir)
+		if err != nil {
+			return err
+		}
+		reportURL := o.reportURL(run.ID)
+		asffURL := reportURL
+		if a.ReportURL != "" {
+			asffURL = strings.ReplaceAll(a.ReportURL, "{run_id}", run.ID)
+		}
+		asffPub := &publish.ASFF{Options: asff.Options{Region: a.Region, DefaultAccount: a.DefaultAccount, ProductARN: a.ProductARN, ReportURL: asffURL}}
+		pubs := []publish.Publisher{asffPub, publish.HTML{}}
+		if sh.Enabled {
+			pubs = append(pubs, shPub)
+		}
+		var retry, refused []error
+		var prior []lake.Sent
+		if o.Slack.Enabled || o.Jira.Enabled || o.Webhook.Enabled {
+			once.Do(func() { hand, handErr = handoffs(ctx, o, sec) })
+			if handErr == nil {
+				prior, err = priorSends(ctx, lk, runs, so, run)
+			}
+			switch {
+			case handErr != nil:
+				retry = append(retry, handErr)
+			case err != nil:
+				retry = append(retry, fmt.Errorf("not sent to Slack, Jira or the webhook: %w", err))
+			default:
+				pubs = append(pubs, hand...)
+			}
+		}
+		outs, err := publish.Run(ctx, dir, pubs, publish.Options{ReportURL: reportURL, Prior: prior})
+		if err != nil {
+			return err
+		}
+		for _, w := range asffPub.Warnings {
 			log.Warn("asff: finding shortened", "finding", w.FindingID, "field", w.Field, "message", w.Message)
 		}
-		var leftOut error
-		for _, l := range res.LeftOut {
+		for _, l := range asffPub.LeftOut {
 			log.Error("asff: finding left out", "run", filepath.Base(dir), "finding", l.FindingID, "hunt", l.HuntID, "reason", l.Reason)
 		}
-		if len(res.LeftOut) > 0 {
-			leftOut = fmt.Errorf("%d of %d findings left out of asff.json (see asff_left_out in run.json) (%w)", len(res.LeftOut), res.Findings, scheduler.ErrPublishRefused)
-		}
-		if err != nil {
-			if !sh.Enabled && res.Report != "" {
-				log.Warn("asff.json not written", "run", filepath.Base(dir), "error", err.Error())
-				return nil
+		for _, out := range outs {
+			switch p := out.Publisher; {
+			case p == shPub.Name():
+				sum := shPub.Summary
+				log.Info("security hub import", "run", filepath.Base(dir), "findings", sum.Findings, "imported", sum.Imported, "failed", len(sum.Failed), "retries", sum.Retries)
+				for _, f := range sum.Failed {
+					log.Error("security hub refused a finding", "detail", f.String())
+				}
+			case len(out.Sent) > 0 || out.Skipped > 0:
+				log.Info("sent", "output", p, "run", filepath.Base(dir), "sent", len(out.Sent), "already_sent", out.Skipped)
 			}
-			return err
-		}
-		if !sh.Enabled || res.Findings == len(res.LeftOut) {
-			return leftOut
-		}
-		findings, err := asff.ReadFile(res.ASFF)
-		if err != nil {
-			return err
-		}
-		if client == nil {
-			if client, err = securityhub.NewClient(ctx, securityhub.ClientOptions{Region: sh.Region, Endpoint: sh.Endpoint}); err != nil {
-				return fmt.Errorf("security hub: %w", err)
+			if out.Err == nil {
+				continue
+			}
+			err := fmt.Errorf("%s: %w", out.Publisher, out.Err)
+			if out.Publisher == asffPub.Name() && !errors.Is(out.Err, publish.ErrLeftOut) && !sh.Enabled {
+				log.Warn("asff.json not written", "run", filepath.Base(dir), "error", out.Err.Error())
+				continue
+			}
+			log.Error("output failed", "output", out.Publisher, "run", filepath.Base(dir), "error", out.Err.Error())
+			switch {
+			case out.Publisher == asffPub.Name() && errors.Is(out.Err, publish.ErrLeftOut),
+				out.Publisher == shPub.Name() && errors.Is(out.Err, securityhub.ErrNotImported) && !shPub.Summary.Transient(),
+				!slices.Contains([]string{asffPub.Name(), shPub.Name(), publish.HTML{}.Name()}, out.Publisher) && !publish.Retryable(out.Err):
+				refused = append(refused, err)
+			default:
+				retry = append(retry, err)
 			}
 		}
-		sum, err := securityhub.Import(ctx, client, findings, securityhub.Options{CallerAccount: sh.CallerAccount})
-		log.Info("security hub import", "run", filepath.Base(dir), "findings", sum.Findings, "imported", sum.Imported, "failed", len(sum.Failed), "retries", sum.Retries)
-		for _, f := range sum.Failed {
-			log.Error("security hub refused a finding", "detail", f.String())
+		if len(retry) > 0 {
+			return errors.Join(append(retry, refused...)...)
 		}
-		if errors.Is(err, securityhub.ErrNotImported) && !sum.Transient() {
-			// Refused findings fail the same way next tick: do not hold the hunts' windows back for them.
-			return errors.Join(fmt.Errorf("security hub: %w (%w)", err, scheduler.ErrPublishRefused), leftOut)
+		if len(refused) > 0 {
+			return fmt.Errorf("%w (%w)", errors.Join(refused...), scheduler.ErrPublishRefused)
 		}
-		if err != nil {
-			return fmt.Errorf("security hub: %w", err)
-		}
-		return leftOut
+		return nil
 	}
 }
 

@@ -524,7 +524,7 @@ func (t *ticker) runGroup(ctx context.Context, snap *lake.Snapshot, g *group) er
 		return perr // the run directory could not be stored: nothing is recorded, the windows stay due
 	}
 	if errors.Is(perr, ErrPublishRefused) {
-		t.problem("run %s (%s): publishing refused, not retried: %v; the run is stored at %s, fix the cause and export it again with 'lakehunt export securityhub --run DIR'",
+		t.problem("run %s (%s): publishing refused, not retried: %v; the run is stored at %s, fix the cause and publish it again with 'lakehunt export securityhub --run DIR' or 'lakehunt export handoff --run DIR'",
 			run.ID, fmtWindow(g.w), perr, entry.Location())
 		perr = nil
 	}

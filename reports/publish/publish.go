@@ -1,8 +1,11 @@
-// Package publish writes a run directory's outputs for people and tools: RUNDIR/report.html and
-// RUNDIR/asff.json, from RUNDIR/run.json and RUNDIR/findings.jsonl.
+// Package publish sends a run directory (RUNDIR/run.json, RUNDIR/findings.jsonl) to its outputs, each a
+// Publisher: the files people and tools read (report.html, asff.json), Security Hub, and the hand-off
+// services (Slack, Jira, a webhook, in the sub-packages).
 package publish
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -12,6 +15,53 @@ import (
 	"github.com/lakehunt/lakehunt/reports/asff"
 	"github.com/lakehunt/lakehunt/reports/html"
 )
+
+// HTML writes RUNDIR/report.html.
+type HTML struct{}
+
+func (HTML) Name() string { return reports.ReportFile }
+
+func (HTML) Publish(_ context.Context, in Input) ([]lake.Sent, error) {
+	path := filepath.Join(in.Dir, reports.ReportFile)
+	if err := html.WriteFile(path, in.Run, in.Findings, html.ComparedWith(reports.PreviousRunDir(in.Dir, in.Run))); err != nil {
+		return nil, fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil, nil
+}
+
+// ErrLeftOut marks an ASFF error that only some findings are missing from asff.json (see ASFF.LeftOut):
+// the others are written.
+var ErrLeftOut = errors.New("findings left out of " + reports.ASFFFile)
+
+// ASFF writes RUNDIR/asff.json. Publish fills in what it did: a finding that cannot be ASFF is left out
+// (listed in LeftOut and in run.json's asff_left_out, the error wraps ErrLeftOut); options that stop
+// asff.json as a whole are an error without it.
+type ASFF struct {
+	Options asff.Options
+
+	Path     string // asff.json's path; "" if not written
+	Findings int    // the run's findings
+	Warnings []asff.Warning
+	LeftOut  []lake.LeftOut
+}
+
+func (a *ASFF) Name() string { return reports.ASFFFile }
+
+func (a *ASFF) Publish(_ context.Context, in Input) ([]lake.Sent, error) {
+	a.Findings = len(in.Findings)
+	built, err := asff.Build(in.Run, in.Findings, a.Options)
+	if err != nil {
+		return nil, fmt.Errorf("not written: %w", err)
+	}
+	a.Warnings, a.LeftOut = built.Warnings, built.LeftOut
+	if a.Path, err = WriteASFF(in.Dir, in.Run, built); err != nil {
+		return nil, fmt.Errorf("not written: %w", err)
+	}
+	if len(a.LeftOut) > 0 {
+		return nil, fmt.Errorf("%d of %d findings left out of %s (see asff_left_out in run.json) (%w)", len(a.LeftOut), a.Findings, reports.ASFFFile, ErrLeftOut)
+	}
+	return nil, nil
+}
 
 // Result says what Write wrote.
 type Result struct {
@@ -23,25 +73,21 @@ type Result struct {
 	LeftOut []lake.LeftOut
 }
 
-// Write renders the report and the ASFF file of the run in dir. A finding that cannot be ASFF is left
-// out of asff.json and listed in Result.LeftOut and run.json; the error is for what stops asff.json as
-// a whole (wrong options: the report is still written) or the report.
+// Write publishes the run in dir to its files: asff.json (ASFF) and report.html (HTML). A finding that
+// cannot be ASFF is left out of asff.json and listed in Result.LeftOut and run.json; the error is for what
+// stops asff.json as a whole (wrong options: the report is still written) or the report.
 func Write(dir string, opts asff.Options) (Result, error) {
-	run, findings, err := reports.ReadRunDir(dir)
+	a := &ASFF{Options: opts}
+	outs, err := Run(context.Background(), dir, []Publisher{a, HTML{}}, Options{})
 	if err != nil {
 		return Result{}, err
 	}
-	res := Result{Report: filepath.Join(dir, reports.ReportFile), Findings: len(findings)}
-	built, aerr := asff.Build(run, findings, opts)
-	if aerr == nil {
-		res.Warnings, res.LeftOut = built.Warnings, built.LeftOut
-		res.ASFF, aerr = WriteASFF(dir, run, built)
+	if outs[1].Err != nil {
+		return Result{}, outs[1].Err
 	}
-	if err := html.WriteFile(res.Report, run, findings, html.ComparedWith(reports.PreviousRunDir(dir, run))); err != nil {
-		return Result{}, fmt.Errorf("write %s: %w", res.Report, err)
-	}
-	if aerr != nil {
-		return res, fmt.Errorf("%s not written: %w", reports.ASFFFile, aerr)
+	res := Result{Report: filepath.Join(dir, reports.ReportFile), ASFF: a.Path, Findings: a.Findings, Warnings: a.Warnings, LeftOut: a.LeftOut}
+	if outs[0].Err != nil && !errors.Is(outs[0].Err, ErrLeftOut) {
+		return res, fmt.Errorf("%s %w", reports.ASFFFile, outs[0].Err)
 	}
 	return res, nil
 }
