@@ -35,18 +35,6 @@ func LookupTactic(s string) (Tactic, bool) {
 	return Tactic{}, false
 }
 
-// TacticOrder is a tactic's place in ATT&CK's kill-chain order (unknown tactics after every known one).
-func TacticOrder(s string) int {
-	if t, ok := LookupTactic(s); ok {
-		for i, u := range tactics {
-			if u.ID == t.ID {
-				return i
-			}
-		}
-	}
-	return len(tactics)
-}
-
 var techniqueRe = regexp.MustCompile(`^T(\d{4})(?:\.(\d{3}))?$`)
 
 // AttackURL is the attack.mitre.org page of a tactic (id or name) or technique id (T1098, T1098.001);

@@ -20,7 +20,7 @@ import (
 	"github.com/lakehunt/lakehunt/hunts/huntfile"
 	"github.com/lakehunt/lakehunt/internal/safetext"
 	"github.com/lakehunt/lakehunt/lake"
-	"github.com/lakehunt/lakehunt/reports/group"
+	"github.com/lakehunt/lakehunt/lake/group"
 )
 
 // RunOptions configures Run.

@@ -19,8 +19,8 @@ import (
 
 	"github.com/lakehunt/lakehunt/internal/safetext"
 	"github.com/lakehunt/lakehunt/lake"
+	"github.com/lakehunt/lakehunt/lake/group"
 	"github.com/lakehunt/lakehunt/reports"
-	"github.com/lakehunt/lakehunt/reports/group"
 )
 
 // SchemaVersion is the ASFF version written.

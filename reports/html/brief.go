@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/lakehunt/lakehunt/lake"
+	"github.com/lakehunt/lakehunt/lake/group"
 	"github.com/lakehunt/lakehunt/reports"
-	"github.com/lakehunt/lakehunt/reports/group"
 )
 
 // Option adds to what a report shows.

@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/lakehunt/lakehunt/lake"
+	"github.com/lakehunt/lakehunt/lake/group"
 	"github.com/lakehunt/lakehunt/reports"
-	"github.com/lakehunt/lakehunt/reports/group"
 )
 
 // Publisher is one output of a run: a file in the run directory (report.html, asff.json) or a service

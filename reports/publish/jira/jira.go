@@ -15,8 +15,8 @@ import (
 	"time"
 
 	"github.com/lakehunt/lakehunt/lake"
+	"github.com/lakehunt/lakehunt/lake/group"
 	"github.com/lakehunt/lakehunt/reports"
-	"github.com/lakehunt/lakehunt/reports/group"
 	"github.com/lakehunt/lakehunt/reports/publish"
 )
 

@@ -13,8 +13,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/lakehunt/lakehunt/lake"
+	"github.com/lakehunt/lakehunt/lake/group"
 	"github.com/lakehunt/lakehunt/reports"
-	"github.com/lakehunt/lakehunt/reports/group"
 	"github.com/lakehunt/lakehunt/reports/publish"
 )
 

@@ -20,7 +20,7 @@ import (
 	"time"
 
 	"github.com/lakehunt/lakehunt/lake"
-	"github.com/lakehunt/lakehunt/reports/group"
+	"github.com/lakehunt/lakehunt/lake/group"
 	"github.com/lakehunt/lakehunt/reports/publish"
 )
 

@@ -53,7 +53,7 @@ func TestBuildTellsOneStoryPerEntity(t *testing.T) {
 		tactics  []string
 		lead     Link
 	}{
-		{[]string{"f-recon", "f-evasion", "f-ti"}, "CRITICAL", []string{"Defense Evasion", "Discovery", "Command and Control"}, Link{KindPrincipal, ben}},
+		{[]string{"f-recon", "f-evasion", "f-ti"}, "CRITICAL", []string{"Discovery", "Defense Evasion", "Command and Control"}, Link{KindPrincipal, ben}},
 		{[]string{"f-creds", "f-flow"}, "HIGH", []string{"Credential Access", "Command and Control"}, Link{KindInstance, "i-0891743d0fd2bcb57"}},
 		{[]string{"f-root"}, "LOW", nil, Link{KindPrincipal, "arn:aws:iam::982971165489:root"}},
 	}

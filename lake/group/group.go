@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/lakehunt/lakehunt/lake"
-	"github.com/lakehunt/lakehunt/reports"
 )
 
 // Entity kinds, as `lakehunt investigate --entity KIND:VALUE` names them.
@@ -46,11 +45,11 @@ type Group struct {
 	// ID is a hash of the member finding ids: the same findings give the same id on every re-run;
 	// a group that gains a finding is a new group (publishers record what they sent per finding).
 	ID       string         `json:"id"`
-	Severity string         `json:"severity"` // the highest of its findings
-	Tactics  []string       `json:"tactics,omitempty"`
-	Links    []Link         `json:"links"` // every entity its findings are about, most shared first
-	Start    time.Time      `json:"start"` // the earliest first_seen
-	End      time.Time      `json:"end"`   // the latest last_seen
+	Severity string         `json:"severity"`          // the highest of its findings
+	Tactics  []string       `json:"tactics,omitempty"` // in the order the group's findings show them
+	Links    []Link         `json:"links"`             // every entity its findings are about, most shared first
+	Start    time.Time      `json:"start"`             // the earliest first_seen
+	End      time.Time      `json:"end"`               // the latest last_seen
 	Findings []lake.Finding `json:"findings"`
 }
 
@@ -120,7 +119,6 @@ func Build(findings []lake.Finding) []Group {
 func build(all []lake.Finding, links [][]Link, idx []int) Group {
 	g := Group{}
 	count := map[Link]int{}
-	tactics := map[string]bool{}
 	ids := make([]string, 0, len(idx))
 	for _, i := range idx {
 		f := all[i]
@@ -134,9 +132,6 @@ func build(all []lake.Finding, links [][]Link, idx []int) Group {
 		}
 		if f.LastSeen.After(g.End) {
 			g.End = f.LastSeen
-		}
-		for _, t := range f.Tactics {
-			tactics[t] = true
 		}
 		for _, l := range links[i] {
 			count[l]++
@@ -153,24 +148,17 @@ func build(all []lake.Finding, links [][]Link, idx []int) Group {
 			cmp.Compare(slices.Index(Kinds, a.Kind), slices.Index(Kinds, b.Kind)),
 			cmp.Compare(a.Value, b.Value))
 	})
-	g.Tactics = orderTactics(tactics)
+	for _, f := range g.Findings {
+		for _, t := range f.Tactics {
+			if !slices.Contains(g.Tactics, t) {
+				g.Tactics = append(g.Tactics, t)
+			}
+		}
+	}
 	slices.Sort(ids)
 	sum := sha256.Sum256([]byte(strings.Join(ids, "\n")))
 	g.ID = "g-" + hex.EncodeToString(sum[:8])
 	return g
-}
-
-// orderTactics puts tactics in ATT&CK's kill-chain order (unknown names last, sorted).
-func orderTactics(set map[string]bool) []string {
-	out := make([]string, 0, len(set))
-	for t := range set {
-		out = append(out, t)
-	}
-	rank := func(s string) int {
-		return reports.TacticOrder(s)
-	}
-	slices.SortFunc(out, func(a, b string) int { return cmp.Or(cmp.Compare(rank(a), rank(b)), cmp.Compare(a, b)) })
-	return out
 }
 
 // Which of a finding's fields name an entity. Hunts name their result columns freely; these are the
