@@ -11,6 +11,7 @@ import (
 	"github.com/lakehunt/lakehunt/compact/route53"
 	"github.com/lakehunt/lakehunt/compact/source"
 	"github.com/lakehunt/lakehunt/compact/vpcflow"
+	"github.com/lakehunt/lakehunt/compact/waf"
 	"github.com/lakehunt/lakehunt/lake"
 )
 
@@ -20,6 +21,7 @@ var registry = []Descriptor{
 	register(cloudtrail.Source),
 	register(vpcflow.Source),
 	register(route53.Source),
+	register(waf.Source),
 }
 
 // Sources the compactor reads, by table name.
