@@ -57,8 +57,8 @@ func TestCompactDirectAndFirehose(t *testing.T) {
 	}
 	firehoseKey := "firehose/waf/2024/05/01/10/aws-waf-logs-app-1-2024-05-01-10-05-00-0f1e2d3c.gz"
 	for key, body := range map[string]string{
-		directKey:   recA + "\n" + "garbage\n" + recB + "\n",
-		firehoseKey: recB + recC, // Firehose: no separator
+		directKey:                           recA + "\n" + "garbage\n" + recB + "\n",
+		firehoseKey:                         recB + recC, // Firehose: no separator
 		"firehose/other/2024/05/01/10/x.gz": recC,
 	} {
 		if err := lake.PutBytes(ctx, raw, key, source.Gzip([]byte(body))); err != nil {
