@@ -96,6 +96,11 @@ func generate(c source.GenConfig, put source.Put) (int, error) {
 		{"AWS-AWSManagedRulesSQLiRuleSet", "SQLi_QUERYARGUMENTS", "awswaf:managed:aws:sql-database:SQLi_QueryArguments"},
 		{"AWS-AWSManagedRulesKnownBadInputsRuleSet", "Log4JRCE_HEADER", "awswaf:managed:aws:known-bad-inputs:Log4JRCE_Header"},
 	}
+	// Clients come back: a pool of a few hundred addresses, the first ones the busiest.
+	clients := make([]string, 300)
+	for i := range clients {
+		clients[i] = fmt.Sprintf("%d.%d.%d.%d", 23+r.IntN(180), r.IntN(256), r.IntN(256), 1+r.IntN(254))
+	}
 	n := 0
 	for _, acct := range c.Accounts {
 		for _, region := range c.Regions {
@@ -107,7 +112,7 @@ func generate(c source.GenConfig, put source.Put) (int, error) {
 				files := map[string][]byte{}
 				for i := 0; i < perDay; i++ {
 					t := day.Add(time.Duration(r.Int64N(int64(24*time.Hour/time.Millisecond))) * time.Millisecond)
-					ip := fmt.Sprintf("%d.%d.%d.%d", 23+r.IntN(180), r.IntN(256), r.IntN(256), 1+r.IntN(254))
+					ip := clients[r.IntN(1+r.IntN(len(clients)))]
 					rec := map[string]any{
 						"timestamp": t.UnixMilli(), "formatVersion": 1, "webaclId": arn,
 						"terminatingRuleId": "Default_Action", "terminatingRuleType": "REGULAR", "action": "ALLOW",
