@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -73,9 +74,12 @@ The same flags and --seed always give byte-identical output.`,
 				if d.Generate() == nil {
 					continue
 				}
+				var mu sync.Mutex
 				put := func(key string, body []byte) error {
+					mu.Lock()
 					sum.Objects++
 					sum.Bytes += int64(len(body))
+					mu.Unlock()
 					return sink(key, body)
 				}
 				n, err := d.Generate()(gc, put)

@@ -142,18 +142,34 @@ func generate(c source.GenConfig, put source.Put) (int, error) {
 					files[k] = append(append(files[k], line...), '\n')
 					n++
 				}
-				keys := make([]string, 0, len(files))
-				for k := range files {
-					keys = append(keys, k)
-				}
-				sort.Strings(keys)
-				for _, k := range keys {
-					if err := put(k, source.Gzip(files[k])); err != nil {
-						return n, err
-					}
+				if err := putAll(files, put); err != nil {
+					return n, err
 				}
 			}
 		}
 	}
 	return n, nil
+}
+
+// putAll stores a day's files, several at a time: each is small, and a store's cost is per object.
+func putAll(files map[string][]byte, put source.Put) error {
+	sem := make(chan struct{}, 8)
+	errs := make(chan error, len(files))
+	for k, b := range files {
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem }()
+			errs <- put(k, source.Gzip(b))
+		}()
+	}
+	for range cap(sem) {
+		sem <- struct{}{}
+	}
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
