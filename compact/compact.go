@@ -23,14 +23,16 @@ import (
 	"github.com/lakehunt/lakehunt/lake"
 )
 
-// Sources the compactor reads, by table name.
-var Sources = []string{lake.TableCloudTrail, lake.TableVPCFlow, lake.TableRoute53Resolver}
-
 // Options configures Run.
 type Options struct {
 	From    lake.Store // raw logs, as AWS lays them out
 	Lake    *lake.Lake
 	Sources []string // tables to fill; nil means all of Sources
+	// Prefixes maps sources whose layout allows it (source.Layout.Prefixed, e.g. waf through Firehose)
+	// to key prefixes under From: every object under one of them is a log of that source, whatever its
+	// key (lakehunt.yaml sources: NAME: prefixes: [...]). Objects in an AWSLogs/ layout are classified
+	// by it first.
+	Prefixes map[string][]string
 	// Accounts, if set, are the only accounts whose objects are read (org trails' included); the others
 	// are listed and counted as not selected.
 	Accounts []string
@@ -206,6 +208,20 @@ func Run(ctx context.Context, opts Options) (*Summary, error) {
 		}
 		want[s] = true
 	}
+	for s, ps := range opts.Prefixes {
+		d, ok := Lookup(s)
+		if !ok {
+			return nil, fmt.Errorf("prefixes configured for unknown source %q (known: %s)", s, strings.Join(Sources, ", "))
+		}
+		if !d.Prefixed() {
+			return nil, fmt.Errorf("source %s is only read in its AWSLogs/ layout: its records do not say which account and region they are of, so it cannot be mapped to a prefix", s)
+		}
+		for _, p := range ps {
+			if strings.TrimSuffix(p, "/") == "" {
+				return nil, fmt.Errorf("source %s: empty prefix; give the folder its objects are delivered under, such as firehose/%s/", s, s)
+			}
+		}
+	}
 	snap, err := opts.Lake.Snapshot(ctx)
 	if err != nil {
 		return nil, err
@@ -252,9 +268,8 @@ func contains(xs []string, s string) bool {
 // parsed is one object's outcome: all its rows, or a reason it was quarantined whole.
 type parsed struct {
 	w            work
-	ct           []*lake.CloudTrailEvent // parsers hand out fresh rows: keep the pointers, copy nothing
-	vf           []*lake.VPCFlowRecord
-	r53          []*lake.Route53ResolverQuery
+	buf          any              // []*T of the object's source: parsers hand out fresh rows, kept as they are
+	nrows        int64            // len(buf)
 	spilled      []lake.FileEntry // rows of an object too large to hold, already written (not committed)
 	bad          []lake.Quarantined
 	records      int64
@@ -268,7 +283,7 @@ type parsed struct {
 }
 
 func (p *parsed) rows() int64 {
-	n := int64(len(p.ct) + len(p.vf) + len(p.r53))
+	n := p.nrows
 	for _, fe := range p.spilled {
 		n += fe.Rows
 	}
@@ -443,7 +458,7 @@ func (w *writer) parseObject(ctx context.Context, t work) *parsed {
 		for _, fe := range p.spilled {
 			_ = w.opts.Lake.Store().Delete(ctx, fe.Key) // never committed; vacuum would delete it too
 		}
-		p.ct, p.vf, p.r53, p.spilled, p.bad = nil, nil, nil, nil, nil
+		p.buf, p.nrows, p.spilled, p.bad = nil, 0, nil, nil
 		if isGzipErr(p.err) {
 			p.err = fmt.Errorf("corrupt gzip: %w", p.err)
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -72,10 +73,26 @@ func locationPath(s lake.Store) string {
 	return strings.TrimSuffix(p, "/") + "/"
 }
 
+// prefixed classifies an object outside the AWSLogs/ layouts by the prefixes configured for sources.
+// Its key is recorded as listed under From, prefix included.
+func (l *lister) prefixed(key string) rawkey.Info {
+	for _, s := range slices.Sorted(maps.Keys(l.opts.Prefixes)) {
+		for _, p := range l.opts.Prefixes[s] {
+			if p = strings.TrimPrefix(p, "/"); strings.HasPrefix(key, strings.TrimSuffix(p, "/")+"/") {
+				return rawkey.Info{Source: s, Key: key, Kind: rawkey.Events, FileTime: rawkey.FileTime(path.Base(key))}
+			}
+		}
+	}
+	return rawkey.Info{}
+}
+
 func (l *lister) run(ctx context.Context, emit func(work) error) error {
 	err := lake.ListRaw(ctx, l.opts.From, "", func(o lake.ObjectInfo) error {
 		l.listed.Add(1)
 		k := rawkey.Classify(l.root + o.Key)
+		if k.Source == "" {
+			k = l.prefixed(o.Key)
+		}
 		if k.Source == "" {
 			l.ignored++
 			if l.ignoredExample == "" {

@@ -34,9 +34,13 @@ func TestNullableColumnsRoundTripThroughWriteAndMerge(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	t.Run(lake.TableCloudTrail, func(t *testing.T) { roundTrip(t, w, db, w.ct) })
-	t.Run(lake.TableVPCFlow, func(t *testing.T) { roundTrip(t, w, db, w.vf) })
-	t.Run(lake.TableRoute53Resolver, func(t *testing.T) { roundTrip(t, w, db, w.r53) })
+	t.Run(lake.TableCloudTrail, func(t *testing.T) {
+		roundTrip(t, w, db, w.tables[lake.TableCloudTrail].(*tableBuf[lake.CloudTrailEvent]))
+	})
+	t.Run(lake.TableVPCFlow, func(t *testing.T) { roundTrip(t, w, db, w.tables[lake.TableVPCFlow].(*tableBuf[lake.VPCFlowRecord])) })
+	t.Run(lake.TableRoute53Resolver, func(t *testing.T) {
+		roundTrip(t, w, db, w.tables[lake.TableRoute53Resolver].(*tableBuf[lake.Route53ResolverQuery]))
+	})
 }
 
 func roundTrip[T any](t *testing.T, w *writer, db *sql.DB, b *tableBuf[T]) {

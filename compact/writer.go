@@ -36,6 +36,7 @@ type tableBuf[T any] struct {
 	at      func(*T) time.Time
 	part    func(*T) (account, region string)
 	id      func(*T) string // dedup key; nil when the source has none
+	idCol   string          // the column id reads
 	lineage func(*T) *lake.Lineage
 	parts   map[partKey][]*T
 	n       int // rows in parts
@@ -45,6 +46,8 @@ type tableBuf[T any] struct {
 // table is what the writer does with one table's rows, whatever their row type.
 type table interface {
 	buffered() int
+	// add buffers an object's rows (a []*T, or nil).
+	add(rows any)
 	// take returns the rows buffered so far (a map[partKey][]*T) and starts an empty set.
 	take() any
 	deduplicates() bool
@@ -53,11 +56,12 @@ type table interface {
 	merge(w *writer) error
 }
 
-func newTableBuf[T any](name string, at func(*T) time.Time, part func(*T) (string, string), id func(*T) string, lin func(*T) *lake.Lineage) *tableBuf[T] {
-	return &tableBuf[T]{name: name, at: at, part: part, id: id, lineage: lin, parts: map[partKey][]*T{}, seen: map[partKey]map[xxh3.Uint128]struct{}{}}
+func newTableBuf[T any](name string, at func(*T) time.Time, part func(*T) (string, string), id func(*T) string, idCol string, lin func(*T) *lake.Lineage) *tableBuf[T] {
+	return &tableBuf[T]{name: name, at: at, part: part, id: id, idCol: idCol, lineage: lin, parts: map[partKey][]*T{}, seen: map[partKey]map[xxh3.Uint128]struct{}{}}
 }
 
-func (b *tableBuf[T]) add(rows []*T) {
+func (b *tableBuf[T]) add(batch any) {
+	rows, _ := batch.([]*T)
 	for _, r := range rows {
 		acct, region := b.part(r)
 		k := partKey{acct, region, b.at(r).UTC().Format("2006-01-02")}
@@ -98,7 +102,7 @@ func (b *tableBuf[T]) seenIDs(w *writer, k partKey) (map[xxh3.Uint128]struct{}, 
 			return nil, err
 		}
 		for _, p := range paths {
-			if err := readIDs(p, func(id string) { s[xxh3.HashString128(id)] = struct{}{} }); err != nil {
+			if err := readIDs(p, b.idCol, func(id string) { s[xxh3.HashString128(id)] = struct{}{} }); err != nil {
 				return nil, fmt.Errorf("read event ids of %s for deduplication: %w", p, err)
 			}
 		}
@@ -107,31 +111,58 @@ func (b *tableBuf[T]) seenIDs(w *writer, k partKey) (map[xxh3.Uint128]struct{}, 
 	return s, nil
 }
 
-type idRow struct {
-	EventID string `parquet:"event_id"`
-}
-
-func readIDs(path string, fn func(string)) error {
+// readIDs hands fn the non-NULL values of column col of a Parquet file.
+func readIDs(path, col string, fn func(string)) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	r := parquet.NewGenericReader[idRow](f)
-	defer r.Close()
-	buf := make([]idRow, 4096)
-	for {
-		n, err := r.Read(buf)
-		for i := 0; i < n; i++ {
-			fn(buf[i].EventID)
-		}
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
+	st, err := f.Stat()
+	if err != nil {
+		return err
 	}
+	pf, err := parquet.OpenFile(f, st.Size())
+	if err != nil {
+		return err
+	}
+	leaf, ok := pf.Schema().Lookup(col)
+	if !ok {
+		return fmt.Errorf("no column %s", col)
+	}
+	vals := make([]parquet.Value, 4096)
+	for _, rg := range pf.RowGroups() {
+		pages := rg.ColumnChunks()[leaf.ColumnIndex].Pages()
+		for {
+			pg, err := pages.ReadPage()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				pages.Close()
+				return err
+			}
+			vr := pg.Values()
+			for {
+				n, err := vr.ReadValues(vals)
+				for _, v := range vals[:n] {
+					if !v.IsNull() {
+						fn(string(v.ByteArray()))
+					}
+				}
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					pages.Close()
+					return err
+				}
+			}
+			parquet.Release(pg)
+		}
+		pages.Close()
+	}
+	return nil
 }
 
 func (b *tableBuf[T]) flush(w *writer, batch any, ingestedAt time.Time) ([]lake.FileEntry, error) {
@@ -154,7 +185,12 @@ func (b *tableBuf[T]) flush(w *writer, batch any, ingestedAt time.Time) ([]lake.
 			}
 			kept := rows[:0]
 			for _, r := range rows {
-				h := xxh3.HashString128(b.id(r))
+				id := b.id(r)
+				if id == "" {
+					kept = append(kept, r)
+					continue
+				}
+				h := xxh3.HashString128(id)
 				if _, dup := seen[h]; dup {
 					w.mu.Lock()
 					w.sum.DuplicatesDropped++
@@ -503,11 +539,8 @@ type writer struct {
 	opts    *Options
 	snap    *lake.Snapshot
 	sum     *Summary
-	tables  map[string]table
-	ct      *tableBuf[lake.CloudTrailEvent]
-	vf      *tableBuf[lake.VPCFlowRecord]
-	r53     *tableBuf[lake.Route53ResolverQuery]
-	cur     *batch // being filled by the ingest loop
+	tables  map[string]table // by source (table) name, one per registered source
+	cur     *batch           // being filled by the ingest loop
 	touched map[string]bool
 	bytes   int64         // uncompressed input bytes behind the buffered rows
 	listed  *atomic.Int64 // raw objects listed so far, for progress
@@ -534,22 +567,10 @@ type batch struct {
 
 func newWriter(ctx context.Context, opts *Options, snap *lake.Snapshot, sum *Summary) *writer {
 	w := &writer{ctx: ctx, opts: opts, snap: snap, sum: sum, touched: map[string]bool{}, cur: &batch{}}
-	w.ct = newTableBuf(lake.TableCloudTrail,
-		func(r *lake.CloudTrailEvent) time.Time { return r.EventTime },
-		func(r *lake.CloudTrailEvent) (string, string) { return r.AccountID, r.Region },
-		func(r *lake.CloudTrailEvent) string { return r.EventID },
-		func(r *lake.CloudTrailEvent) *lake.Lineage { return &r.Lineage })
-	w.vf = newTableBuf(lake.TableVPCFlow,
-		func(r *lake.VPCFlowRecord) time.Time { return r.EventTime },
-		func(r *lake.VPCFlowRecord) (string, string) { return r.AccountID, r.Region },
-		nil,
-		func(r *lake.VPCFlowRecord) *lake.Lineage { return &r.Lineage })
-	w.r53 = newTableBuf(lake.TableRoute53Resolver,
-		func(r *lake.Route53ResolverQuery) time.Time { return r.EventTime },
-		func(r *lake.Route53ResolverQuery) (string, string) { return r.AccountID, r.Region },
-		nil,
-		func(r *lake.Route53ResolverQuery) *lake.Lineage { return &r.Lineage })
-	w.tables = map[string]table{lake.TableCloudTrail: w.ct, lake.TableVPCFlow: w.vf, lake.TableRoute53Resolver: w.r53}
+	w.tables = map[string]table{}
+	for _, d := range registry {
+		w.tables[d.Table()] = d.newTable()
+	}
 	return w
 }
 
@@ -628,9 +649,9 @@ func (w *writer) add(p *parsed) error {
 		so.Status, so.Records = statusOK, p.rows()
 		w.sum.ObjectsRead++
 		w.sum.RecordsIn += p.records
-		w.ct.add(p.ct)
-		w.vf.add(p.vf)
-		w.r53.add(p.r53)
+		if p.buf != nil {
+			w.tables[t.kind.Source].add(p.buf)
+		}
 		w.cur.spilled = append(w.cur.spilled, p.spilled...)
 		for _, q := range p.bad {
 			q.Time = w.opts.Now().UTC()
@@ -653,7 +674,11 @@ const maxBatchObjects = 10_000
 func (w *writer) record(so lake.SourceObject) error {
 	w.cur.sources = append(w.cur.sources, so)
 	w.view.record(so)
-	if w.bytes >= w.opts.BatchBytes || w.ct.buffered()+w.vf.buffered()+w.r53.buffered() >= w.opts.BatchRows || len(w.cur.sources) >= maxBatchObjects {
+	rows := 0
+	for _, t := range w.tables {
+		rows += t.buffered()
+	}
+	if w.bytes >= w.opts.BatchBytes || rows >= w.opts.BatchRows || len(w.cur.sources) >= maxBatchObjects {
 		return w.handOff()
 	}
 	return nil

@@ -16,17 +16,18 @@ import (
 
 func newCompactCmd() *cobra.Command {
 	var (
-		s3       s3Flags
-		from     string
-		lakeURL  string
-		sources  string
-		prefix   string
-		asJSON   bool
-		tolerate bool
-		verbose  bool
-		batch    int
-		memLimit int64
-		settle   time.Duration
+		s3             s3Flags
+		from           string
+		lakeURL        string
+		sources        string
+		sourcePrefixes []string
+		prefix         string
+		asJSON         bool
+		tolerate       bool
+		verbose        bool
+		batch          int
+		memLimit       int64
+		settle         time.Duration
 	)
 	c := &cobra.Command{
 		Use:   "compact --from RAW --lake LAKE",
@@ -85,6 +86,9 @@ run reads it.`,
 			if sources != "" {
 				opts.Sources = strings.Split(sources, ",")
 			}
+			if opts.Prefixes, err = parseSourcePrefixes(sourcePrefixes); err != nil {
+				return &exitCodeError{code: exitUsage, msg: err.Error()}
+			}
 			if !asJSON && isTerminal(os.Stderr) {
 				opts.Progress = os.Stderr
 			}
@@ -134,6 +138,7 @@ run reads it.`,
 	f := c.Flags()
 	f.StringVar(&from, "from", "", "raw logs: a local directory or s3://bucket/prefix in the AWS delivery layout")
 	f.StringVar(&lakeURL, "lake", "", "the lake: a local directory or s3://bucket/prefix")
+	f.StringArrayVar(&sourcePrefixes, "source-prefix", nil, "SOURCE=PREFIX: objects under PREFIX (below --from) are logs of SOURCE whatever their keys, e.g. waf=firehose/waf/ for Firehose delivery (repeatable)")
 	f.StringVar(&sources, "sources", "", "comma-separated tables to fill: "+strings.Join(compact.Sources, ",")+" (default all)")
 	f.StringVar(&prefix, "prefix", "", "appended to --from")
 	_ = f.MarkDeprecated("prefix", "put the prefix in --from (--from s3://bucket/AWSLogs/111122223333/)")
@@ -317,4 +322,23 @@ func newVacuumCmd() *cobra.Command {
 	_ = c.MarkFlagRequired("lake")
 	s3.register(c)
 	return c
+}
+
+// parseSourcePrefixes reads --source-prefix SOURCE=PREFIX values.
+func parseSourcePrefixes(vals []string) (map[string][]string, error) {
+	if len(vals) == 0 {
+		return nil, nil
+	}
+	m := map[string][]string{}
+	for _, v := range vals {
+		s, p, ok := strings.Cut(v, "=")
+		if !ok || s == "" || strings.Trim(p, "/") == "" {
+			return nil, fmt.Errorf("--source-prefix %q: use SOURCE=PREFIX, e.g. waf=firehose/waf/", v)
+		}
+		m[s] = append(m[s], p)
+	}
+	if err := checkPrefixes(m); err != nil {
+		return nil, fmt.Errorf("--source-prefix: %w", err)
+	}
+	return m, nil
 }

@@ -13,6 +13,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/lakehunt/lakehunt/compact"
 	"github.com/lakehunt/lakehunt/hunts"
 	"github.com/lakehunt/lakehunt/hunts/huntfile"
 )
@@ -39,6 +40,9 @@ type rawConfig struct {
 	URL     string   `yaml:"url"`
 	Prefix  string   `yaml:"prefix"` // deprecated: loadConfig appends it to URL
 	Sources []string `yaml:"sources"`
+	// Prefixes maps a source to folders under url its objects are delivered to outside the AWSLogs/
+	// layout (Firehose, agents): {waf: [firehose/waf/]}.
+	Prefixes map[string][]string `yaml:"prefixes"`
 }
 
 // orgConfig names the accounts hunts treat as ours: a principal, trust policy or share naming any other
@@ -187,6 +191,9 @@ func (c *config) validate() error {
 	for i, r := range c.Raw {
 		if r.URL == "" {
 			return fmt.Errorf("raw[%d] has no url", i)
+		}
+		if err := checkPrefixes(r.Prefixes); err != nil {
+			return fmt.Errorf("raw[%d].prefixes: %w", i, err)
 		}
 	}
 	for _, a := range c.Accounts {
@@ -341,7 +348,8 @@ func renderInitConfig(lakeURL string, raws []string) string {
 		raws = []string{"./raw"}
 	}
 	for _, r := range raws {
-		fmt.Fprintf(&raw, "  - url: %s\n    # sources: [cloudtrail, vpc_flow, route53_resolver]   # tables to fill (default all)\n", yamlScalar(r))
+		fmt.Fprintf(&raw, "  - url: %s\n    # sources: [%s]   # tables to fill (default all)\n"+
+			"    # prefixes: {waf: [firehose/waf/]}   # logs delivered outside AWSLogs/ (Firehose, agents), by source\n", yamlScalar(r), strings.Join(compact.Sources, ", "))
 	}
 	return strings.NewReplacer("{{LAKE}}", yamlScalar(lakeURL), "{{RAW}}\n", raw.String()).Replace(initConfig)
 }
@@ -349,4 +357,21 @@ func renderInitConfig(lakeURL string, raws []string) string {
 func yamlScalar(s string) string {
 	b, _ := yaml.Marshal(s)
 	return strings.TrimSpace(string(b))
+}
+
+// checkPrefixes checks a source -> prefixes mapping against the registered sources.
+func checkPrefixes(m map[string][]string) error {
+	for s, ps := range m {
+		d, ok := compact.Lookup(s)
+		if !ok {
+			return fmt.Errorf("unknown source %q (known: %s)", s, strings.Join(compact.Sources, ", "))
+		}
+		if !d.Prefixed() {
+			return fmt.Errorf("source %s is read only in its AWSLogs/ layout and cannot be mapped to a prefix", s)
+		}
+		if len(ps) == 0 {
+			return fmt.Errorf("source %s: give at least one prefix, such as firehose/%s/", s, s)
+		}
+	}
+	return nil
 }

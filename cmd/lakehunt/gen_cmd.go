@@ -4,12 +4,15 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/lakehunt/lakehunt/compact"
 	"github.com/lakehunt/lakehunt/compact/gen"
 	"github.com/lakehunt/lakehunt/compact/rawkey"
+	"github.com/lakehunt/lakehunt/compact/source"
 	"github.com/lakehunt/lakehunt/lake"
 )
 
@@ -65,13 +68,33 @@ The same flags and --seed always give byte-identical output.`,
 			if err != nil {
 				return fmt.Errorf("gen: %w", err)
 			}
+			// Sources with their own generator add background traffic in the same world.
+			gc := source.GenConfig{Start: sum.Start, Days: int(sum.End.Sub(sum.Start).Hours() / 24), Accounts: sum.Accounts, Regions: sum.Regions, Seed: cfg.Seed}
+			for _, d := range compact.Descriptors() {
+				if d.Generate() == nil {
+					continue
+				}
+				var mu sync.Mutex
+				put := func(key string, body []byte) error {
+					mu.Lock()
+					sum.Objects++
+					sum.Bytes += int64(len(body))
+					mu.Unlock()
+					return sink(key, body)
+				}
+				n, err := d.Generate()(gc, put)
+				if err != nil {
+					return fmt.Errorf("gen %s: %w", d.Table(), err)
+				}
+				sum.Events[d.Table()] = int64(n)
+			}
 			if asJSON {
 				return printJSON(cmd.OutOrStdout(), sum)
 			}
 			w := cmd.OutOrStdout()
 			fmt.Fprintf(w, "wrote %d objects (%.1f MB) to %s covering %s to %s in %s\n", sum.Objects, mb(sum.Bytes), out,
 				sum.Start.Format(time.DateOnly), sum.End.Format(time.DateOnly), sum.Elapsed.Round(time.Millisecond))
-			for _, t := range []string{lake.TableCloudTrail, lake.TableVPCFlow, lake.TableRoute53Resolver} {
+			for _, t := range compact.Sources {
 				fmt.Fprintf(w, "  %-18s %d records\n", t, sum.Events[t])
 			}
 			fmt.Fprintf(w, "  cloudtrail duplicates %d, late files %d, digests %d\n", sum.CloudTrailDuplicates, sum.CloudTrailLateFiles, sum.CloudTrailDigests)

@@ -300,7 +300,7 @@ func rawSources(ctx context.Context, cfg *config, so lake.StoreOptions) ([]sched
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, scheduler.RawSource{Store: st, Accounts: cfg.Accounts, Sources: r.Sources, Settle: compact.DefaultSettle})
+		out = append(out, scheduler.RawSource{Store: st, Accounts: cfg.Accounts, Sources: r.Sources, Prefixes: r.Prefixes, Settle: compact.DefaultSettle})
 	}
 	return out, nil
 }

@@ -63,6 +63,10 @@ type Summary struct {
 	Bytes   int64     `json:"bytes"` // as handed to the sink (compressed)
 	// Events counts records per source (lake table name), duplicates included.
 	Events map[string]int64 `json:"events"`
+	// Accounts and Regions are the generated world's, for the generators of other sources
+	// (compact/source.Def.Generate).
+	Accounts []string `json:"accounts"`
+	Regions  []string `json:"regions"`
 	// CloudTrailDuplicates counts records delivered a second time in a duplicate file.
 	CloudTrailDuplicates int64         `json:"cloudtrail_duplicates"`
 	CloudTrailLateFiles  int64         `json:"cloudtrail_late_files"`
@@ -248,6 +252,12 @@ func Generate(ctx context.Context, cfg Config, sink Sink) (*Summary, error) {
 		CloudTrailDigests: g.sum.digests.Load(), GroundTruthKey: groundTruthKey, Elapsed: time.Since(began)}
 	for _, sc := range gt.Scenarios {
 		s.Scenarios = append(s.Scenarios, sc.Name)
+	}
+	for _, a := range w.accounts {
+		s.Accounts = append(s.Accounts, a.id)
+	}
+	for _, r := range w.regions {
+		s.Regions = append(s.Regions, r.name)
 	}
 	return s, nil
 }

@@ -41,6 +41,23 @@ const (
 	SourceRoute53Resolver = "route53_resolver"
 )
 
+type layout struct {
+	source   string
+	classify func(info *Info, service string, rest []string)
+}
+
+// layouts are the registered sources' AWSLogs/ACCOUNT/SERVICE/ folders, beyond the built-in three.
+var layouts = map[string]layout{}
+
+// Register makes keys AWSLogs/ACCOUNT/SERVICE/REST... (for each of services) objects of source; classify
+// reads REST (never empty) and sets info's Region, Day, FileTime and Kind, or Reason. Sources register
+// once, when compact's registry is built.
+func Register(source string, services []string, classify func(info *Info, service string, rest []string)) {
+	for _, s := range services {
+		layouts[s] = layout{source, classify}
+	}
+}
+
 // Info is what the key says about an object.
 type Info struct {
 	Source string // SourceCloudTrail, SourceVPCFlow, SourceRoute53Resolver, or "" when the layout is not recognised
@@ -103,7 +120,17 @@ func classifyAfter(segs []string) Info {
 	case "vpcdnsquerylogs":
 		info.Source = SourceRoute53Resolver
 	default:
-		return Info{}
+		l, ok := layouts[service]
+		if !ok || info.OrgID != "" {
+			return Info{}
+		}
+		info.Source = l.source
+		if len(rest) == 0 {
+			info.Reason = "nothing after the " + service + "/ folder"
+			return info
+		}
+		l.classify(&info, service, rest)
+		return info
 	}
 	if info.OrgID != "" && info.Source != SourceCloudTrail {
 		return Info{}
@@ -234,6 +261,15 @@ func isOrgID(s string) bool {
 	}
 	return true
 }
+
+// IsHour reports whether s is an HH folder (00-23).
+func IsHour(s string) bool { return isHour(s) }
+
+// ParseDay reads YYYY, MM, DD folders.
+func ParseDay(y, m, d string) (time.Time, bool) { return parseDay(y, m, d) }
+
+// FileTime is the delivery time in an AWS log file name (…_YYYYMMDDTHHmmZ_…), zero if none.
+func FileTime(name string) time.Time { return fileTime(name) }
 
 func isHour(s string) bool {
 	h, err := strconv.Atoi(s)

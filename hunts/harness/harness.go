@@ -3,16 +3,16 @@
 package harness
 
 import (
-	"bytes"
-	"compress/gzip"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -268,132 +268,23 @@ func sameJSON(a, b any) bool {
 	return reflect.DeepEqual(norm(a), norm(b))
 }
 
-// Materialize writes a test's raw events under dir in the AWS delivery layout.
+// Materialize writes a test's raw events under dir in their sources' delivery layouts.
 func Materialize(t *huntfile.Test, dir string) error {
-	if err := writeCloudTrail(t.CloudTrail, dir); err != nil {
-		return err
-	}
-	if err := writeFlow(t.VPCFlow, t.Window.Start, dir); err != nil {
-		return err
-	}
-	return writeRoute53(t.Route53Resolver, dir)
-}
-
-func writeCloudTrail(records []any, dir string) error {
-	type group struct {
-		first   time.Time
-		records []any
-	}
-	groups := map[string]*group{}
-	for i, r := range records {
-		m, ok := r.(map[string]any)
-		if !ok {
-			return fmt.Errorf("cloudtrail event %d is not an object", i+1)
-		}
-		ts, _ := m["eventTime"].(string)
-		t, err := time.Parse(time.RFC3339, ts)
-		if err != nil {
-			return fmt.Errorf("cloudtrail event %d: eventTime %q is not an RFC 3339 time", i+1, ts)
-		}
-		region, _ := m["awsRegion"].(string)
-		acct, _ := m["recipientAccountId"].(string)
-		if acct == "" {
-			if ui, ok := m["userIdentity"].(map[string]any); ok {
-				acct, _ = ui["accountId"].(string)
-			}
-		}
-		if region == "" || acct == "" {
-			return fmt.Errorf("cloudtrail event %d needs awsRegion and recipientAccountId to be delivered", i+1)
-		}
-		t = t.UTC()
-		key := fmt.Sprintf("AWSLogs/%s/CloudTrail/%s/%s", acct, region, t.Format("2006/01/02"))
-		g := groups[key]
-		if g == nil {
-			g = &group{first: t}
-			groups[key] = g
-		}
-		if t.Before(g.first) {
-			g.first = t
-		}
-		g.records = append(g.records, m)
-	}
-	for prefix, g := range groups {
-		parts := strings.Split(prefix, "/")
-		acct, region := parts[1], parts[3]
-		name := fmt.Sprintf("%s/%s_CloudTrail_%s_%s_test.json.gz", prefix, acct, region, g.first.Format("20060102T1504Z"))
-		b, err := json.Marshal(map[string]any{"Records": g.records})
-		if err != nil {
+	put := func(key string, body []byte) error {
+		path := filepath.Join(dir, filepath.FromSlash(key))
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			return err
 		}
-		if err := writeGzip(filepath.Join(dir, filepath.FromSlash(name)), b); err != nil {
+		return os.WriteFile(path, body, 0o644)
+	}
+	for _, table := range slices.Sorted(maps.Keys(t.Events)) {
+		d, ok := compact.Lookup(table)
+		if !ok || d.Fixture() == nil {
+			return fmt.Errorf("test has %q events, but %s is not a source with test events (sources: %s)", table, table, strings.Join(compact.Sources, ", "))
+		}
+		if err := d.Fixture()(t.Events[table], t.Window.Start, put); err != nil {
 			return err
 		}
 	}
 	return nil
-}
-
-var flowAccountRE = regexp.MustCompile(`^\d{12}$`)
-
-func writeFlow(text string, day time.Time, dir string) error {
-	if strings.TrimSpace(text) == "" {
-		return nil
-	}
-	acct := "000000000000"
-	lines := strings.Split(strings.TrimSpace(text), "\n")
-	if len(lines) > 1 {
-		header, first := strings.Fields(lines[0]), strings.Fields(lines[1])
-		for i, h := range header {
-			if h == "account-id" && i < len(first) && flowAccountRE.MatchString(first[i]) {
-				acct = first[i]
-			}
-		}
-	}
-	day = day.UTC()
-	name := fmt.Sprintf("AWSLogs/%s/vpcflowlogs/us-east-1/%s/%s_vpcflowlogs_us-east-1_fl-test_%s_h.log.gz",
-		acct, day.Format("2006/01/02"), acct, day.Format("20060102T1504Z"))
-	return writeGzip(filepath.Join(dir, filepath.FromSlash(name)), []byte(strings.Join(lines, "\n")+"\n"))
-}
-
-func writeRoute53(records []any, dir string) error {
-	groups := map[string][]byte{}
-	for i, r := range records {
-		m, ok := r.(map[string]any)
-		if !ok {
-			return fmt.Errorf("route53_resolver event %d is not an object", i+1)
-		}
-		acct, _ := m["account_id"].(string)
-		vpc, _ := m["vpc_id"].(string)
-		ts, _ := m["query_timestamp"].(string)
-		t, err := time.Parse(time.RFC3339, ts)
-		if err != nil || acct == "" || vpc == "" {
-			return fmt.Errorf("route53_resolver event %d needs account_id, vpc_id and an RFC 3339 query_timestamp", i+1)
-		}
-		key := fmt.Sprintf("AWSLogs/%s/vpcdnsquerylogs/%s/%s/test.log.gz", acct, vpc, t.UTC().Format("2006/01/02"))
-		b, err := json.Marshal(m)
-		if err != nil {
-			return err
-		}
-		groups[key] = append(append(groups[key], b...), '\n')
-	}
-	for key, b := range groups {
-		if err := writeGzip(filepath.Join(dir, filepath.FromSlash(key)), b); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func writeGzip(path string, b []byte) error {
-	var buf bytes.Buffer
-	zw := gzip.NewWriter(&buf)
-	if _, err := zw.Write(b); err != nil {
-		return err
-	}
-	if err := zw.Close(); err != nil {
-		return err
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	return os.WriteFile(path, buf.Bytes(), 0o644)
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/lakehunt/lakehunt/hunts/engine"
 	"github.com/lakehunt/lakehunt/hunts/huntfile"
@@ -79,5 +80,41 @@ func TestWrongExpectationsFail(t *testing.T) {
 				t.Errorf("broken %s expectation: %d passed, %d failed; want 1 failure mentioning %q:\n%s", c.name, sum.Passed, sum.Failed, want, out.String())
 			}
 		})
+	}
+}
+
+// A hunt test holds events of any registered source under the source's name: here WAF records, written
+// in WAF's delivery layout by the waf source's fixture writer and compacted like the others.
+func TestRegisteredSourceEvents(t *testing.T) {
+	var h *huntfile.Hunt
+	for _, lh := range loadLibrary(t) {
+		if lh.ID == "root-account-usage" {
+			h = lh
+		}
+	}
+	h.Tables = []string{"waf"}
+	h.Query = `SELECT client_ip AS root_arn, min(account_id) AS account_id, min(region) AS region,
+	  list(DISTINCT terminating_rule_id) AS event_names, list(DISTINCT client_ip) AS source_ips, list(DISTINCT user_agent) AS user_agents,
+	  0 AS changes, 0 AS logins_without_mfa, 1 AS succeeded, count(*) AS event_count, min(event_time) AS first_seen, max(event_time) AS last_seen,
+	  list({'event_time': event_time, 'source_key': source_key, 'source_line': source_line}) AS evidence
+	FROM waf WHERE event_time >= $window_start AND event_time < $window_end AND action = 'BLOCK' GROUP BY client_ip`
+	rec := func(ms int64, action, ip string) any {
+		return map[string]any{"timestamp": ms, "webaclId": "arn:aws:wafv2:eu-west-1:111122223333:regional/webacl/app/1", "action": action,
+			"terminatingRuleId": "AWS-AWSManagedRulesSQLiRuleSet", "httpRequest": map[string]any{"clientIp": ip, "requestId": ip}}
+	}
+	test := h.Tests[0]
+	test.Window.Start, test.Window.End = time.Date(2024, 5, 1, 0, 0, 0, 0, time.UTC), time.Date(2024, 5, 2, 0, 0, 0, 0, time.UTC)
+	test.Events = map[string]any{"waf": []any{rec(1714557900000, "BLOCK", "198.51.100.2"), rec(1714557901000, "ALLOW", "198.51.100.3")}}
+	test.Expect = huntfile.Expect{Count: 1, Findings: []huntfile.ExpectFinding{{Entity: "198.51.100.2"}}}
+	h.Tests = []huntfile.Test{test}
+	var out bytes.Buffer
+	sum, err := RunTests(context.Background(), []*huntfile.Hunt{h}, nil, nil, engine.Limits{}, &out)
+	if err != nil || sum.Passed != 1 {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+
+	test.Events = map[string]any{"wafx": []any{}}
+	if err := Materialize(&test, t.TempDir()); err == nil || !strings.Contains(err.Error(), `test has "wafx" events, but wafx is not a source with test events (sources: cloudtrail, vpc_flow, route53_resolver, waf)`) {
+		t.Errorf("unknown source: %v", err)
 	}
 }

@@ -215,11 +215,10 @@ func (o *Output) setDefaults() {
 type Test struct {
 	Name   string     `yaml:"name"`
 	Window TestWindow `yaml:"window"`
-	// Raw events: CloudTrail records and Route 53 query log objects as YAML/JSON objects, flow logs as text
-	// (an optional header line, then records).
-	CloudTrail      []any  `yaml:"-"`
-	VPCFlow         string `yaml:"vpc_flow"`
-	Route53Resolver []any  `yaml:"-"`
+	// Events are the test's raw events by source table, in the shape the source's fixture writer reads
+	// (compact/source.Def.Fixture): e.g. CloudTrail records and Route 53 query log objects as lists of
+	// YAML/JSON objects, flow logs as text (an optional header line, then records).
+	Events map[string]any `yaml:"-"`
 	// TIIndicators are threat-intel feed files imported into the test lake, in order, after the events
 	// are compacted (as `lakehunt ti import` does).
 	TIIndicators []TIFeed `yaml:"ti_indicators"`

@@ -76,10 +76,11 @@ func TestFixturesKeepTheirSourceShape(t *testing.T) {
 		t.Fatal(diags)
 	}
 	tc := h.Tests[0]
-	if len(tc.CloudTrail) != 2 || tc.Line != 23 || tc.Window.End != time.Date(2024, 1, 2, 0, 0, 0, 0, time.UTC) {
+	ct, _ := tc.Events["cloudtrail"].([]any)
+	if len(ct) != 2 || tc.Line != 23 || tc.Window.End != time.Date(2024, 1, 2, 0, 0, 0, 0, time.UTC) {
 		t.Fatalf("test = %+v", tc)
 	}
-	a, b := tc.CloudTrail[0].(map[string]any), tc.CloudTrail[1].(map[string]any)
+	a, b := ct[0].(map[string]any), ct[1].(map[string]any)
 	if a["eventTime"] != "2024-01-01T10:00:00Z" || a["readOnly"] != true || a["gone"] != nil {
 		t.Errorf("first record = %#v: an unquoted timestamp must stay the exact string", a)
 	}

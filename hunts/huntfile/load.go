@@ -134,8 +134,14 @@ func Parse(src Source, name string, data []byte) (*Hunt, []Diagnostic) {
 		t := &h.Tests[i]
 		t.Line, _ = h.Pos("tests", strconv.Itoa(i))
 		tm := tests[i].(map[string]any)
-		t.CloudTrail, _ = tm["cloudtrail"].([]any)
-		t.Route53Resolver, _ = tm["route53_resolver"].([]any)
+		for k, v := range tm {
+			if !testKeys[k] {
+				if t.Events == nil {
+					t.Events = map[string]any{}
+				}
+				t.Events[k] = v
+			}
+		}
 		if exp, ok := tm["expect"].(map[string]any); ok {
 			fs, _ := exp["findings"].([]any)
 			for j := range t.Expect.Findings {
@@ -171,6 +177,9 @@ func Parse(src Source, name string, data []byte) (*Hunt, []Diagnostic) {
 	}
 	return h, nil
 }
+
+// testKeys are a test's own keys; every other key names a source table and holds its raw events.
+var testKeys = map[string]bool{"name": true, "window": true, "organization": true, "ti_indicators": true, "expect": true}
 
 func loadCSV(src Source, name, table string) (DataTable, error) {
 	if src.FS == nil {

@@ -7,7 +7,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -146,8 +148,12 @@ func checkStatic(h *huntfile.Hunt) []huntfile.Diagnostic {
 		if len(t.Expect.Findings) > t.Expect.Count {
 			errAt(fmt.Sprintf("test %q lists %d expected findings but expects count %d", t.Name, len(t.Expect.Findings), t.Expect.Count), append(path, "expect")...)
 		}
-		for table, has := range map[string]bool{lake.TableCloudTrail: len(t.CloudTrail) > 0, lake.TableVPCFlow: t.VPCFlow != "", lake.TableRoute53Resolver: len(t.Route53Resolver) > 0} {
-			if has && !declared[table] && !profileReads(h, table) {
+		for _, table := range slices.Sorted(maps.Keys(t.Events)) {
+			if _, err := lake.LookupTable(table); err != nil {
+				errAt(fmt.Sprintf("test %q: %q is not a test key nor a source table: %v", t.Name, table, err), append(path, table)...)
+				continue
+			}
+			if !empty(t.Events[table]) && !declared[table] && !profileReads(h, table) {
 				errAt(fmt.Sprintf("test %q has %s events but the hunt does not read %s", t.Name, table, table), append(path, table)...)
 			}
 		}
@@ -159,6 +165,17 @@ func checkStatic(h *huntfile.Hunt) []huntfile.Diagnostic {
 		errAt("missing test: add a negative test (look-alike events the hunt must not find, expect.count: 0)", "tests")
 	}
 	return diags
+}
+
+// empty reports whether a test's raw events are none (an empty list or blank text).
+func empty(events any) bool {
+	switch v := events.(type) {
+	case []any:
+		return len(v) == 0
+	case string:
+		return strings.TrimSpace(v) == ""
+	}
+	return events == nil
 }
 
 func profileUsed(h *huntfile.Hunt) bool {

@@ -50,9 +50,10 @@ const (
 // RawSource is one location of raw logs in the AWS delivery layout, compacted at the start of each tick.
 type RawSource struct {
 	Store    lake.Store
-	Accounts []string      // only these accounts' objects; nil = all
-	Sources  []string      // tables to fill; nil = all
-	Settle   time.Duration // local files modified less than this long ago wait for the next tick (compact.Options.Settle)
+	Accounts []string            // only these accounts' objects; nil = all
+	Sources  []string            // tables to fill; nil = all
+	Prefixes map[string][]string // source -> prefixes of objects outside the AWSLogs/ layout (compact.Options.Prefixes)
+	Settle   time.Duration       // local files modified less than this long ago wait for the next tick (compact.Options.Settle)
 }
 
 // TIFeed is a threat-intel feed re-imported at each tick (an unchanged feed commits nothing).
@@ -328,7 +329,7 @@ func (t *ticker) ingest(ctx context.Context) error {
 		t.log.Info("threat-intel feed imported", "feed", f.Name, "changed", sum.Changed, "indicators", sum.Indicators, "new", sum.New, "closed", sum.Closed)
 	}
 	for _, r := range t.opts.Raw {
-		sum, err := compact.Run(ctx, compact.Options{From: r.Store, Lake: t.opts.Lake, Accounts: r.Accounts, Sources: r.Sources, Settle: r.Settle, Now: t.clock, Log: t.log})
+		sum, err := compact.Run(ctx, compact.Options{From: r.Store, Lake: t.opts.Lake, Accounts: r.Accounts, Sources: r.Sources, Prefixes: r.Prefixes, Settle: r.Settle, Now: t.clock, Log: t.log})
 		if err != nil {
 			return fmt.Errorf("compact %s into %s: %w", r.Store.URL(), t.opts.Lake.URL(), err)
 		}
