@@ -556,7 +556,7 @@ func TestOversizedRecordIsNotBuffered(t *testing.T) {
 	r := io.MultiReader(strings.NewReader(head), io.LimitReader(repeatReader('A'), size), strings.NewReader(tail))
 	var rows []*lake.CloudTrailEvent
 	var bad []badRec
-	p := parser{s: newStream(r), o: Options{Key: "k"}, limit: 64 << 10,
+	p := parser{s: newStream(r), d: newDecoder(), o: Options{Key: "k"}, limit: 64 << 10,
 		emit: func(ev *lake.CloudTrailEvent) error { rows = append(rows, ev); return nil },
 		bad:  func(no int64, reason string, sample []byte) { bad = append(bad, badRec{no, reason, string(sample)}) }}
 	if err := p.document(); err != nil {
@@ -651,10 +651,12 @@ func BenchmarkDecodeRecord(b *testing.B) {
 	for _, r := range doc.Records {
 		size += len(r)
 	}
+	d := newDecoder()
 	for name, decode := range map[string]func([]byte) error{
 		"encoding-json":  func(raw []byte) error { var r record; return json.Unmarshal(raw, &r) },
 		"goccy":          func(raw []byte) error { var r record; return gojson.Unmarshal(raw, &r) },
-		"validate+goccy": func(raw []byte) error { _, err := ParseEvent(raw, "", ""); return err },
+		"validate+goccy": func(raw []byte) error { _, err := oldParseEvent(raw, "", ""); return err }, // before
+		"one-pass":       func(raw []byte) error { _, err := d.parseEvent(raw, "", ""); return err },
 		"jsonlimit":      jsonlimit.Check, // the part of ParseEvent that bounds nesting
 	} {
 		b.Run(name, func(b *testing.B) {
@@ -670,15 +672,24 @@ func BenchmarkDecodeRecord(b *testing.B) {
 	}
 }
 
-// The record gate must accept exactly what encoding/json accepts: anything else reaches goccy/go-json,
-// which misbehaves on malformed input, or quarantines a record encoding/json would take.
+// valid reports whether the record decoder's validation accepts b as one JSON text (after ParseEvent's
+// repair of invalid UTF-8, which encoding/json accepts).
+func valid(b []byte) bool {
+	d := decoder{b: bytes.ToValidUTF8(b, []byte("\uFFFD"))}
+	d.skip()
+	d.peek()
+	return !d.bad && d.i == len(d.b)
+}
+
+// The record decoder must accept exactly what encoding/json accepts: anything else quarantines a record
+// encoding/json would take, or makes a row of one it rejects.
 func TestValidAcceptsExactlyWhatEncodingJSONAccepts(t *testing.T) {
 	for _, in := range []string{
 		`{}`, `{"a":"b"}`, "{\"a\":\"tab\there\"}", "{\"a\":\"nl\nhere\"}", "{\"a\":\"\\\x01\"}", `{"a":"\u00e9\"\\"}`,
 		`{"a":"\x"}`, `{"a":1e5,"b":-0.5,"c":[true,false,null]}`, `{"a":01}`, `{"a":1.}`, `{"a":"b"} x`, `{"a":"b",}`,
 		"{\"a\":\"\x7f\"}", " {\"a\" : [ ] } \n", `"s"`, `12`, ``, `{"a":"\ud800"}`, `{"a":"b"`, `[{"a":{}}]`,
 	} {
-		if got, want := Valid([]byte(in)), json.Valid([]byte(in)); got != want {
+		if got, want := valid([]byte(in)), json.Valid([]byte(in)); got != want {
 			t.Errorf("Valid(%q) = %v, encoding/json says %v", in, got, want)
 		}
 	}
@@ -701,7 +712,7 @@ func TestValidAcceptsExactlyWhatEncodingJSONAccepts(t *testing.T) {
 				r = append(r[:p], append([]byte{c}, r[p:]...)...)
 			}
 		}
-		if got, want := Valid(r), json.Valid(r); got != want {
+		if got, want := valid(r), json.Valid(r); got != want {
 			t.Fatalf("Valid = %v, encoding/json says %v, on %q", got, want, r)
 		}
 	}
