@@ -103,6 +103,7 @@ type decoder struct {
 	vals    [nFields]value
 	bools   [3]*bool // readOnly, managementEvent, sessionContext.attributes.mfaAuthenticated
 	intern  map[string]*string
+	last    [nFields]*string // the last interned value of each field
 }
 
 func newDecoder() *decoder { return &decoder{intern: map[string]*string{}} }
@@ -117,7 +118,7 @@ type row struct {
 // does not start with a whole, valid record within jsonlimit's bounds and of valid UTF-8 (b may end
 // inside it).
 func (d *decoder) decode(b []byte) (end int, ok bool) {
-	*d = decoder{b: b, slab: d.slab[:0], intern: d.intern}
+	*d = decoder{b: b, slab: d.slab[:0], intern: d.intern, last: d.last}
 	d.object(d.recordMember)
 	return d.i, !d.bad
 }
@@ -272,12 +273,23 @@ func (d *decoder) recordMember(key []byte) {
 			}
 		}))
 	default:
-		if k, ok := lowerKeys[string(key)]; ok {
+		if k, ok := lowerKey(key); ok {
 			d.recordMember([]byte(k))
 			return
 		}
 		d.skip()
 	}
+}
+
+// lowerKey returns CloudTrail's spelling of an all-lower-case key it reads.
+func lowerKey(key []byte) (string, bool) {
+	for _, c := range key {
+		if 'A' <= c && c <= 'Z' {
+			return "", false
+		}
+	}
+	k, ok := lowerKeys[string(key)]
+	return k, ok
 }
 
 // lowerKeys maps the all-lower-case spelling of the keys read to CloudTrail's: pipelines that lower-case
@@ -298,7 +310,7 @@ var lowerKeys = func() map[string]string {
 // lowerKeys makes member read the lower-case spellings of its keys too.
 func (d *decoder) lowerKeys(member func(key []byte)) func(key []byte) {
 	return func(key []byte) {
-		if k, ok := lowerKeys[string(key)]; ok {
+		if k, ok := lowerKey(key); ok {
 			key = []byte(k)
 		}
 		member(key)
@@ -410,15 +422,22 @@ func (d *decoder) str(f field, name string, nullable bool) {
 		return
 	}
 	if interned[f] && len(s) <= maxInternedLen {
+		// Records of a file mostly repeat the last record's version, region, account, type...
+		if p := d.last[f]; p != nil && *p == string(s) {
+			d.vals[f] = value{state: 1, interned: p}
+			return
+		}
 		p, ok := d.intern[string(s)]
 		if !ok {
 			if len(d.intern) >= maxInterned {
 				clear(d.intern)
+				d.last = [nFields]*string{}
 			}
 			v := string(s)
 			p = &v
 			d.intern[v] = p
 		}
+		d.last[f] = p
 		d.vals[f] = value{state: 1, interned: p}
 		return
 	}
