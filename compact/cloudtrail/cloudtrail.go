@@ -223,6 +223,9 @@ func (p *parser) recordsArray() error {
 // alone: the record is captured (reading more input as needed) and explained by parseEvent.
 func (p *parser) fast() (done bool, err error) {
 	s := p.s
+	if s.end-s.pos < readChunk/2 {
+		s.more() // top up, so that records are rarely cut by the end of the buffer
+	}
 	b := s.buf[s.pos:s.end]
 	end, ok := p.d.decode(b)
 	if !ok || end > p.limit {
