@@ -105,7 +105,7 @@ func TestParseLimits(t *testing.T) {
 	dnsDoc := dnsBetween(dnsLine("mid.example.", ""))
 	bom := "\ufeff"
 	cases := []parseLimitCase{
-		// Item 1: CloudTrail nesting, through fastjson's recursive validator. Records over 2 MiB are
+		// Item 1: CloudTrail nesting, through the recursive record decoder. Records over 2 MiB are
 		// quarantined for their size first; under the former 8 MiB limit, for their depth.
 		{name: "cloudtrail record nested 2,000,000 levels (4 KB of gzip)",
 			objects:     map[string][]byte{ctKey: gz(t, ctBetween(ctEvent("deep", `,"requestParameters":`+nest(2_000_000))))},

@@ -27,6 +27,11 @@ import (
 // rowsPerRowGroup keeps row groups in the tens of MB that DuckDB reads best.
 const rowsPerRowGroup = 256 * 1024
 
+// pageBytes is the size a column's page reaches before it is compressed. zstd finds the repeats of the
+// JSON columns (userIdentity, requestParameters) across more rows in larger pages: 1 MiB pages make
+// CloudTrail files 18% smaller than parquet-go's 256 KiB (BenchmarkWriteCloudTrail), for the same CPU.
+const pageBytes = 1 << 20
+
 type partKey struct{ account, region, day string }
 
 // tableBuf buffers one table's rows per partition for the batch being filled (parts, by the ingest
@@ -271,6 +276,7 @@ func (b *tableBuf[T]) newFile(k partKey) *fileWriter[T] {
 	f.pw = parquet.NewGenericWriter[T](&f.buf,
 		parquet.Compression(&parquet.Zstd),
 		parquet.MaxRowsPerRowGroup(rowsPerRowGroup),
+		parquet.PageBufferSize(pageBytes),
 		parquet.CreatedBy("lakehunt", "1", ""))
 	return f
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 
 	"github.com/lakehunt/lakehunt/lake"
 )
@@ -47,7 +48,12 @@ func Parse(r io.Reader, o Options, emit func(*lake.CloudTrailEvent) error, bad f
 	if limit <= 0 {
 		limit = DefaultMaxRecordBytes
 	}
-	p := parser{s: newStream(r), o: o, limit: limit, emit: emit, bad: bad}
+	d, _ := decoders.Get().(*decoder)
+	if d == nil {
+		d = newDecoder()
+	}
+	defer decoders.Put(d)
+	p := parser{s: newStream(r), d: d, o: o, limit: limit, emit: emit, bad: bad}
 	ferr := p.document()
 	if ferr != nil {
 		var ee stopError
@@ -67,8 +73,12 @@ type stopError struct{ err error }
 
 func (e stopError) Error() string { return e.err.Error() }
 
+// decoders keep their interned strings from one file to the next.
+var decoders sync.Pool
+
 type parser struct {
 	s        *stream
+	d        *decoder
 	o        Options
 	limit    int
 	emit     func(*lake.CloudTrailEvent) error
@@ -180,6 +190,14 @@ func (p *parser) recordsArray() error {
 			}
 		}
 		p.recordNo++
+		if c == '{' {
+			if done, err := p.fast(); done {
+				if err != nil {
+					return err
+				}
+				continue
+			}
+		}
 		start := s.offset()
 		raw, size, oversized, err := s.capture(p.limit)
 		if err != nil {
@@ -191,23 +209,46 @@ func (p *parser) recordsArray() error {
 		case c != '{':
 			err = p.reject("record is not a JSON object", raw)
 		default:
-			var ev lake.CloudTrailEvent
-			if ev, err = ParseEvent(raw, p.o.FallbackAccount, p.o.FallbackRegion); err != nil {
-				err = p.reject(err.Error(), raw)
-				break
-			}
-			ev.SourceKey = p.o.Key
-			ev.SourceLine = p.recordNo
-			if err = p.emit(&ev); err != nil {
-				err = stopError{err}
-				break
-			}
-			p.n++
+			ev, perr := p.d.parseEvent(raw, p.o.FallbackAccount, p.o.FallbackRegion)
+			err = p.done(ev, perr, raw)
 		}
 		if err != nil {
 			return err
 		}
 	}
+}
+
+// fast decodes the record at the current position straight from the read buffer when it is there whole,
+// valid and within the size limit (nearly always). Otherwise it reports false and leaves the position
+// alone: the record is captured (reading more input as needed) and explained by parseEvent.
+func (p *parser) fast() (done bool, err error) {
+	s := p.s
+	if s.end-s.pos < readChunk/2 {
+		s.more() // top up, so that records are rarely cut by the end of the buffer
+	}
+	b := s.buf[s.pos:s.end]
+	end, ok := p.d.decode(b)
+	if !ok || end > p.limit {
+		return false, nil
+	}
+	s.pos += end
+	raw := b[:end]
+	ev, perr := p.d.row(raw, p.o.FallbackAccount, p.o.FallbackRegion)
+	return true, p.done(ev, perr, raw)
+}
+
+// done emits a decoded row, or hands the record to bad() with the reason it is not one.
+func (p *parser) done(ev *lake.CloudTrailEvent, err error, raw []byte) error {
+	if err != nil {
+		return p.reject(err.Error(), raw)
+	}
+	ev.SourceKey = p.o.Key
+	ev.SourceLine = p.recordNo
+	if err := p.emit(ev); err != nil {
+		return stopError{err}
+	}
+	p.n++
+	return nil
 }
 
 // reject hands a bad record to bad() with a copy of its first bytes.

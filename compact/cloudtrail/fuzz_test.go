@@ -61,11 +61,11 @@ func FuzzParse(f *testing.F) {
 	})
 }
 
-// FuzzParseEvent holds the record gate and decoder (fastjson's validator, then goccy/go-json) to
-// encoding/json: a record is a row exactly when encoding/json decodes it into one, and then the same row;
-// otherwise it is rejected with a reason. Only records nested deeper or holding more values than
-// jsonlimit allows are rejected where encoding/json would read them. Keys match exactly, as CloudTrail
-// writes them ("EventID" is not eventID), while encoding/json ignores case: records with such keys are not
+// FuzzParseEvent holds the one-pass record decoder to encoding/json: a record is a row exactly when
+// encoding/json decodes it into one, and then the same row; otherwise it is rejected with a reason. Only
+// records nested deeper or holding more values than jsonlimit allows are rejected where encoding/json
+// would read them. Keys match as CloudTrail writes them or all in lower case ("eventid", as some pipelines
+// write them; "EventID" is not eventID), while encoding/json ignores case: records with such keys are not
 // compared. Seeds: testdata/fuzz/FuzzParseEvent, the AWS documentation's examples and Panther's test events.
 func FuzzParseEvent(f *testing.F) {
 	f.Add([]byte(`{"eventVersion":"1.0","eventTime":"2014-03-06T21:22:54Z","requestParameters":{ "a" : [1, 2] }}`))

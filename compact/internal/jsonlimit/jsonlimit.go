@@ -1,5 +1,5 @@
 // Package jsonlimit bounds the shape of a JSON record before a decoder sees it. The decoders the parsers
-// use recurse once per nesting level (fastjson's validator, the Route 53 reader): a record nested two
+// use recurse once per nesting level (the CloudTrail record decoder, the Route 53 reader): a record nested two
 // million levels deep — 4 KB of gzip — overflowed the goroutine stack and crashed every run, and a
 // Route 53 line nested four million levels took 664 MB. Check is one pass over the bytes, without
 // recursion and without allocating, so it is safe on any input.

@@ -1,0 +1,81 @@
+package compact
+
+import (
+	"bytes"
+	"context"
+
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/klauspost/compress/gzip"
+
+	"github.com/lakehunt/lakehunt/compact/cloudtrail"
+	"github.com/lakehunt/lakehunt/compact/gen"
+	"github.com/lakehunt/lakehunt/lake"
+)
+
+var benchCT = sync.OnceValues(func() ([]*lake.CloudTrailEvent, error) {
+	var rows []*lake.CloudTrailEvent
+	var mu sync.Mutex
+	_, err := gen.Generate(context.Background(), gen.Config{Scale: "custom", Days: 1, Accounts: 1, Regions: 1, Seed: 3, CloudTrailPerDay: 50_000, FlowsPerDay: 1, DNSPerDay: 1},
+		func(key string, body []byte) error {
+			if !strings.Contains(key, "/CloudTrail/") || strings.Contains(key, "Digest") {
+				return nil
+			}
+			zr, err := gzip.NewReader(bytes.NewReader(body))
+			if err != nil {
+				return err
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			_, err = cloudtrail.Parse(zr, cloudtrail.Options{Key: key}, func(ev *lake.CloudTrailEvent) error { rows = append(rows, ev); return nil }, nil)
+			return err
+		})
+	slices.SortStableFunc(rows, func(a, b *lake.CloudTrailEvent) int { return a.EventTime.Compare(b.EventTime) })
+	return rows, err
+})
+
+// BenchmarkWriteCloudTrail encodes generated CloudTrail rows as one Parquet file, as the flusher does;
+// it reports the file's bytes per row next to the CPU time.
+func BenchmarkWriteCloudTrail(b *testing.B) {
+	rows, err := benchCT()
+	if err != nil {
+		b.Fatal(err)
+	}
+	tb := newTableBuf(lake.TableCloudTrail,
+		func(r *lake.CloudTrailEvent) time.Time { return r.EventTime }, nil, nil,
+		func(r *lake.CloudTrailEvent) *lake.Lineage { return &r.Lineage })
+	var size int
+	b.ResetTimer()
+	b.ReportAllocs()
+	cpu0 := cpuTime()
+	for b.Loop() {
+		f := tb.newFile(partKey{"a", "r", "d"})
+		for _, r := range rows {
+			if err := f.add(r); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := f.writeChunk(); err != nil {
+			b.Fatal(err)
+		}
+		if err := f.pw.Close(); err != nil {
+			b.Fatal(err)
+		}
+		size = f.buf.Len()
+	}
+	b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N*len(rows)), "cpu-ns/row")
+	b.ReportMetric(float64(size)/float64(len(rows)), "B/row-on-disk")
+
+}
+
+// cpuTime is the process's user+system CPU time: on a shared machine, wall time says little.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
