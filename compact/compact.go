@@ -291,7 +291,8 @@ func (p *parsed) rows() int64 {
 }
 
 // ingest parses the objects list hands on in parallel (bounded) and hands results, in listing order,
-// to the batcher.
+// to the batcher. Three stages overlap: listing, reading small objects ahead (fetch, up to prefetchAhead
+// of them), and parsing (Workers at a time).
 func (w *writer) ingest(list func(context.Context, func(work) error) error) error {
 	ctx, cancel := context.WithCancel(w.ctx)
 	type slot struct{ ch chan *parsed }
@@ -303,36 +304,51 @@ func (w *writer) ingest(list func(context.Context, func(work) error) error) erro
 		}
 	}()
 	defer w.stopFlusher()
+	ahead := make(chan *fetch, prefetchAhead)
 	var listErr error
+	go func() {
+		defer close(ahead)
+		listErr = list(ctx, func(t work) error {
+			f := newFetch(t, w.opts.MaxObjectBytes)
+			select {
+			case ahead <- f:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			if f.done != nil {
+				go f.read(ctx, w.opts.From)
+			}
+			return nil
+		})
+	}()
 	go func() {
 		defer close(slots)
 		sem := make(chan struct{}, w.opts.Workers)
-		listErr = list(ctx, func(t work) error {
+		for f := range ahead {
 			s := slot{ch: make(chan *parsed, 1)}
 			select {
 			case sem <- struct{}{}:
 			case <-ctx.Done():
-				return ctx.Err()
+				continue // drain: the lister stops at its next object
 			}
 			select {
 			case slots <- s:
 			case <-ctx.Done():
-				return ctx.Err()
+				<-sem
+				continue
 			}
 			go func() {
 				defer func() { <-sem }()
-				if t.skip != "" {
-					s.ch <- &parsed{w: t}
-					return
+				switch {
+				case f.t.skip != "":
+					s.ch <- &parsed{w: f.t}
+				case f.t.verify:
+					s.ch <- w.hashObject(ctx, f)
+				default:
+					s.ch <- w.parseObjectSafely(ctx, f)
 				}
-				if t.verify {
-					s.ch <- w.hashObject(ctx, t)
-					return
-				}
-				s.ch <- w.parseObjectSafely(ctx, t)
 			}()
-			return nil
-		})
+		}
 	}()
 	lastProgress := time.Now()
 	for s := range slots {
@@ -362,22 +378,23 @@ const progressEvery = 500 * time.Millisecond
 
 // parseObjectSafely quarantines an object whose parser panicked instead of crashing the run: a panic
 // would otherwise recur on every later run, since the object is never marked consumed.
-func (w *writer) parseObjectSafely(ctx context.Context, t work) (p *parsed) {
+func (w *writer) parseObjectSafely(ctx context.Context, f *fetch) (p *parsed) {
 	defer func() {
 		if r := recover(); r != nil {
-			p = &parsed{w: t, err: fmt.Errorf("internal parser error (a lakehunt bug; please report it with this object): %v", r)}
+			p = &parsed{w: f.t, err: fmt.Errorf("internal parser error (a lakehunt bug; please report it with this object): %v", r)}
 		}
 	}()
-	return w.parseObject(ctx, t)
+	return w.parseObject(ctx, f)
 }
 
-func (w *writer) parseObject(ctx context.Context, t work) *parsed {
+func (w *writer) parseObject(ctx context.Context, f *fetch) *parsed {
+	t := f.t
 	p := &parsed{w: t}
 	if t.info.Size > w.opts.MaxObjectBytes {
 		p.err = fmt.Errorf("object is %d bytes, more than the %d-byte limit for one raw object; not read", t.info.Size, w.opts.MaxObjectBytes)
 		return p
 	}
-	rc, err := w.opts.From.Open(ctx, t.path)
+	rc, err := f.reader(ctx, w.opts.From)
 	if errors.Is(err, lake.ErrNotFound) {
 		p.err = fmt.Errorf("cannot read object: %w", err)
 		return p

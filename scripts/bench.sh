@@ -1,87 +1,178 @@
 #!/usr/bin/env bash
-# make bench: compaction throughput and memory, lakehunt vs the DuckDB-only way, on generated raw logs.
-# Both sides run in the same binary's embedded DuckDB / Go runtime, on the same files, with the same
-# thread count (all cores); peak RSS is GNU time's maximum resident set size of each process.
-# Usage: scripts/bench.sh [CT_EVENTS...]   (default: 500000 4000000)
+# make bench: compaction throughput, CPU and memory, lakehunt vs a fair DuckDB-only pipeline, then hunting.
+# Compaction runs over two corpora: lakehunt's generated raw logs (CloudTrail, VPC flow, Route 53), and
+# CloudTrail records replayed from the public samples in testdata/ (scripts/replay), which lakehunt's
+# generator did not shape. The DuckDB side runs in the DuckDB lakehunt embeds, at DuckDB's defaults (all
+# cores, 80% of memory; scripts/duckdb), on the same files, in the same run. Each row reports wall time,
+# CPU seconds (user+sys), cores busy ((user+sys)/wall) and peak RSS (GNU time); compare CPU seconds, as the
+# machine may be shared. Each side's row count is printed: they must agree.
+# Usage: scripts/bench.sh [CT_EVENTS...]   (default: 500000 4000000; or BENCH_SIZES="100000" for a quick run)
+#   BENCH_REPLAY_EVENTS (default 500000, in 1,000 objects), BENCH_DIR keeps corpora between runs,
+#   BENCH_HUNT_SCALE=small|medium|large (hunting part), BENCH_SKIP_HUNT=1 skips it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${BIN:-bin/lakehunt}
 WORK=${BENCH_DIR:-$(mktemp -d /tmp/lakehunt-bench.XXXX)}
-mkdir -p "$WORK" "$WORK/empty-raw"
-# The DuckDB-only side runs its SQL through 'lakehunt query', which reads a lake: compaction starts an empty one.
-"$BIN" compact --settle 0 --from "$WORK/empty-raw" --lake "$WORK/empty-lake" >/dev/null
-SIZES=${*:-500000 4000000}
+mkdir -p "$WORK"
+SIZES=${*:-${BENCH_SIZES:-500000 4000000}}
+REPLAY_EVENTS=${BENCH_REPLAY_EVENTS:-500000}
 DAYS=7
 OUT=${BENCH_OUT:-$WORK/results.md}
 command -v /usr/bin/time >/dev/null || { echo "bench needs GNU time (/usr/bin/time): apt-get install time" >&2; exit 1; }
+go build -o "$WORK/duckdb" ./scripts/duckdb
+go build -o "$WORK/replay" ./scripts/replay
+DUCK=$WORK/duckdb
 
-measure() { # label, command... -> appends "label wall_s rss_kb" to $WORK/measure
+measure() { # label, command... -> "wall user sys rss_kb" in $WORK/$label.time
   local label=$1; shift
-  /usr/bin/time -f "$label %e %M" -a -o "$WORK/measure" "$@" >"$WORK/$label.out" 2>"$WORK/$label.err" || {
+  /usr/bin/time -f "%e %U %S %M" -o "$WORK/$label.time" "$@" >"$WORK/$label.out" 2>"$WORK/$label.err" || {
     echo "$label failed:"; tail -5 "$WORK/$label.err"; exit 1; }
 }
-
 dusize() { du -sb "$1" | cut -f1; }
+rawbytes() { find "$1/AWSLogs" -path "*/$2/*" -name '*.gz' -exec zcat {} + | wc -c; }
+duckrows() { "$DUCK" "SELECT count(*) FROM read_parquet('$1/**/*.parquet')"; }
 
-echo "| source | events | tool | wall s | events/s | raw MB/s (uncompressed) | peak RSS MiB | output MB |" > "$OUT"
-echo "|---|---|---|---|---|---|---|---|" >> "$OUT"
+# The fair CloudTrail pipeline: a typed read of every field lakehunt keeps (free-form objects as JSON),
+# unnest, the first of each eventID (DISTINCT ON, no global sort), the lake's columns, COPY partitioned,
+# zstd. "full" writes every column of the lake's cloudtrail table; "lean" the 23 key columns.
+ct_sql() { # raw, out, full|lean
+  local struct="STRUCT(eventVersion VARCHAR, userIdentity JSON, eventTime VARCHAR, eventSource VARCHAR,
+    eventName VARCHAR, awsRegion VARCHAR, sourceIPAddress VARCHAR, userAgent VARCHAR, errorCode VARCHAR,
+    errorMessage VARCHAR, requestParameters JSON, responseElements JSON, additionalEventData JSON,
+    serviceEventDetails JSON, resources JSON, requestID VARCHAR, eventID VARCHAR, eventType VARCHAR,
+    eventCategory VARCHAR, readOnly BOOLEAN, managementEvent BOOLEAN, recipientAccountId VARCHAR,
+    sharedEventID VARCHAR, vpcEndpointId VARCHAR, tlsDetails STRUCT(cipherSuite VARCHAR))[]"
+  local cols="r.eventVersion AS event_version, r.eventName AS event_name, r.eventSource AS event_source,
+    r.eventType AS event_type, r.sourceIPAddress AS source_ip_address, r.userAgent AS user_agent,
+    r.errorCode AS error_code, r.errorMessage AS error_message,
+    r.userIdentity->>'type' AS user_identity_type, r.userIdentity->>'arn' AS user_identity_arn,
+    coalesce(r.userIdentity->'sessionContext'->'sessionIssuer'->>'arn', r.userIdentity->>'arn') AS principal_arn,
+    r.userIdentity->>'accessKeyId' AS access_key_id, r.requestParameters AS request_parameters,
+    r.responseElements AS response_elements, r.additionalEventData AS additional_event_data,
+    r.resources AS resources, r.userIdentity AS user_identity, source_key"
+  if [ "$3" = full ]; then cols="$cols, r.eventCategory AS event_category, r.readOnly AS read_only,
+    r.managementEvent AS management_event, r.userIdentity->>'accountId' AS user_identity_account_id,
+    r.userIdentity->>'principalId' AS user_identity_principal_id, r.userIdentity->>'userName' AS user_identity_user_name,
+    r.userIdentity->>'invokedBy' AS user_identity_invoked_by,
+    r.userIdentity->'sessionContext'->'sessionIssuer'->>'arn' AS session_issuer_arn,
+    r.userIdentity->'sessionContext'->'sessionIssuer'->>'type' AS session_issuer_type,
+    TRY_CAST(r.userIdentity->'sessionContext'->'attributes'->>'mfaAuthenticated' AS BOOLEAN) AS session_mfa_authenticated,
+    r.requestID AS request_id, r.sharedEventID AS shared_event_id, r.recipientAccountId AS recipient_account_id,
+    r.vpcEndpointId AS vpc_endpoint_id, r.tlsDetails.cipherSuite AS tls_cipher_suite,
+    r.serviceEventDetails AS service_event_details, source_line, now()::TIMESTAMP AS ingested_at"; fi
+  echo "COPY (SELECT DISTINCT ON (event_id) event_time::TIMESTAMP AS event_time, * EXCLUDE (event_time),
+      strftime(event_time::TIMESTAMP, '%Y-%m-%d') AS dt
+    FROM (SELECT r.eventTime AS event_time,
+        coalesce(r.recipientAccountId, regexp_extract(source_key, '^AWSLogs/(?:o-[^/]+/)?([0-9]{12})/', 1)) AS account_id,
+        r.awsRegion AS region, r.eventID AS event_id, $cols
+      FROM (SELECT unnest(Records) AS r, generate_subscripts(Records, 1) AS source_line,
+              substr(filename, strpos(filename, 'AWSLogs/')) AS source_key
+            FROM read_json('$1/AWSLogs/*/CloudTrail/*/*/*/*/*.json.gz', format = 'unstructured',
+              columns = {Records: '$struct'}, maximum_object_size = 1073741824, filename = true))))
+    TO '$2' (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (account_id, region, dt))"
+}
+
+# VPC flow logs: read_csv with the generator's column names and types given (no sniffing), the lake's
+# columns (the IPv4 numbers too; the v5 fields the corpus does not carry are left out). The corpus holds
+# two formats, the default v2 one and a custom v5 one that starts with the same 14 fields: null_padding
+# reads the v2 files' missing fields as NULL.
+vf_sql() { # raw, out
+  echo "COPY (SELECT to_timestamp(\"start\")::TIMESTAMP AS event_time, coalesce(\"account-id\", regexp_extract(filename, 'AWSLogs/([0-9]{12})/', 1)) AS account_id,
+      region, version, \"interface-id\" AS interface_id, srcaddr, dstaddr, srcport, dstport, protocol, packets, bytes,
+      to_timestamp(\"start\")::TIMESTAMP AS start_time, to_timestamp(\"end\")::TIMESTAMP AS end_time, action,
+      \"log-status\" AS log_status, \"vpc-id\" AS vpc_id, \"subnet-id\" AS subnet_id, \"instance-id\" AS instance_id,
+      \"tcp-flags\" AS tcp_flags, type, \"pkt-srcaddr\" AS pkt_srcaddr, \"pkt-dstaddr\" AS pkt_dstaddr, \"az-id\" AS az_id,
+      \"pkt-src-aws-service\" AS pkt_src_aws_service, \"pkt-dst-aws-service\" AS pkt_dst_aws_service,
+      \"flow-direction\" AS flow_direction, \"traffic-path\" AS traffic_path,
+      v4(srcaddr) AS srcaddr_v4, v4(dstaddr) AS dstaddr_v4, v4(\"pkt-srcaddr\") AS pkt_srcaddr_v4, v4(\"pkt-dstaddr\") AS pkt_dstaddr_v4,
+      substr(filename, strpos(filename, 'AWSLogs/')) AS source_key, now()::TIMESTAMP AS ingested_at,
+      strftime(to_timestamp(\"start\")::TIMESTAMP, '%Y-%m-%d') AS dt
+    FROM read_csv('$1/AWSLogs/*/vpcflowlogs/*/*/*/*/*.log.gz', delim = ' ', header = true, auto_detect = false,
+      nullstr = '-', null_padding = true, filename = true, columns = {'version': 'INTEGER', 'account-id': 'VARCHAR',
+      'interface-id': 'VARCHAR', 'srcaddr': 'VARCHAR', 'dstaddr': 'VARCHAR', 'srcport': 'INTEGER', 'dstport': 'INTEGER',
+      'protocol': 'INTEGER', 'packets': 'BIGINT', 'bytes': 'BIGINT', 'start': 'BIGINT', 'end': 'BIGINT',
+      'action': 'VARCHAR', 'log-status': 'VARCHAR', 'vpc-id': 'VARCHAR', 'subnet-id': 'VARCHAR', 'instance-id': 'VARCHAR',
+      'tcp-flags': 'INTEGER', 'type': 'VARCHAR', 'pkt-srcaddr': 'VARCHAR', 'pkt-dstaddr': 'VARCHAR', 'region': 'VARCHAR',
+      'az-id': 'VARCHAR', 'flow-direction': 'VARCHAR', 'traffic-path': 'INTEGER', 'pkt-src-aws-service': 'VARCHAR',
+      'pkt-dst-aws-service': 'VARCHAR'}))
+    TO '$2' (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (account_id, region, dt))"
+}
+V4_MACRO="CREATE MACRO v4(a) AS TRY_CAST(split_part(a, '.', 1) AS UTINYINT)::BIGINT * 16777216
+  + TRY_CAST(split_part(a, '.', 2) AS UTINYINT)::BIGINT * 65536 + TRY_CAST(split_part(a, '.', 3) AS UTINYINT)::BIGINT * 256
+  + TRY_CAST(split_part(a, '.', 4) AS UTINYINT)::BIGINT"
+
+# Route 53 Resolver query logs: read_json of the JSON lines with every field's type given.
+r53_sql() { # raw, out
+  echo "COPY (SELECT query_timestamp::TIMESTAMP AS event_time, account_id, region, version, vpc_id, query_name,
+      query_type, query_class, rcode, answers, srcaddr, srcport, transport, srcids,
+      srcids->>'instance' AS srcids_instance, srcids->>'resolver_endpoint' AS srcids_resolver_endpoint,
+      srcids->>'resolver_network_interface' AS srcids_resolver_network_interface, firewall_rule_action,
+      firewall_rule_group_id, firewall_domain_list_id, substr(filename, strpos(filename, 'AWSLogs/')) AS source_key,
+      now()::TIMESTAMP AS ingested_at, strftime(query_timestamp::TIMESTAMP, '%Y-%m-%d') AS dt
+    FROM read_json('$1/AWSLogs/*/vpcdnsquerylogs/*/*/*/*/*.log.gz', format = 'newline_delimited', filename = true,
+      columns = {version: 'VARCHAR', account_id: 'VARCHAR', region: 'VARCHAR', vpc_id: 'VARCHAR',
+        query_timestamp: 'VARCHAR', query_name: 'VARCHAR', query_type: 'VARCHAR', query_class: 'VARCHAR',
+        rcode: 'VARCHAR', answers: 'JSON', srcaddr: 'VARCHAR', srcport: 'INTEGER', transport: 'VARCHAR',
+        srcids: 'JSON', firewall_rule_action: 'VARCHAR', firewall_rule_group_id: 'VARCHAR',
+        firewall_domain_list_id: 'VARCHAR'}))
+    TO '$2' (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (account_id, region, dt))"
+}
+
+echo "| corpus | source | records in | rows out | pipeline | wall s | CPU s | cores busy | peak RSS MiB | output MB | DuckDB CPU / lakehunt CPU |" > "$OUT"
+echo "|---|---|---|---|---|---|---|---|---|---|---|" >> "$OUT"
+row() { # corpus, source, records, label, rows, outdir
+  local t; read -r -a t < "$WORK/$4.time"
+  [ "$4" = lakehunt ] && LH_CPU=$(python3 -c "print(${t[1]} + ${t[2]})")
+  python3 - "$@" "${t[@]}" "$(dusize "$6")" "$LH_CPU" >> "$OUT" <<'PY2'
+import sys
+corpus, src, recs, label, rows, _, wall, user, sys_, rss, out, lh = sys.argv[1:]
+wall, cpu = float(wall), float(user) + float(sys_)
+ratio = "" if label == "lakehunt" else f"{cpu / float(lh):.2f}x"
+print(f"| {corpus} | {src} | {int(recs):,} | {int(rows):,} | {label} | {wall:.1f} | {cpu:.1f} | {cpu / wall:.2f} | {int(rss) / 1024:.0f} | {int(out) / 1e6:.1f} | {ratio} |")
+PY2
+}
+compare() { # corpus, raw, source, records in
+  local corpus=$1 raw=$2 src=$3 recs=$4
+  rm -rf "$WORK/lake" "$WORK/duck-full" "$WORK/duck-lean"
+  measure lakehunt "$BIN" compact --settle 0 --from "$raw" --lake "$WORK/lake" --sources "$src" --json
+  "$BIN" vacuum --lake "$WORK/lake" --min-age 0s >/dev/null # count live files only, not merged-away ones
+  row "$corpus" "$src" "$recs" lakehunt \
+    "$(python3 -c "import json,sys;print(json.load(open(sys.argv[1]))['records_written'])" "$WORK/lakehunt.out")" "$WORK/lake"
+  case $src in
+  cloudtrail)
+    measure duckdb-full "$DUCK" "$(ct_sql "$raw" "$WORK/duck-full" full)"
+    row "$corpus" "$src" "$recs" duckdb-full "$(duckrows "$WORK/duck-full")" "$WORK/duck-full"
+    measure duckdb-lean "$DUCK" "$(ct_sql "$raw" "$WORK/duck-lean" lean)"
+    row "$corpus" "$src" "$recs" duckdb-lean "$(duckrows "$WORK/duck-lean")" "$WORK/duck-lean" ;;
+  vpc_flow)
+    measure duckdb-full "$DUCK" "$V4_MACRO" "$(vf_sql "$raw" "$WORK/duck-full")"
+    row "$corpus" "$src" "$recs" duckdb-full "$(duckrows "$WORK/duck-full")" "$WORK/duck-full" ;;
+  route53_resolver)
+    measure duckdb-full "$DUCK" "$(r53_sql "$raw" "$WORK/duck-full")"
+    row "$corpus" "$src" "$recs" duckdb-full "$(duckrows "$WORK/duck-full")" "$WORK/duck-full" ;;
+  esac
+}
+
 for n in $SIZES; do
   raw=$WORK/raw-$n
   if [ ! -d "$raw" ]; then
-    "$BIN" gen --out "$raw" --scale custom --days $DAYS --accounts 2 --regions 2 --seed 3 \
-      --cloudtrail-per-day $((n / DAYS)) --flows-per-day $((1000000 / DAYS)) --dns-per-day 1000 --json > "$WORK/gen-$n.json"
+    "$BIN" gen --out "$raw" --scale custom --days $DAYS --accounts 2 --regions 2 --seed 3 --cloudtrail-per-day $((n / DAYS)) \
+      --flows-per-day $((1000000 / DAYS)) --dns-per-day $((1000000 / DAYS)) --json > "$WORK/gen-$n.json"
   fi
-  ct_events=$(python3 -c "import json;print(json.load(open('$WORK/gen-$n.json'))['events']['cloudtrail'])")
-  flows=$(python3 -c "import json;print(json.load(open('$WORK/gen-$n.json'))['events']['vpc_flow'])")
-  ct_bytes=$(find "$raw/AWSLogs" -path '*/CloudTrail/*' -name '*.json.gz' -exec zcat {} + | wc -c)
-  vf_bytes=$(find "$raw/AWSLogs" -path '*/vpcflowlogs/*' -name '*.log.gz' -exec zcat {} + | wc -c)
-
-  for src in cloudtrail vpc_flow; do
-    rm -rf "$WORK/lake" "$WORK/duck" && mkdir -p "$WORK/duck"
-    : > "$WORK/measure"
-    measure lakehunt "$BIN" compact --settle 0 --from "$raw" --lake "$WORK/lake" --sources $src --json
-    if [ $src = cloudtrail ]; then
-      sql="COPY (SELECT * EXCLUDE (rn) FROM (
-        SELECT (e->>'eventTime')::TIMESTAMP AS event_time, coalesce(e->>'recipientAccountId', '') AS account_id,
-          e->>'awsRegion' AS region, e->>'eventID' AS event_id, e->>'eventVersion' AS event_version,
-          e->>'eventName' AS event_name, e->>'eventSource' AS event_source, e->>'eventType' AS event_type,
-          e->>'sourceIPAddress' AS source_ip_address, e->>'userAgent' AS user_agent,
-          e->>'errorCode' AS error_code, e->>'errorMessage' AS error_message,
-          e->'userIdentity'->>'type' AS user_identity_type, e->'userIdentity'->>'arn' AS user_identity_arn,
-          coalesce(e->'userIdentity'->'sessionContext'->'sessionIssuer'->>'arn', e->'userIdentity'->>'arn') AS principal_arn,
-          e->'userIdentity'->>'accessKeyId' AS access_key_id,
-          e->'requestParameters' AS request_parameters, e->'responseElements' AS response_elements,
-          e->'additionalEventData' AS additional_event_data, e->'resources' AS resources, e->'userIdentity' AS user_identity,
-          filename AS source_key, strftime((e->>'eventTime')::TIMESTAMP, '%Y-%m-%d') AS dt,
-          row_number() OVER (PARTITION BY e->>'eventID') AS rn
-        FROM (SELECT unnest(Records) AS e, filename FROM read_json('$raw/AWSLogs/*/CloudTrail/*/*/*/*/*.json.gz',
-              columns = {Records: 'JSON[]'}, format = 'auto', maximum_object_size = 1073741824, filename = true)))
-        WHERE rn = 1 ORDER BY event_time)
-        TO '$WORK/duck' (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (account_id, region, dt), OVERWRITE_OR_IGNORE)"
-      events=$ct_events; bytes=$ct_bytes
-    else
-      sql="COPY (SELECT to_timestamp(start)::TIMESTAMP AS event_time, * , strftime(to_timestamp(start)::TIMESTAMP, '%Y-%m-%d') AS dt
-        FROM read_csv('$raw/AWSLogs/*/vpcflowlogs/*/*/*/*/*.log.gz', delim = ' ', header = true, nullstr = '-',
-                      union_by_name = true, filename = true) ORDER BY start)
-        TO '$WORK/duck' (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (\"account-id\", region, dt), OVERWRITE_OR_IGNORE)"
-      events=$flows; bytes=$vf_bytes
-    fi
-    measure duckdb "$BIN" query --lake "$WORK/empty-lake" "$sql"
-    "$BIN" vacuum --lake "$WORK/lake" --min-age 0s >/dev/null # count live files only, not merged-away ones
-    while read -r label wall rss; do
-      out=$([ $label = lakehunt ] && dusize "$WORK/lake" || dusize "$WORK/duck")
-      python3 - "$src" "$events" "$label" "$wall" "$rss" "$bytes" "$out" >> "$OUT" <<'PY'
-import sys
-src, events, label, wall, rss, raw, out = sys.argv[1:]
-events, wall, rss, raw, out = int(events), float(wall), int(rss), int(raw), int(out)
-print(f"| {src} | {events:,} | {label} | {wall:.1f} | {events/wall:,.0f} | {raw/1e6/wall:.1f} | {rss/1024:.0f} | {out/1e6:.1f} |")
-PY
-    done < "$WORK/measure"
+  for src in cloudtrail vpc_flow route53_resolver; do
+    [ $src != cloudtrail ] && [ "$n" != "${SIZES%% *}" ] && continue # flows and DNS: the same volume in every corpus
+    recs=$(python3 -c "import json,sys;print(json.load(open(sys.argv[1]))['events'][sys.argv[2]])" "$WORK/gen-$n.json" $src)
+    compare "generated $n" "$raw" $src "$recs"
   done
 done
+replay=$WORK/replay-$REPLAY_EVENTS
+[ -d "$replay" ] || "$WORK/replay" --out "$replay" --events "$REPLAY_EVENTS" --objects 1000 > "$WORK/replay-$REPLAY_EVENTS.json"
+compare "replayed samples" "$replay" cloudtrail "$REPLAY_EVENTS"
+
 echo
-echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB; $(date -u +%F); $(go version | cut -d' ' -f3)"
+echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB; $(date -u +%F); $(go version | cut -d' ' -f3); load before the run: $(cut -d' ' -f1-3 /proc/loadavg)"
 cat "$OUT"
+[ -n "${BENCH_SKIP_HUNT:-}" ] && exit 0
 
 # Hunting: the whole shipped library over a generated lake, 7-day window ending the day before the data
 # ends, each hunt's own baseline (7-30 days; on the 28-day large lake 21 days of history precede the
