@@ -47,7 +47,7 @@ func BenchmarkWriteCloudTrail(b *testing.B) {
 		b.Fatal(err)
 	}
 	tb := newTableBuf(lake.TableCloudTrail,
-		func(r *lake.CloudTrailEvent) time.Time { return r.EventTime }, nil, nil,
+		func(r *lake.CloudTrailEvent) time.Time { return r.EventTime }, nil, nil, "",
 		func(r *lake.CloudTrailEvent) *lake.Lineage { return &r.Lineage })
 	var size int
 	b.ResetTimer()
