@@ -14,6 +14,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/apache/arrow-go/v18/arrow/array"
 	iceio "github.com/apache/iceberg-go/io"
 	icetable "github.com/apache/iceberg-go/table"
 
@@ -50,6 +51,14 @@ func icebergCounts(t *testing.T, lakeDir, table string) map[string]int64 {
 		var nonNull int64
 		for _, c := range at.Column(i).Data().Chunks() {
 			nonNull += int64(c.Len() - c.NullN())
+			// lakehunt's views read '' as NULL (README: the lake); Iceberg readers see the '' as stored.
+			if s, ok := c.(*array.String); ok {
+				for j := 0; j < s.Len(); j++ {
+					if s.IsValid(j) && s.Value(j) == "" {
+						nonNull--
+					}
+				}
+			}
 		}
 		counts[f.Name] = nonNull
 	}

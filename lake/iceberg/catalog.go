@@ -33,6 +33,10 @@ const (
 	// maxManifests bounds a snapshot's manifest list: one more and all manifests are merged into one, so
 	// a commit that removes files reads at most this many manifests.
 	maxManifests = 64
+	// maxSnapshots bounds a table's snapshot history between vacuums: the metadata file holds every
+	// snapshot and is rewritten by each commit, so a backfill of thousands of commits would otherwise
+	// write a metadata file growing by about a kilobyte per commit, each time.
+	maxSnapshots = 100
 	// catchUpLimit is how many missed commits are replayed one by one; behind by more, Committed rebuilds.
 	catchUpLimit = 100
 )
@@ -377,8 +381,11 @@ func (s *sync) snapshot(ctx context.Context, st *tableState, version int64, ts t
 		op = icetable.OpDelete
 	}
 	schemaID := st.schema.ID
+	// Iceberg wants snapshot times not before the table's last update; a commit's time may be earlier
+	// (ti import --now, clock skew between writers). The commit's own time is in the summary.
+	tsMs := max(ts.UnixMilli(), st.meta.LastUpdatedMillis())
 	snap := icetable.Snapshot{
-		SnapshotID: snapID, ParentSnapshotID: parent, SequenceNumber: seq, TimestampMs: ts.UnixMilli(),
+		SnapshotID: snapID, ParentSnapshotID: parent, SequenceNumber: seq, TimestampMs: tsMs,
 		ManifestList: s.l.ObjectURL(listKey), SchemaID: &schemaID,
 		Summary: &icetable.Summary{Operation: op, Properties: ice.Properties{
 			"lakehunt.commit":        strconv.FormatInt(version, 10),
@@ -403,6 +410,16 @@ func (s *sync) snapshot(ctx context.Context, st *tableState, version int64, ts t
 	}
 	if err := b.SetSnapshotRef(icetable.MainBranch, snapID, icetable.BranchRef); err != nil {
 		return err
+	}
+	if old := st.meta.Snapshots(); len(old)+1 > maxSnapshots {
+		// The oldest go: their files lose Vacuum's protection, their metadata files are Vacuum's to delete.
+		ids := make([]int64, 0, len(old)+1-maxSnapshots)
+		for _, sn := range old[:len(old)+1-maxSnapshots] {
+			ids = append(ids, sn.SnapshotID)
+		}
+		if err := b.RemoveSnapshots(ids, false); err != nil {
+			return err
+		}
 	}
 	if st.meta, err = b.Build(); err != nil {
 		return err
