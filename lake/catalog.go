@@ -14,6 +14,10 @@ import (
 type Catalog interface {
 	// Committed runs after commit c is in the log.
 	Committed(ctx context.Context, l *Lake, c *Commit) error
+	// CatchUp brings the catalog to at least commit version. Commit calls it before writing on top of a
+	// version the catalog may lack (a writer killed after its commit), so that a kill never leaves the
+	// catalog more than one commit behind.
+	CatchUp(ctx context.Context, l *Lake, version int64) error
 	// Expire runs at the start of Vacuum: it drops catalog history no reader can need any more (what
 	// stopped being current before cutoff) and returns the data file keys the history it keeps still
 	// references, which Vacuum must not delete.

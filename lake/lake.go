@@ -63,6 +63,7 @@ type Lake struct {
 	cacheDir   string
 	catalog    Catalog
 	catalogErr error
+	catalogAt  int64 // the commit this handle last brought the catalog to
 }
 
 // Open opens the lake at a local directory or s3://bucket/prefix; with opts.Create it starts one there
@@ -516,6 +517,13 @@ var ErrConflict = errors.New("concurrent commit conflict")
 // consumes are still unconsumed; otherwise ErrConflict (nothing of c is visible).
 // It returns the new snapshot.
 func (l *Lake) Commit(ctx context.Context, base *Snapshot, c Commit) (*Snapshot, error) {
+	if l.catalog != nil && base.Version > l.catalogAt {
+		if err := l.catalog.CatchUp(ctx, l, base.Version); err != nil {
+			l.catalogErr = &CatalogError{Version: base.Version, Err: err}
+		} else {
+			l.catalogAt = base.Version
+		}
+	}
 	basis := partitionFiles(base, c.Exclusive)
 	chosen := base // the state c.Sources were chosen against
 	c.Writer = randomToken()
@@ -593,6 +601,8 @@ func (l *Lake) Commit(ctx context.Context, base *Snapshot, c Commit) (*Snapshot,
 		if l.catalog != nil {
 			if err := l.catalog.Committed(ctx, l, &c); err != nil {
 				l.catalogErr = &CatalogError{Version: c.Version, Err: err}
+			} else {
+				l.catalogAt = c.Version
 			}
 		}
 		return next, nil

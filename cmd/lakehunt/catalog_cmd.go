@@ -24,10 +24,17 @@ var catalogFailures atomic.Int64
 type reportingCatalog struct{ iceberg.Catalog }
 
 func (r reportingCatalog) Committed(ctx context.Context, l *lake.Lake, c *lake.Commit) error {
-	err := r.Catalog.Committed(ctx, l, c)
+	return reportCatalog(c.Version, r.Catalog.Committed(ctx, l, c))
+}
+
+func (r reportingCatalog) CatchUp(ctx context.Context, l *lake.Lake, version int64) error {
+	return reportCatalog(version, r.Catalog.CatchUp(ctx, l, version))
+}
+
+func reportCatalog(version int64, err error) error {
 	if err != nil {
 		catalogFailures.Add(1)
-		fmt.Fprintln(os.Stderr, "lakehunt: warning:", safetext.Text((&lake.CatalogError{Version: c.Version, Err: err}).Error()))
+		fmt.Fprintln(os.Stderr, "lakehunt: warning:", safetext.Text((&lake.CatalogError{Version: version, Err: err}).Error()))
 	}
 	return err
 }

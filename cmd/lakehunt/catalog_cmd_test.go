@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow/array"
 	iceio "github.com/apache/iceberg-go/io"
@@ -406,4 +407,100 @@ func TestSchemaFormats(t *testing.T) {
 	if _, code := run(t, "schema", "--format", "avro"); code != exitUsage {
 		t.Errorf("unknown format: exit %d, want %d", code, exitUsage)
 	}
+}
+
+// rowsAt sums the rows of a table's live files as of lake commit v, replaying the log.
+func rowsAt(t *testing.T, lk *lake.Lake, table string, v int64) int64 {
+	t.Helper()
+	files := map[string]int64{}
+	for i := int64(1); i <= v; i++ {
+		c, err := lk.ReadCommit(context.Background(), i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range c.Remove {
+			delete(files, k)
+		}
+		for _, f := range c.Add {
+			if f.Table == table {
+				files[f.Key] = f.Rows
+			}
+		}
+	}
+	var n int64
+	for _, r := range files {
+		n += r
+	}
+	return n
+}
+
+// TestKilledCompactLeavesIcebergAtMostOneBehind kills compact (SIGKILL) at random points after it made a
+// commit, several times over: each time the Iceberg pointer is at the lake's last commit or the one
+// before, and iceberg-go's scan returns exactly the rows of that commit. The next run catches up, and
+// 'catalog rebuild' matches 'lakehunt query'.
+func TestKilledCompactLeavesIcebergAtMostOneBehind(t *testing.T) {
+	dir := t.TempDir()
+	raw, lkDir := filepath.Join(dir, "raw"), filepath.Join(dir, "lake")
+	writeTrailObjects(t, raw, 120, 200)
+	ctx := context.Background()
+	kills := 0
+	for round := 0; round < 6; round++ {
+		cmd, out := child(t, "compact", "--from", raw, "--lake", lkDir, "--batch-rows", "500")
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		logDir := filepath.Join(lkDir, "_lakehunt", "log")
+		before, _ := os.ReadDir(logDir)
+		finished := false
+		for waited := 0; ; waited++ {
+			select {
+			case <-done:
+				finished = true
+			case <-time.After(2 * time.Millisecond):
+			}
+			if es, _ := os.ReadDir(logDir); finished || len(es) > len(before)+round%3 || waited > 30000 {
+				break
+			}
+		}
+		if !finished {
+			time.Sleep(time.Duration(round*3) * time.Millisecond)
+			cmd.Process.Kill()
+			<-done
+			kills++
+		} else {
+			t.Logf("round %d finished before the kill:\n%s", round, out)
+		}
+		lk, err := lake.Open(ctx, lkDir, lake.Options{})
+		if err != nil {
+			continue // killed before its first commit
+		}
+		snap, _ := lk.FileSnapshot(ctx)
+		ptr, _, err := iceberg.ReadPointer(ctx, lk)
+		if err != nil {
+			t.Fatalf("round %d: %v", round, err)
+		}
+		if ptr == nil {
+			if snap.Version > 1 {
+				t.Fatalf("round %d: lake at commit %d and no Iceberg pointer", round, snap.Version)
+			}
+			continue
+		}
+		if ptr.Version != snap.Version && ptr.Version != snap.Version-1 {
+			t.Fatalf("round %d: Iceberg at commit %d, lake at %d: more than one behind", round, ptr.Version, snap.Version)
+		}
+		got := icebergCounts(t, lkDir, lake.TableCloudTrail)["n"]
+		if want := rowsAt(t, lk, lake.TableCloudTrail, ptr.Version); got != want {
+			t.Fatalf("round %d: Iceberg scan %d rows, the lake had %d at commit %d", round, got, want, ptr.Version)
+		}
+	}
+	if kills == 0 {
+		t.Fatal("no run was killed: make the corpus bigger")
+	}
+	if _, code := run(t, "compact", "--from", raw, "--lake", lkDir); code != 0 {
+		t.Fatalf("final compact: exit %d", code)
+	}
+	sameAsQuery(t, "after the runs that were killed", lkDir)
+	if _, code := run(t, "catalog", "rebuild", "--lake", lkDir); code != 0 {
+		t.Fatal("rebuild")
+	}
+	sameAsQuery(t, "after rebuild", lkDir)
 }

@@ -76,33 +76,40 @@ func ReadPointer(ctx context.Context, l *lake.Lake) (*Pointer, string, error) {
 
 // Committed brings the Iceberg tables up to commit c, replaying the commits it missed.
 func (Catalog) Committed(ctx context.Context, l *lake.Lake, c *lake.Commit) error {
+	return catchUp(ctx, l, c.Version, c)
+}
+
+// CatchUp brings the Iceberg tables up to at least lake commit version.
+func (Catalog) CatchUp(ctx context.Context, l *lake.Lake, version int64) error {
+	return catchUp(ctx, l, version, nil)
+}
+
+// catchUp replays the commits after the pointer's up to version; last, if given, is commit version.
+func catchUp(ctx context.Context, l *lake.Lake, version int64, last *lake.Commit) error {
 	ptr, etag, err := ReadPointer(ctx, l)
 	if err != nil {
 		return err
 	}
-	if ptr == nil || c.Version-ptr.Version > catchUpLimit {
+	if ptr == nil || version-ptr.Version > catchUpLimit {
 		_, err := Rebuild(ctx, l)
 		return err
 	}
-	if ptr.Version >= c.Version {
+	if ptr.Version >= version {
 		return nil
 	}
-	commits := make([]*lake.Commit, 0, c.Version-ptr.Version)
-	for v := ptr.Version + 1; v < c.Version; v++ {
-		old, err := l.ReadCommit(ctx, v)
-		if err != nil {
-			return err
-		}
-		commits = append(commits, old)
-	}
-	commits = append(commits, c)
 	s := newSync(l, ptr)
-	for _, cm := range commits {
-		if err := s.apply(ctx, cm); err != nil {
+	for v := ptr.Version + 1; v <= version; v++ {
+		c := last
+		if v < version || c == nil {
+			if c, err = l.ReadCommit(ctx, v); err != nil {
+				return err
+			}
+		}
+		if err := s.apply(ctx, c); err != nil {
 			return err
 		}
 	}
-	if err := s.publish(ctx, c.Version, etag, false); err != nil && !errors.Is(err, errSuperseded) {
+	if err := s.publish(ctx, version, etag, false); err != nil && !errors.Is(err, errSuperseded) {
 		return err
 	}
 	return nil
