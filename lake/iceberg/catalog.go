@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	ice "github.com/apache/iceberg-go"
@@ -156,8 +157,8 @@ func Rebuild(ctx context.Context, l *lake.Lake) (*Pointer, error) {
 // errSuperseded means another writer published this commit or a later one first.
 var errSuperseded = errors.New("the Iceberg pointer moved on under this writer")
 
-// sync is one update of the pointer: the tables it loaded and changed.
-type sync struct {
+// update is one update of the pointer: the tables it loaded and changed.
+type update struct {
 	l      *lake.Lake
 	ptr    *Pointer
 	tables map[string]*tableState
@@ -172,16 +173,16 @@ type tableState struct {
 	changed bool
 }
 
-func newSync(l *lake.Lake, ptr *Pointer) *sync {
+func newSync(l *lake.Lake, ptr *Pointer) *update {
 	next := &Pointer{Version: ptr.Version, Tables: map[string]string{}}
 	for k, v := range ptr.Tables {
 		next.Tables[k] = v
 	}
-	return &sync{l: l, ptr: next, tables: map[string]*tableState{}}
+	return &update{l: l, ptr: next, tables: map[string]*tableState{}}
 }
 
 // table loads a table's current metadata, or starts a new table without snapshots.
-func (s *sync) table(ctx context.Context, name string) (*tableState, error) {
+func (s *update) table(ctx context.Context, name string) (*tableState, error) {
 	if st, ok := s.tables[name]; ok {
 		return st, nil
 	}
@@ -191,12 +192,14 @@ func (s *sync) table(ctx context.Context, name string) (*tableState, error) {
 	}
 	st := &tableState{table: t}
 	if key := s.ptr.Tables[name]; key != "" {
-		b, err := lake.ReadAll(ctx, s.l.Store(), key)
-		if err != nil {
-			return nil, fmt.Errorf("read Iceberg metadata of %s: %w", name, err)
-		}
-		if st.meta, err = icetable.ParseMetadataBytes(b); err != nil {
-			return nil, fmt.Errorf("Iceberg metadata %s is damaged (%v): run 'lakehunt catalog rebuild'", key, err)
+		if st.meta = cached.metadata(s.l.ObjectURL(key)); st.meta == nil {
+			b, err := lake.ReadAll(ctx, s.l.Store(), key)
+			if err != nil {
+				return nil, fmt.Errorf("read Iceberg metadata of %s: %w", name, err)
+			}
+			if st.meta, err = icetable.ParseMetadataBytes(b); err != nil {
+				return nil, fmt.Errorf("Iceberg metadata %s is damaged (%v): run 'lakehunt catalog rebuild'", key, err)
+			}
 		}
 		st.key, st.schema = key, st.meta.CurrentSchema()
 		if st.spec, err = specOf(st.meta); err != nil {
@@ -243,7 +246,7 @@ func nameMapping(sc *ice.Schema) string {
 }
 
 // apply adds the snapshot of lake commit c to each table it changed.
-func (s *sync) apply(ctx context.Context, c *lake.Commit) error {
+func (s *update) apply(ctx context.Context, c *lake.Commit) error {
 	adds := map[string][]lake.FileEntry{}
 	removes := map[string][]string{}
 	for _, f := range c.Add {
@@ -280,7 +283,7 @@ func (s *sync) apply(ctx context.Context, c *lake.Commit) error {
 }
 
 // snapshot adds to st the snapshot (ID: the lake commit version) that adds and removes the given files.
-func (s *sync) snapshot(ctx context.Context, st *tableState, version int64, ts time.Time, lakeOp string, add []lake.FileEntry, remove []string) error {
+func (s *update) snapshot(ctx context.Context, st *tableState, version int64, ts time.Time, lakeOp string, add []lake.FileEntry, remove []string) error {
 	cur := st.meta.CurrentSnapshot()
 	var old []ice.ManifestFile
 	if cur != nil {
@@ -435,13 +438,13 @@ func (s *sync) snapshot(ctx context.Context, st *tableState, version int64, ts t
 	return nil
 }
 
-func (s *sync) metaKey(st *tableState, name string) string {
+func (s *update) metaKey(st *tableState, name string) string {
 	return st.table.Name + "/metadata/" + name
 }
 
 // publish writes the changed tables' metadata files, then the pointer naming them: replacing the one
 // read with etag, or whatever is there if force (a rebuild, also of a damaged pointer).
-func (s *sync) publish(ctx context.Context, version int64, etag string, force bool) error {
+func (s *update) publish(ctx context.Context, version int64, etag string, force bool) error {
 	for _, name := range sortedKeys(s.tables) {
 		st := s.tables[name]
 		if !st.changed {
@@ -455,6 +458,7 @@ func (s *sync) publish(ctx context.Context, version int64, etag string, force bo
 		if err := lake.PutBytes(ctx, s.l.Store(), key, b); err != nil {
 			return err
 		}
+		cached.putMetadata(s.l.ObjectURL(key), st.meta)
 		s.ptr.Tables[name] = key
 	}
 	s.ptr.Version = version
@@ -487,7 +491,7 @@ func (s *sync) publish(ctx context.Context, version int64, etag string, force bo
 	return fmt.Errorf("%s kept changing under this writer", PointerKey)
 }
 
-func (s *sync) manifestList(ctx context.Context, url string) ([]ice.ManifestFile, error) {
+func (s *update) manifestList(ctx context.Context, url string) ([]ice.ManifestFile, error) {
 	b, err := s.read(ctx, url)
 	if err != nil {
 		return nil, err
@@ -495,15 +499,69 @@ func (s *sync) manifestList(ctx context.Context, url string) ([]ice.ManifestFile
 	return ice.ReadManifestList(bytes.NewReader(b))
 }
 
-func (s *sync) manifestEntries(ctx context.Context, m ice.ManifestFile) ([]ice.ManifestEntry, error) {
+func (s *update) manifestEntries(ctx context.Context, m ice.ManifestFile) ([]ice.ManifestEntry, error) {
+	if es, ok := cached.manifest(m.FilePath()); ok {
+		return es, nil
+	}
 	b, err := s.read(ctx, m.FilePath())
 	if err != nil {
 		return nil, err
 	}
-	return ice.ReadManifest(m, bytes.NewReader(b), true)
+	es, err := ice.ReadManifest(m, bytes.NewReader(b), true)
+	if err == nil {
+		cached.putManifest(m.FilePath(), es)
+	}
+	return es, err
 }
 
-func (s *sync) read(ctx context.Context, url string) ([]byte, error) {
+// cached holds what this process read or wrote of Iceberg files, by location: they are written once
+// under new names, so a long compaction reads each metadata file and manifest at most once.
+var cached = &cache{meta: map[string]icetable.Metadata{}, manifests: map[string][]ice.ManifestEntry{}}
+
+// cacheEntries bounds the manifest entries held (about a kilobyte each).
+const cacheEntries = 200_000
+
+type cache struct {
+	mu        sync.Mutex
+	meta      map[string]icetable.Metadata
+	manifests map[string][]ice.ManifestEntry
+	entries   int
+}
+
+func (c *cache) metadata(loc string) icetable.Metadata {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.meta[loc]
+}
+
+func (c *cache) putMetadata(loc string, m icetable.Metadata) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.meta) >= 64 {
+		clear(c.meta)
+	}
+	c.meta[loc] = m
+}
+
+func (c *cache) manifest(loc string) ([]ice.ManifestEntry, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	es, ok := c.manifests[loc]
+	return es, ok
+}
+
+func (c *cache) putManifest(loc string, es []ice.ManifestEntry) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.entries+len(es) > cacheEntries {
+		clear(c.manifests)
+		c.entries = 0
+	}
+	c.manifests[loc] = es
+	c.entries += len(es)
+}
+
+func (s *update) read(ctx context.Context, url string) ([]byte, error) {
 	key, err := keyOf(s.l, url)
 	if err != nil {
 		return nil, err
