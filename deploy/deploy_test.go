@@ -6,6 +6,7 @@ package deploy
 
 import (
 	"bufio"
+	"encoding/json"
 	"fmt"
 	"os"
 	"regexp"
@@ -443,5 +444,41 @@ func TestCrontabExample(t *testing.T) {
 	}
 	if entries != 1 {
 		t.Errorf("%d active entries, want 1", entries)
+	}
+}
+
+// TestIAMPolicyFiles: the policies for 'catalog register' and Athena readers are valid IAM policy JSON
+// that grant no wildcard action and never delete or write the lake.
+func TestIAMPolicyFiles(t *testing.T) {
+	for _, name := range []string{"iam-catalog-register.json", "iam-athena-reader.json"} {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var p struct {
+			Version   string
+			Statement []map[string]any
+		}
+		if err := json.Unmarshal(b, &p); err != nil || p.Version != "2012-10-17" || len(p.Statement) == 0 {
+			t.Fatalf("%s: not an IAM policy: %v", name, err)
+		}
+		for _, s := range p.Statement {
+			if s["Effect"] != "Allow" || s["Resource"] == nil {
+				t.Errorf("%s: statement %v", name, s["Sid"])
+			}
+			for _, a := range strs(s["Action"]) {
+				if strings.Contains(a, "*") || strings.HasPrefix(a, "s3:Delete") {
+					t.Errorf("%s grants %s", name, a)
+				}
+				if a == "s3:PutObject" && slices.ContainsFunc(strs(s["Resource"]), func(r string) bool { return strings.Contains(r, "LAKE_BUCKET") }) {
+					t.Errorf("%s lets its holder write the lake", name)
+				}
+			}
+			for _, r := range strs(s["Resource"]) {
+				if r == "*" {
+					t.Errorf("%s: statement %v grants on every resource", name, s["Sid"])
+				}
+			}
+		}
 	}
 }

@@ -46,6 +46,8 @@ type Options struct {
 	// Create starts an empty lake where there is none (compaction does). Without it, Open of a location
 	// that holds no lake fails with ErrNoLake: a mistyped path must not read as an empty lake.
 	Create bool
+	// Catalog, if set, is written after each commit and consulted by Vacuum (lake/iceberg).
+	Catalog Catalog
 }
 
 // ErrNoLake means the location holds no lake: no marker and no commit log under MetaPrefix.
@@ -57,8 +59,11 @@ const markerKey = MetaPrefix + "lake.json"
 
 // Lake is a table store with an append-only commit log.
 type Lake struct {
-	store    Store
-	cacheDir string
+	store      Store
+	cacheDir   string
+	catalog    Catalog
+	catalogErr error
+	catalogAt  int64 // the commit this handle last brought the catalog to
 }
 
 // Open opens the lake at a local directory or s3://bucket/prefix; with opts.Create it starts one there
@@ -89,7 +94,7 @@ func Open(ctx context.Context, url string, opts Options) (*Lake, error) {
 			cache = filepath.Join(os.TempDir(), "lakehunt-cache")
 		}
 	}
-	return &Lake{store: st, cacheDir: cache}, nil
+	return &Lake{store: st, cacheDir: cache, catalog: opts.Catalog}, nil
 }
 
 var errFound = errors.New("found")
@@ -512,6 +517,13 @@ var ErrConflict = errors.New("concurrent commit conflict")
 // consumes are still unconsumed; otherwise ErrConflict (nothing of c is visible).
 // It returns the new snapshot.
 func (l *Lake) Commit(ctx context.Context, base *Snapshot, c Commit) (*Snapshot, error) {
+	if l.catalog != nil && base.Version > l.catalogAt {
+		if err := l.catalog.CatchUp(ctx, l, base.Version); err != nil {
+			l.catalogErr = &CatalogError{Version: base.Version, Err: err}
+		} else {
+			l.catalogAt = base.Version
+		}
+	}
 	basis := partitionFiles(base, c.Exclusive)
 	chosen := base // the state c.Sources were chosen against
 	c.Writer = randomToken()
@@ -585,6 +597,13 @@ func (l *Lake) Commit(ctx context.Context, base *Snapshot, c Commit) (*Snapshot,
 		if c.Version%checkpointEvery == 0 && !next.noSources {
 			// A failed checkpoint only costs replay time on the next read.
 			_ = l.writeCheckpoint(ctx, next)
+		}
+		if l.catalog != nil {
+			if err := l.catalog.Committed(ctx, l, &c); err != nil {
+				l.catalogErr = &CatalogError{Version: c.Version, Err: err}
+			} else {
+				l.catalogAt = c.Version
+			}
 		}
 		return next, nil
 	}
@@ -664,6 +683,13 @@ func (l *Lake) Vacuum(ctx context.Context, minAge time.Duration) (VacuumSummary,
 		live[st.Manifest] = true
 	}
 	cutoff := time.Now().Add(-minAge)
+	if l.catalog != nil {
+		retained, err := l.catalog.Expire(ctx, l, cutoff)
+		if err != nil {
+			return sum, fmt.Errorf("vacuum: nothing deleted, the Iceberg snapshots it must keep are unknown (%w); run 'lakehunt catalog rebuild'", err)
+		}
+		maps.Copy(live, retained)
+	}
 	var doomed []string
 	old := func(prefix string, keep func(ObjectInfo) bool) error {
 		return l.store.List(ctx, prefix, func(o ObjectInfo) error {

@@ -58,7 +58,7 @@ func withPrefix(loc, prefix string) string {
 
 // openLake opens an existing lake; reading a location that holds none is an error naming it.
 func (f *s3Flags) openLake(ctx context.Context, url string) (*lake.Lake, error) {
-	lk, err := lake.Open(ctx, url, lake.Options{Store: f.storeOptions(), CacheDir: f.cacheDir})
+	lk, err := lake.Open(ctx, url, lake.Options{Store: f.storeOptions(), CacheDir: f.cacheDir, Catalog: reportingCatalog{}})
 	if errors.Is(err, lake.ErrNoLake) {
 		return nil, fmt.Errorf("%w; check --lake %s, or create a lake there with 'lakehunt compact --from RAW --lake %s'", err, url, url)
 	}
@@ -67,7 +67,7 @@ func (f *s3Flags) openLake(ctx context.Context, url string) (*lake.Lake, error) 
 
 // createLake opens the lake at url, starting an empty one if there is none (for writers that fill it).
 func (f *s3Flags) createLake(ctx context.Context, url string) (*lake.Lake, error) {
-	return lake.Open(ctx, url, lake.Options{Store: f.storeOptions(), CacheDir: f.cacheDir, Create: true})
+	return lake.Open(ctx, url, lake.Options{Store: f.storeOptions(), CacheDir: f.cacheDir, Create: true, Catalog: reportingCatalog{}})
 }
 
 // isTerminal reports whether w is a terminal (progress lines are only drawn there).

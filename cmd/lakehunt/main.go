@@ -47,7 +47,11 @@ func main() {
 	stopProfile := startProfile()
 	err := root.ExecuteContext(ctx)
 	stopProfile()
-	if code := exitCode(err, os.Stderr); code != exitOK {
+	code := exitCode(err, os.Stderr)
+	if code == exitOK && catalogFailures.Load() > 0 {
+		code = exitError // the commits stand; their Iceberg metadata is behind (said on stderr)
+	}
+	if code != exitOK {
 		os.Exit(code)
 	}
 }
@@ -93,6 +97,7 @@ Locations are local directories or s3://bucket/prefix. S3 uses the standard AWS 
 	root.AddCommand(newCompactCmd(), newSchemaCmd(), newQueryCmd(), newGenCmd(), newQuarantineCmd(), newVacuumCmd(),
 		newHuntCmd(), newExportCmd(), newReportCmd(), newTICmd())
 	root.AddCommand(newRunCmd(), newInitCmd(), newStatusCmd())
+	root.AddCommand(newCatalogCmd())
 	rejectUnknownSubcommands(root)
 	return root
 }

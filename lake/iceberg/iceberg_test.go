@@ -1,0 +1,333 @@
+package iceberg_test
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow/array"
+	iceio "github.com/apache/iceberg-go/io"
+	_ "github.com/apache/iceberg-go/io/gocloud/s3"
+	icetable "github.com/apache/iceberg-go/table"
+	"github.com/parquet-go/parquet-go"
+
+	"github.com/lakehunt/lakehunt/compact"
+	"github.com/lakehunt/lakehunt/lake"
+	"github.com/lakehunt/lakehunt/lake/iceberg"
+	"github.com/lakehunt/lakehunt/lake/s3test"
+)
+
+const acct = "111122223333"
+
+// putCloudTrail writes one raw CloudTrail object of n events named run<run>-<i>, one per hour of day.
+func putCloudTrail(t *testing.T, raw lake.Store, run, n int) {
+	t.Helper()
+	var b bytes.Buffer
+	b.WriteString(`{"Records":[`)
+	for i := range n {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		errCode := ""
+		if i%3 == 0 {
+			errCode = `,"errorCode":"AccessDenied"`
+		}
+		fmt.Fprintf(&b, `{"eventVersion":"1.08","eventID":"run%d-%d","eventTime":"2022-11-1%dT%02d:%02d:00Z","eventSource":"s3.amazonaws.com","eventName":"GetObject","awsRegion":"us-east-1","recipientAccountId":"%s","userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::%s:user/u"}%s}`,
+			run, i, i%2, i%24, run, acct, acct, errCode)
+	}
+	b.WriteString("]}")
+	var z bytes.Buffer
+	zw := gzip.NewWriter(&z)
+	zw.Write(b.Bytes())
+	zw.Close()
+	key := fmt.Sprintf("AWSLogs/%s/CloudTrail/us-east-1/2022/11/10/%s_CloudTrail_us-east-1_20221110T%04dZ_r%d.json.gz", acct, acct, run, run)
+	if err := lake.PutBytes(context.Background(), raw, key, z.Bytes()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// lakeRows reads the event IDs of the lake's live cloudtrail files with parquet-go: what lakehunt reads.
+func lakeRows(t *testing.T, lk *lake.Lake) (ids []string, errs int) {
+	t.Helper()
+	ctx := context.Background()
+	snap, err := lk.FileSnapshot(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range snap.FilesFor(lake.TableCloudTrail, time.Time{}, time.Time{}) {
+		b, err := lake.ReadAll(ctx, lk.Store(), f.Key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, err := parquet.Read[lake.CloudTrailEvent](bytes.NewReader(b), int64(len(b)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range rows {
+			ids = append(ids, r.EventID)
+			if r.ErrorCode != nil {
+				errs++
+			}
+		}
+	}
+	sort.Strings(ids)
+	return ids, errs
+}
+
+// scan reads a table through iceberg-go's own scan (its metadata parser, manifest reader, Parquet reader
+// and name mapping), from the metadata file the pointer names: no lakehunt code on the read path.
+func scan(t *testing.T, lk *lake.Lake, props map[string]string) (ids []string, errs int, snapID int64) {
+	t.Helper()
+	ctx := context.Background()
+	ptr, _, err := iceberg.ReadPointer(ctx, lk)
+	if err != nil || ptr == nil {
+		t.Fatalf("no Iceberg pointer: %v", err)
+	}
+	loc := lk.ObjectURL(ptr.Tables[lake.TableCloudTrail])
+	tbl, err := icetable.NewFromLocation(ctx, []string{lake.TableCloudTrail}, loc, iceio.LoadFSFunc(props, loc), nil)
+	if err != nil {
+		t.Fatalf("iceberg-go cannot load %s: %v", loc, err)
+	}
+	if cur := tbl.CurrentSnapshot(); cur != nil {
+		snapID = cur.SnapshotID
+	}
+	at, err := tbl.Scan().ToArrowTable(ctx)
+	if err != nil {
+		t.Fatalf("iceberg-go scan: %v", err)
+	}
+	defer at.Release()
+	col := func(name string) []*array.String {
+		idx := at.Schema().FieldIndices(name)
+		if len(idx) != 1 {
+			t.Fatalf("scan has no column %s: %s", name, at.Schema())
+		}
+		var out []*array.String
+		for _, c := range at.Column(idx[0]).Data().Chunks() {
+			out = append(out, c.(*array.String))
+		}
+		return out
+	}
+	for _, c := range col("event_id") {
+		for i := 0; i < c.Len(); i++ {
+			ids = append(ids, c.Value(i))
+		}
+	}
+	for _, c := range col("error_code") {
+		errs += c.Len() - c.NullN()
+	}
+	sort.Strings(ids)
+	return ids, errs, snapID
+}
+
+// check asserts the Iceberg table holds exactly the lake's rows and NULLs, at the lake's latest commit.
+func check(t *testing.T, step string, lk *lake.Lake, props map[string]string) {
+	t.Helper()
+	want, wantErrs := lakeRows(t, lk)
+	got, gotErrs, snapID := scan(t, lk, props)
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Fatalf("%s: Iceberg scan returned %d rows, the lake %d", step, len(got), len(want))
+	}
+	if gotErrs != wantErrs {
+		t.Fatalf("%s: Iceberg scan has %d non-NULL error_code, the lake %d", step, gotErrs, wantErrs)
+	}
+	snap, _ := lk.FileSnapshot(context.Background())
+	ptr, _, _ := iceberg.ReadPointer(context.Background(), lk)
+	if ptr.Version != snap.Version {
+		t.Fatalf("%s: Iceberg pointer at commit %d, lake at %d", step, ptr.Version, snap.Version)
+	}
+	if snapID > snap.Version {
+		t.Fatalf("%s: snapshot %d is ahead of the lake (%d)", step, snapID, snap.Version)
+	}
+}
+
+func snapshotCount(t *testing.T, lk *lake.Lake) int {
+	ptr, _, _ := iceberg.ReadPointer(context.Background(), lk)
+	b, err := lake.ReadAll(context.Background(), lk.Store(), ptr.Tables[lake.TableCloudTrail])
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := icetable.ParseMetadataBytes(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(m.Snapshots())
+}
+
+// TestIcebergMirrorsCommitsMergesOrphansAndVacuum: after ingest, late data, merges, an uncommitted
+// (orphan) file and a vacuum, iceberg-go's scan returns exactly the lake's rows, on disk and on S3.
+func TestIcebergMirrorsCommitsMergesOrphansAndVacuum(t *testing.T) {
+	t.Run("local", func(t *testing.T) {
+		mirror(t, t.TempDir(), lake.StoreOptions{}, nil)
+	})
+	t.Run("s3", func(t *testing.T) {
+		if os.Getenv("LAKEHUNT_VERSITYGW") == "" {
+			t.Skip("LAKEHUNT_VERSITYGW not set")
+		}
+		srv := s3test.Start(t)
+		props := map[string]string{iceio.S3EndpointURL: srv.Endpoint, iceio.S3Region: "us-east-1",
+			iceio.S3AccessKeyID: s3test.AccessKey, iceio.S3SecretAccessKey: s3test.SecretKey, "s3.force-virtual-addressing": "false"}
+		mirror(t, srv.Bucket(t, "lake")+"lake/", lake.StoreOptions{S3Endpoint: srv.Endpoint}, props)
+	})
+}
+
+func mirror(t *testing.T, lakeURL string, so lake.StoreOptions, props map[string]string) {
+	ctx := context.Background()
+	raw, _ := lake.OpenStore(ctx, t.TempDir(), lake.StoreOptions{})
+	lk, err := lake.Open(ctx, lakeURL, lake.Options{Store: so, Create: true, Catalog: iceberg.Catalog{}, CacheDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Five runs of 30 events over two days: small batches make several files per run, and from the
+	// third run on, partitions with 3 small files are merged (replace snapshots).
+	for run := range 5 {
+		putCloudTrail(t, raw, run, 30)
+		if _, err := compact.Run(ctx, compact.Options{From: raw, Lake: lk, BatchRows: 10, MergeMinFiles: 3}); err != nil {
+			t.Fatal(err)
+		}
+		if err := lk.CatalogErr(); err != nil {
+			t.Fatal(err)
+		}
+		check(t, fmt.Sprintf("run %d", run), lk, props)
+	}
+	snap, _ := lk.FileSnapshot(ctx)
+	// A killed run's file: written into a partition folder, never committed. A Hive table would read it.
+	live := snap.FilesFor(lake.TableCloudTrail, time.Time{}, time.Time{})[0]
+	b, _ := lake.ReadAll(ctx, lk.Store(), live.Key)
+	orphan := live.Partition() + "/part-orphan.parquet"
+	if err := lake.PutBytes(ctx, lk.Store(), orphan, b); err != nil {
+		t.Fatal(err)
+	}
+	check(t, "orphan file", lk, props)
+
+	before := snapshotCount(t, lk)
+	if before < 3 {
+		t.Fatalf("only %d Iceberg snapshots after 5 runs with merges", before)
+	}
+	sum, err := lk.Vacuum(ctx, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Objects == 0 {
+		t.Fatal("vacuum deleted nothing: the orphan and the merged-away files were left")
+	}
+	if _, err := lk.Store().Stat(ctx, orphan); err == nil {
+		t.Fatal("vacuum left the orphan file")
+	}
+	check(t, "after vacuum", lk, props)
+	if n := snapshotCount(t, lk); n != 1 {
+		t.Fatalf("%d snapshots after vacuum --min-age 0, want only the current one", n)
+	}
+}
+
+// TestIcebergOneBehindAfterCrashAndRebuild: a commit whose Iceberg write never happened (the process died
+// in between) leaves Iceberg exactly one commit behind, never wrong; the next commit catches up, and
+// Rebuild restores it from the log at any time.
+func TestIcebergOneBehindAfterCrashAndRebuild(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	raw, _ := lake.OpenStore(ctx, t.TempDir(), lake.StoreOptions{})
+	with, _ := lake.Open(ctx, dir, lake.Options{Create: true, Catalog: iceberg.Catalog{}})
+	without, _ := lake.Open(ctx, dir, lake.Options{}) // the same lake, committing as a killed process would
+	putCloudTrail(t, raw, 0, 20)
+	if _, err := compact.Run(ctx, compact.Options{From: raw, Lake: with, MergeMinFiles: 1000}); err != nil {
+		t.Fatal(err)
+	}
+	check(t, "first run", with, nil)
+	ids0, _, snap0 := scan(t, with, nil)
+
+	putCloudTrail(t, raw, 1, 20)
+	if _, err := compact.Run(ctx, compact.Options{From: raw, Lake: without, MergeMinFiles: 1000}); err != nil {
+		t.Fatal(err)
+	}
+	ids1, _, snap1 := scan(t, with, nil)
+	if strings.Join(ids1, ",") != strings.Join(ids0, ",") || snap1 != snap0 {
+		t.Fatalf("after a commit without its Iceberg write, Iceberg changed: %d rows (snapshot %d), was %d rows (snapshot %d)", len(ids1), snap1, len(ids0), snap0)
+	}
+	ptr, _, _ := iceberg.ReadPointer(ctx, with)
+	if snap, _ := with.FileSnapshot(ctx); ptr.Version != snap.Version-1 {
+		t.Fatalf("Iceberg pointer at %d, lake at %d: want exactly one behind", ptr.Version, snap.Version)
+	}
+
+	if _, err := iceberg.Rebuild(ctx, with); err != nil {
+		t.Fatal(err)
+	}
+	check(t, "rebuild", with, nil)
+
+	putCloudTrail(t, raw, 2, 20)
+	if _, err := compact.Run(ctx, compact.Options{From: raw, Lake: without, MergeMinFiles: 1000}); err != nil {
+		t.Fatal(err)
+	}
+	putCloudTrail(t, raw, 3, 20)
+	if _, err := compact.Run(ctx, compact.Options{From: raw, Lake: with, MergeMinFiles: 1000}); err != nil {
+		t.Fatal(err)
+	}
+	check(t, "catch-up on the next commit", with, nil)
+}
+
+// TestMetadataHasSpecRequiredFields checks the written metadata JSON against the Iceberg v2 spec's
+// required table-metadata and snapshot fields, independently of iceberg-go's parser.
+func TestMetadataHasSpecRequiredFields(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	raw, _ := lake.OpenStore(ctx, t.TempDir(), lake.StoreOptions{})
+	lk, _ := lake.Open(ctx, dir, lake.Options{Create: true, Catalog: iceberg.Catalog{}})
+	putCloudTrail(t, raw, 0, 20)
+	if _, err := compact.Run(ctx, compact.Options{From: raw, Lake: lk}); err != nil {
+		t.Fatal(err)
+	}
+	ptr, _, _ := iceberg.ReadPointer(ctx, lk)
+	for _, tb := range lake.Tables() {
+		b, err := lake.ReadAll(ctx, lk.Store(), ptr.Tables[tb.Name])
+		if err != nil {
+			t.Fatalf("%s: %v", tb.Name, err)
+		}
+		var m map[string]any
+		if err := json.Unmarshal(b, &m); err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range []string{"format-version", "table-uuid", "location", "last-sequence-number", "last-updated-ms",
+			"last-column-id", "schemas", "current-schema-id", "partition-specs", "default-spec-id", "last-partition-id",
+			"sort-orders", "default-sort-order-id"} {
+			if _, ok := m[f]; !ok {
+				t.Errorf("%s metadata lacks required field %q", tb.Name, f)
+			}
+		}
+		if m["format-version"] != float64(2) {
+			t.Errorf("%s: format-version %v, want 2", tb.Name, m["format-version"])
+		}
+		if !strings.HasPrefix(m["location"].(string), "file://") {
+			t.Errorf("%s: location %v is not an absolute URI", tb.Name, m["location"])
+		}
+		props, _ := m["properties"].(map[string]any)
+		if props["schema.name-mapping.default"] == nil {
+			t.Errorf("%s: no name mapping: readers cannot match the lake's Parquet columns (no field IDs)", tb.Name)
+		}
+		snaps, _ := m["snapshots"].([]any)
+		if tb.Name == lake.TableCloudTrail && len(snaps) == 0 {
+			t.Fatalf("cloudtrail has no snapshot")
+		}
+		for _, s := range snaps {
+			sm := s.(map[string]any)
+			for _, f := range []string{"snapshot-id", "sequence-number", "timestamp-ms", "manifest-list", "summary"} {
+				if _, ok := sm[f]; !ok {
+					t.Errorf("%s snapshot lacks required field %q", tb.Name, f)
+				}
+			}
+			if op := sm["summary"].(map[string]any)["operation"]; op == nil {
+				t.Errorf("%s snapshot summary lacks operation", tb.Name)
+			}
+		}
+		specs := m["partition-specs"].([]any)
+		fields := specs[0].(map[string]any)["fields"].([]any)
+		if tb.Name == lake.TableCloudTrail && len(fields) != 3 {
+			t.Errorf("cloudtrail partition spec %v, want account_id, region, day(event_time)", fields)
+		}
+	}
+}
