@@ -1,0 +1,438 @@
+// Package entity builds investigation pages: everything the lake and the findings say about one entity
+// (a principal, an access key, an IP, an instance, a domain, a bucket), like Amazon Detective's profile
+// pages but as one self-contained HTML file. The lake is read through the hunts' sandboxed DuckDB session
+// (read-only, the lake's files and nothing else).
+package entity
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/lakehunt/lakehunt/hunts/engine"
+	"github.com/lakehunt/lakehunt/internal/safetext"
+	"github.com/lakehunt/lakehunt/lake"
+	"github.com/lakehunt/lakehunt/reports/group"
+)
+
+// DefaultHistory is how far before the window a page looks for what is usual for the entity.
+const DefaultHistory = 30 * 24 * time.Hour
+
+// Limits on what one page shows, so a busy entity (a NAT gateway's IP) still gives a readable page.
+const (
+	maxEvidence  = 100 // raw rows per table
+	maxSeries    = 8   // activities drawn per table; the rest are summed as "other"
+	maxTop       = 15  // activities listed per table
+	maxNewValues = 25  // new values listed per dimension
+)
+
+// Span is the time a page covers: the window its activity is shown for, [From, To), and the history
+// "new" is measured against, [HistoryFrom, From).
+type Span struct {
+	HistoryFrom, From, To time.Time
+}
+
+// Investigator reads the lake for pages over one span.
+type Investigator struct {
+	span        Span
+	files       map[string][]string // local Parquet files of the source tables in the stretch
+	tables      map[string]bool     // source tables the lake has files for in the stretch
+	limits      engine.Limits
+	lakeVersion int64
+	lakeURL     string
+}
+
+// Open finds (and for an S3 lake, fetches) the lake's files of the source tables between from and to.
+// Each page then reads them in a DuckDB session of its own, locked like a hunt's, within limits.
+func Open(ctx context.Context, lk *lake.Lake, span Span, limits engine.Limits) (*Investigator, error) {
+	span = Span{HistoryFrom: span.HistoryFrom.UTC(), From: span.From.UTC(), To: span.To.UTC()}
+	if !span.From.Before(span.To) || span.HistoryFrom.After(span.From) {
+		return nil, fmt.Errorf("entity pages: the window %s – %s is empty or starts before its history (%s)",
+			span.From.Format(time.RFC3339), span.To.Format(time.RFC3339), span.HistoryFrom.Format(time.RFC3339))
+	}
+	snap, err := lk.FileSnapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := limits.WithDefaults(); err != nil {
+		return nil, err
+	}
+	iv := &Investigator{span: span, files: map[string][]string{}, tables: map[string]bool{}, limits: limits, lakeVersion: snap.Version, lakeURL: lk.URL()}
+	for _, s := range sources {
+		if _, err := lake.LookupTable(s.Table); err != nil {
+			continue // a source for a table this build does not have
+		}
+		paths, err := lk.LocalPaths(ctx, snap.FilesFor(s.Table, span.HistoryFrom, span.To))
+		if err != nil {
+			return nil, err
+		}
+		iv.files[s.Table] = paths
+		iv.tables[s.Table] = len(paths) > 0
+	}
+	return iv, nil
+}
+
+// Request is one page: the entity, and the findings to look through for the ones about it.
+type Request struct {
+	Entity       group.Link
+	From, To     time.Time // the window, [From, To)
+	HistoryFrom  time.Time // the history is [HistoryFrom, From)
+	Findings     []lake.Finding
+	FindingsFrom string // where the findings came from, as the page says it ("run 2026-…", "3 run directories")
+}
+
+// Page is what an entity page shows.
+type Page struct {
+	Entity       group.Link
+	From, To     time.Time
+	HistoryFrom  time.Time
+	FirstSeen    time.Time // in any table, in the data read; zero if none
+	LastSeen     time.Time
+	Tables       []Table // the sources that can mention the entity, in registry order
+	Findings     []lake.Finding
+	Groups       []group.Group
+	FindingsFrom string
+	LakeURL      string
+	LakeVersion  int64
+	Generated    time.Time
+}
+
+// Table is one source table's part of a page.
+type Table struct {
+	Name, Title       string
+	NoFiles           bool  // the lake has no files of the table in the stretch read
+	Rows, HistoryRows int64 // rows about the entity in the window and in the history
+	FirstSeen         time.Time
+	LastSeen          time.Time
+	Bucket            time.Duration
+	Buckets           []time.Time // start of each bucket of the window
+	Series            []Series    // the busiest activities, per bucket, then "other"
+	Top               []Activity
+	New               []NewValues
+	EvidenceCols      []string
+	Evidence          []Evidence
+	EvidenceNote      string
+}
+
+// Series is one activity's row counts per bucket.
+type Series struct {
+	Label  string
+	Counts []int64
+	Total  int64
+}
+
+// Activity is one thing the entity did in the window.
+type Activity struct {
+	Label       string
+	Count       int64
+	First, Last time.Time
+}
+
+// NewValues are the values of one dimension first seen in the window.
+type NewValues struct {
+	Dim    string
+	Values []NewValue
+	More   int64 // new values not listed
+}
+
+// NewValue is one value the entity had in the window and never in its history.
+type NewValue struct {
+	Value string
+	First time.Time
+	Count int64
+}
+
+// Evidence is one raw row about the entity, with lineage to its raw object.
+type Evidence struct {
+	Time       time.Time
+	Cells      []string
+	SourceKey  string
+	SourceLine int64
+}
+
+// Build reads what the lake says about one entity and picks the findings and groups that involve it.
+func (iv *Investigator) Build(ctx context.Context, r Request) (*Page, error) {
+	ps, err := iv.Pages(ctx, []Request{r})
+	if err != nil {
+		return nil, err
+	}
+	return ps[0], nil
+}
+
+// Pages builds a page per request in one DuckDB session: each table's files are scanned once for the
+// rows of all the entities (a run's pages would otherwise read the lake once per entity), then each
+// page's questions are asked of its entity's rows alone. The session's time limit covers all pages.
+func (iv *Investigator) Pages(ctx context.Context, reqs []Request) ([]*Page, error) {
+	for _, r := range reqs {
+		if r.Entity.Value == "" || safetext.Line(r.Entity.Value) != r.Entity.Value {
+			return nil, fmt.Errorf("entity %q: the value is empty or holds control characters", safetext.Line(r.Entity.String()))
+		}
+	}
+	w := engine.Window{Start: iv.span.From, End: iv.span.To, BaselineStart: iv.span.HistoryFrom}
+	sess, err := engine.NewSession(ctx, iv.files, iv.limits)
+	if err != nil {
+		return nil, err
+	}
+	defer sess.Close()
+	pages := make([]*Page, len(reqs))
+	for i, r := range reqs {
+		pages[i] = &Page{Entity: r.Entity, From: w.Start, To: w.End, HistoryFrom: w.BaselineStart,
+			FindingsFrom: r.FindingsFrom, LakeURL: iv.lakeURL, LakeVersion: iv.lakeVersion, Generated: time.Now().UTC()}
+		pages[i].Findings, pages[i].Groups = involving(r.Entity, r.Findings)
+	}
+	for _, s := range sources {
+		has, ok := iv.tables[s.Table]
+		if !ok {
+			continue
+		}
+		var matches []string
+		for _, r := range reqs {
+			if m := s.Match(r.Entity); m != "" {
+				matches = append(matches, "("+m+")")
+			}
+		}
+		if len(matches) == 0 {
+			continue
+		}
+		if has {
+			q := fmt.Sprintf("CREATE OR REPLACE TEMP TABLE table_rows AS SELECT * FROM %s WHERE event_time >= %s AND event_time < %s AND (%s)",
+				s.Table, timestamp(w.BaselineStart), timestamp(w.End), strings.Join(matches, " OR "))
+			if err := sess.QueryRows(ctx, q, func(*sql.Rows) error { return nil }); err != nil {
+				return nil, fmt.Errorf("read %s: %w", s.Table, err)
+			}
+		}
+		for i, r := range reqs {
+			match := s.Match(r.Entity)
+			if match == "" {
+				continue
+			}
+			t := Table{Name: s.Table, Title: s.Title, NoFiles: !has}
+			if has {
+				if err := table(ctx, sess, s, r.Entity, match, w, &t); err != nil {
+					return nil, fmt.Errorf("entity %s, table %s: %w", r.Entity, s.Table, err)
+				}
+			}
+			p := pages[i]
+			p.Tables = append(p.Tables, t)
+			if !t.FirstSeen.IsZero() && (p.FirstSeen.IsZero() || t.FirstSeen.Before(p.FirstSeen)) {
+				p.FirstSeen = t.FirstSeen
+			}
+			if t.LastSeen.After(p.LastSeen) {
+				p.LastSeen = t.LastSeen
+			}
+		}
+	}
+	return pages, nil
+}
+
+// involving returns the findings about e, in time order, and the groups of all findings that hold e.
+func involving(e group.Link, all []lake.Finding) ([]lake.Finding, []group.Group) {
+	var fs []lake.Finding
+	for _, f := range all {
+		if slices.Contains(group.Links(f), e) {
+			fs = append(fs, f)
+		}
+	}
+	slices.SortFunc(fs, func(a, b lake.Finding) int {
+		return cmp.Or(a.FirstSeen.Compare(b.FirstSeen), cmp.Compare(a.HuntID, b.HuntID), cmp.Compare(a.ID, b.ID))
+	})
+	var gs []group.Group
+	for _, g := range group.Build(all) {
+		if slices.Contains(g.Links, e) {
+			gs = append(gs, g)
+		}
+	}
+	return fs, gs
+}
+
+// table reads what one table says about the entity, from the table's rows Pages copied.
+func table(ctx context.Context, sess *engine.Session, s Source, e group.Link, match string, w engine.Window, t *Table) error {
+	if err := sess.QueryRows(ctx, "CREATE OR REPLACE TEMP TABLE entity_rows AS SELECT * FROM table_rows WHERE "+match, func(*sql.Rows) error { return nil }); err != nil {
+		return err
+	}
+	const from = "FROM entity_rows WHERE true"
+	res, err := sess.Query(ctx, "SELECT count(*) FILTER (WHERE event_time >= $window_start), count(*) FILTER (WHERE event_time < $window_start), "+
+		"min(event_time), max(event_time) "+from, w)
+	if err != nil {
+		return err
+	}
+	row := res.Rows[0]
+	t.Rows, t.HistoryRows = toInt(row[0]), toInt(row[1])
+	t.FirstSeen, t.LastSeen = toTime(row[2]), toTime(row[3])
+	if t.Rows == 0 {
+		return nil
+	}
+	if err := activity(ctx, sess, s, e, from, w, t); err != nil {
+		return err
+	}
+	if err := newValues(ctx, sess, s, e, from, w, t); err != nil {
+		return err
+	}
+	return evidence(ctx, sess, s, from, w, t)
+}
+
+func timestamp(t time.Time) string {
+	return "TIMESTAMP '" + t.UTC().Format("2006-01-02 15:04:05.999999") + "'"
+}
+
+// bucketSize divides a window into at most 60 buckets of a whole number of hours (or minutes, for a
+// window under a day), so the chart's columns fall on clock boundaries.
+func bucketSize(window time.Duration) time.Duration {
+	unit := time.Hour
+	if window < 24*time.Hour {
+		unit = time.Minute
+	}
+	n := (window/60 + unit - 1) / unit
+	return max(n, 1) * unit
+}
+
+func activity(ctx context.Context, sess *engine.Session, s Source, e group.Link, from string, w engine.Window, t *Table) error {
+	t.Bucket = bucketSize(w.End.Sub(w.Start))
+	for b := w.Start; b.Before(w.End); b = b.Add(t.Bucket) {
+		t.Buckets = append(t.Buckets, b)
+	}
+	q := fmt.Sprintf("SELECT CAST(floor((epoch(event_time) - epoch($window_start)) / %d) AS BIGINT) AS b, coalesce(%s, '(none)') AS a, "+
+		"count(*), min(event_time), max(event_time) %s AND event_time >= $window_start GROUP BY ALL",
+		int64(t.Bucket/time.Second), s.Activity(e), from)
+	res, err := sess.Query(ctx, q, w)
+	if err != nil {
+		return err
+	}
+	per := map[string][]int64{}
+	acts := map[string]*Activity{}
+	for _, row := range res.Rows {
+		b, label, n := toInt(row[0]), engine.Format(row[1]), toInt(row[2])
+		if per[label] == nil {
+			per[label] = make([]int64, len(t.Buckets))
+			acts[label] = &Activity{Label: label, First: toTime(row[3])}
+		}
+		if b >= 0 && int(b) < len(t.Buckets) {
+			per[label][b] += n
+		}
+		a := acts[label]
+		a.Count += n
+		if f := toTime(row[3]); f.Before(a.First) {
+			a.First = f
+		}
+		if l := toTime(row[4]); l.After(a.Last) {
+			a.Last = l
+		}
+	}
+	all := make([]Activity, 0, len(acts))
+	for _, a := range acts {
+		all = append(all, *a)
+	}
+	slices.SortFunc(all, func(a, b Activity) int { return cmp.Or(cmp.Compare(b.Count, a.Count), cmp.Compare(a.Label, b.Label)) })
+	t.Top = all[:min(len(all), maxTop)]
+	var other *Series
+	for i, a := range all {
+		if i < maxSeries {
+			t.Series = append(t.Series, Series{Label: a.Label, Counts: per[a.Label], Total: a.Count})
+			continue
+		}
+		if other == nil {
+			other = &Series{Counts: make([]int64, len(t.Buckets))}
+		}
+		for j, n := range per[a.Label] {
+			other.Counts[j] += n
+		}
+		other.Total += a.Count
+	}
+	if other != nil {
+		other.Label = fmt.Sprintf("%d other", len(all)-maxSeries)
+		t.Series = append(t.Series, *other)
+	}
+	return nil
+}
+
+func newValues(ctx context.Context, sess *engine.Session, s Source, e group.Link, from string, w engine.Window, t *Table) error {
+	if t.HistoryRows == 0 {
+		return nil // with no history everything is new: the page says so instead of listing it all
+	}
+	for _, d := range s.Dims {
+		if d.Of == e.Kind {
+			continue
+		}
+		expr := d.Expr(e)
+		q := fmt.Sprintf(`WITH w AS (SELECT %[1]s AS v, event_time %[2]s AND event_time >= $window_start),
+h AS (SELECT DISTINCT %[1]s AS v %[2]s AND event_time < $window_start)
+SELECT v, min(event_time) AS first, count(*) AS n, count(*) OVER () AS total FROM w
+WHERE v IS NOT NULL AND v <> '' AND NOT EXISTS (SELECT 1 FROM h WHERE h.v = w.v)
+GROUP BY v ORDER BY first, v LIMIT %[3]d`, expr, from, maxNewValues)
+		res, err := sess.Query(ctx, q, w)
+		if err != nil {
+			return fmt.Errorf("new %s: %w", d.Name, err)
+		}
+		nv := NewValues{Dim: d.Name}
+		for _, row := range res.Rows {
+			nv.Values = append(nv.Values, NewValue{Value: engine.Format(row[0]), First: toTime(row[1]), Count: toInt(row[2])})
+			nv.More = toInt(row[3]) - int64(len(res.Rows))
+		}
+		t.New = append(t.New, nv)
+	}
+	return nil
+}
+
+func evidence(ctx context.Context, sess *engine.Session, s Source, from string, w engine.Window, t *Table) error {
+	q := fmt.Sprintf("SELECT event_time, %s, source_key, source_line %s AND event_time >= $window_start ORDER BY event_time, source_key, source_line LIMIT %d",
+		strings.Join(s.Evidence, ", "), from, maxEvidence)
+	res, err := sess.Query(ctx, q, w)
+	if err != nil {
+		return err
+	}
+	t.EvidenceCols = s.Evidence
+	for _, row := range res.Rows {
+		ev := Evidence{Time: toTime(row[0]), SourceKey: engine.Format(row[len(row)-2]), SourceLine: toInt(row[len(row)-1])}
+		for _, v := range row[1 : len(row)-2] {
+			ev.Cells = append(ev.Cells, engine.Format(v))
+		}
+		t.Evidence = append(t.Evidence, ev)
+	}
+	if t.Rows > int64(len(t.Evidence)) {
+		t.EvidenceNote = fmt.Sprintf("the first %d of %d rows", len(t.Evidence), t.Rows)
+	}
+	return nil
+}
+
+func toInt(v any) int64 {
+	switch x := v.(type) {
+	case int64:
+		return x
+	case float64:
+		return int64(x)
+	}
+	return 0
+}
+
+func toTime(v any) time.Time {
+	if t, ok := v.(time.Time); ok {
+		return t.UTC()
+	}
+	return time.Time{}
+}
+
+// ErrUnknownEntity is returned by ParseEntity for text that is not KIND:VALUE of a known kind.
+var ErrUnknownEntity = errors.New("not an entity")
+
+// ParseEntity reads KIND:VALUE, explaining what is wrong with text that is not one.
+func ParseEntity(s string) (group.Link, error) {
+	if l, ok := group.Parse(s); ok {
+		return l, nil
+	}
+	kind, _, found := strings.Cut(s, ":")
+	if !found || !slices.Contains(group.Kinds, kind) {
+		return group.Link{}, fmt.Errorf("%w: %q: give KIND:VALUE with KIND one of %s", ErrUnknownEntity, safetext.Line(s), strings.Join(group.Kinds, ", "))
+	}
+	return group.Link{}, fmt.Errorf("%w: %q is not a valid %s (e.g. %s)", ErrUnknownEntity, safetext.Line(s), kind, example[kind])
+}
+
+var example = map[string]string{
+	group.KindIP: "ip:203.0.113.7", group.KindPrincipal: "principal:arn:aws:iam::111122223333:user/alice",
+	group.KindAccessKey: "access-key:AKIAIOSFODNN7EXAMPLE", group.KindInstance: "instance:i-0123456789abcdef0",
+	group.KindDomain: "domain:example.com", group.KindBucket: "bucket:my-bucket",
+}
