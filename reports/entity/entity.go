@@ -140,6 +140,9 @@ type NewValues struct {
 	More   int64 // new values not listed
 }
 
+// Total is how many values were new, listed or not.
+func (n NewValues) Total() int64 { return int64(len(n.Values)) + n.More }
+
 // NewValue is one value the entity had in the window and never in its history.
 type NewValue struct {
 	Value string

@@ -89,9 +89,10 @@ type groupView struct {
 
 type tableView struct {
 	Table
-	Chart    chart
-	Per      string // the chart's bucket, in words
-	Evidence []evidenceView
+	Chart      chart
+	Per        string // the chart's bucket, in words
+	NothingNew string // the dimensions with no new value, e.g. "regions, user agents"
+	Evidence   []evidenceView
 }
 
 type evidenceView struct {
@@ -168,9 +169,14 @@ func newView(p *Page) *view {
 		for _, e := range t.Evidence {
 			tv.Evidence = append(tv.Evidence, evidenceView{Time: fmtTime(e.Time), Cells: e.Cells, Source: fmt.Sprintf("%s line %d", e.SourceKey, e.SourceLine)})
 		}
+		var none []string
 		for _, n := range t.New {
-			v.NewCount += len(n.Values)
+			v.NewCount += int(n.Total())
+			if len(n.Values) == 0 {
+				none = append(none, n.Dim)
+			}
 		}
+		tv.NothingNew = strings.Join(none, ", ")
 		v.Tables = append(v.Tables, tv)
 	}
 	return v

@@ -42,6 +42,10 @@ func network(col string) string { return strings.ReplaceAll(ipv4Network, "%s", c
 
 const protoName = `CASE protocol WHEN 6 THEN 'tcp' WHEN 17 THEN 'udp' WHEN 1 THEN 'icmp' WHEN 58 THEN 'icmpv6' ELSE 'proto ' || coalesce(protocol::VARCHAR, '?') END`
 
+// servicePort is the flow's port on the serving side: the lower of its two ports (a reply from a web
+// server comes from 443 to an ephemeral port), with the protocol.
+const servicePort = "coalesce(least(srcport, dstport)::VARCHAR, '?') || '/' || " + protoName
+
 // flowOut is the condition for a flow the entity sent (the peer is dstaddr), else it received it.
 func flowOut(e group.Link) string {
 	if e.Kind == group.KindIP {
@@ -102,13 +106,12 @@ var sources = []Source{
 			return ""
 		},
 		Activity: func(e group.Link) string {
-			return "CASE WHEN " + flowOut(e) + " THEN 'to ' ELSE 'from ' END || coalesce(" + flowPeer(e) +
-				", '?') || ' port ' || coalesce(dstport::VARCHAR, '?') || '/' || " + protoName
+			return "CASE WHEN " + flowOut(e) + " THEN 'to ' ELSE 'from ' END || coalesce(" + flowPeer(e) + ", '?') || ' port ' || " + servicePort
 		},
 		Dims: []Dim{
 			{Name: "peers", Expr: flowPeer},
 			{Name: "peer networks", Expr: func(e group.Link) string { return network("(" + flowPeer(e) + ")") }},
-			{Name: "ports", Expr: fixed("coalesce(dstport::VARCHAR, '?') || '/' || " + protoName)},
+			{Name: "ports", Expr: fixed(servicePort)},
 		},
 		Evidence: []string{"account_id", "interface_id", "instance_id", "srcaddr", "srcport", "dstaddr", "dstport",
 			"protocol", "action", "packets", "bytes", "flow_direction"},
