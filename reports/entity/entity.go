@@ -294,61 +294,55 @@ func bucketSize(window time.Duration) time.Duration {
 	return max(n, 1) * unit
 }
 
+// activity lists the busiest activities and counts the busiest few per bucket, the rest as one "other"
+// series: an IP that talks to a hundred thousand peers still gives a few hundred rows.
 func activity(ctx context.Context, sess *engine.Session, s Source, e group.Link, from string, w engine.Window, t *Table) error {
 	t.Bucket = bucketSize(w.End.Sub(w.Start))
 	for b := w.Start; b.Before(w.End); b = b.Add(t.Bucket) {
 		t.Buckets = append(t.Buckets, b)
 	}
-	q := fmt.Sprintf("SELECT CAST(floor((epoch(event_time) - epoch($window_start)) / %d) AS BIGINT) AS b, coalesce(%s, '(none)') AS a, "+
-		"count(*), min(event_time), max(event_time) %s AND event_time >= $window_start GROUP BY ALL",
-		int64(t.Bucket/time.Second), s.Activity(e), from)
-	res, err := sess.Query(ctx, q, w)
+	acts := fmt.Sprintf("SELECT coalesce(%s, '(none)') AS a, event_time %s AND event_time >= $window_start", s.Activity(e), from)
+	top := fmt.Sprintf("SELECT a, count(*) AS n, min(event_time), max(event_time), count(*) OVER () FROM (%s) GROUP BY a ORDER BY n DESC, a LIMIT %d", acts, maxTop)
+	res, err := sess.Query(ctx, top, w)
 	if err != nil {
 		return err
 	}
-	per := map[string][]int64{}
-	acts := map[string]*Activity{}
+	distinct := int64(0)
 	for _, row := range res.Rows {
-		b, label, n := toInt(row[0]), engine.Format(row[1]), toInt(row[2])
-		if per[label] == nil {
-			per[label] = make([]int64, len(t.Buckets))
-			acts[label] = &Activity{Label: label, First: toTime(row[3])}
-		}
-		if b >= 0 && int(b) < len(t.Buckets) {
-			per[label][b] += n
-		}
-		a := acts[label]
-		a.Count += n
-		if f := toTime(row[3]); f.Before(a.First) {
-			a.First = f
-		}
-		if l := toTime(row[4]); l.After(a.Last) {
-			a.Last = l
-		}
+		t.Top = append(t.Top, Activity{Label: engine.Format(row[0]), Count: toInt(row[1]), First: toTime(row[2]), Last: toTime(row[3])})
+		distinct = toInt(row[4])
 	}
-	all := make([]Activity, 0, len(acts))
-	for _, a := range acts {
-		all = append(all, *a)
+	series := t.Top[:min(len(t.Top), maxSeries)]
+	idx := map[string]int{}
+	for i, a := range series {
+		idx[a.Label] = i
+		t.Series = append(t.Series, Series{Label: a.Label, Counts: make([]int64, len(t.Buckets)), Total: a.Count})
 	}
-	slices.SortFunc(all, func(a, b Activity) int { return cmp.Or(cmp.Compare(b.Count, a.Count), cmp.Compare(a.Label, b.Label)) })
-	t.Top = all[:min(len(all), maxTop)]
-	var other *Series
-	for i, a := range all {
-		if i < maxSeries {
-			t.Series = append(t.Series, Series{Label: a.Label, Counts: per[a.Label], Total: a.Count})
+	other := distinct > int64(len(series))
+	if other {
+		t.Series = append(t.Series, Series{Label: fmt.Sprintf("%d other", distinct-int64(len(series))), Counts: make([]int64, len(t.Buckets))})
+	}
+	q := fmt.Sprintf(`WITH x AS (%s), top AS (SELECT a FROM x GROUP BY a ORDER BY count(*) DESC, a LIMIT %d)
+SELECT b, label, count(*) FROM (SELECT CAST(floor((epoch(event_time) - epoch($window_start)) / %d) AS BIGINT) AS b,
+       CASE WHEN a IN (SELECT a FROM top) THEN a END AS label FROM x) GROUP BY ALL`, acts, maxSeries, int64(t.Bucket/time.Second))
+	res, err = sess.Query(ctx, q, w)
+	if err != nil {
+		return err
+	}
+	for _, row := range res.Rows {
+		b, n := toInt(row[0]), toInt(row[2])
+		if b < 0 || int(b) >= len(t.Buckets) {
 			continue
 		}
-		if other == nil {
-			other = &Series{Counts: make([]int64, len(t.Buckets))}
+		i, ok := idx[engine.Format(row[1])]
+		if row[1] == nil || !ok { // activities are never NULL: NULL is "not among the busiest"
+			if !other {
+				continue
+			}
+			i = len(t.Series) - 1
+			t.Series[i].Total += n
 		}
-		for j, n := range per[a.Label] {
-			other.Counts[j] += n
-		}
-		other.Total += a.Count
-	}
-	if other != nil {
-		other.Label = fmt.Sprintf("%d other", len(all)-maxSeries)
-		t.Series = append(t.Series, *other)
+		t.Series[i].Counts[b] += n
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package entity
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"maps"
 	"os"
 	"path/filepath"
@@ -230,6 +231,47 @@ func TestMatchEveryKind(t *testing.T) {
 		if !maps.Equal(got, tc.rows) {
 			t.Errorf("%s: rows per table %v, want %v", tc.entity, got, tc.rows)
 		}
+	}
+}
+
+// A busy entity's chart draws its busiest activities and sums the rest as one series; the busiest list
+// is ordered by rows.
+func TestBusyEntityChart(t *testing.T) {
+	lk := newLake(t)
+	var flows []lake.VPCFlowRecord
+	for i := range 12 { // peer i gets i+1 flows
+		for j := 0; j <= i; j++ {
+			seq++
+			flows = append(flows, lake.VPCFlowRecord{EventTime: at("2026-03-10T01:00:00Z").Add(time.Duration(seq) * time.Minute), AccountID: acct, Region: "us-east-1",
+				SrcAddr: new("10.0.0.5"), DstAddr: new(fmt.Sprintf("198.51.100.%d", i)), SrcPort: new(int32(40000 + j)), DstPort: new(int32(443)), Protocol: new(int32(6)),
+				Lineage: lake.Lineage{SourceKey: "AWSLogs/flow.log.gz", SourceLine: int64(seq)}})
+		}
+	}
+	commit(t, lk, lake.TableVPCFlow, flows, flowKey)
+	iv := open(t, lk, at("2026-03-01T00:00:00Z"), at("2026-03-10T00:00:00Z"), at("2026-03-11T00:00:00Z"))
+	p, err := iv.Build(context.Background(), Request{Entity: group.Link{Kind: group.KindIP, Value: "10.0.0.5"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tb := p.Tables[1]
+	if tb.Name != lake.TableVPCFlow || tb.Rows != 78 {
+		t.Fatalf("table %s with %d rows, want vpc_flow with 78", tb.Name, tb.Rows)
+	}
+	if len(tb.Series) != maxSeries+1 || tb.Series[0].Label != "to 198.51.100.11 port 443/tcp" || tb.Series[maxSeries].Label != "4 other" {
+		t.Errorf("series %v, want the %d busiest (198.51.100.11 first) and \"4 other\"", tb.Series, maxSeries)
+	}
+	var sum, total int64
+	for _, s := range tb.Series {
+		total += s.Total
+		for _, n := range s.Counts {
+			sum += n
+		}
+	}
+	if sum != 78 || total != 78 {
+		t.Errorf("the chart counts %d rows (totals %d), want 78", sum, total)
+	}
+	if len(tb.Top) != 12 || tb.Top[0].Count != 12 || tb.Top[11].Count != 1 {
+		t.Errorf("busiest %v, want all 12 peers by rows", tb.Top)
 	}
 }
 
