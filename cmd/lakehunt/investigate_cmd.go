@@ -13,6 +13,7 @@ import (
 	"github.com/lakehunt/lakehunt/lake"
 	"github.com/lakehunt/lakehunt/reports"
 	"github.com/lakehunt/lakehunt/reports/entity"
+	"github.com/lakehunt/lakehunt/reports/investigate"
 )
 
 func newInvestigateCmd() *cobra.Command {
@@ -93,7 +94,7 @@ RUNDIR/entities/.`,
 				return &exitCodeError{code: exitUsage, msg: fmt.Sprintf("--from %s is not before --to %s", fromT.Format(time.RFC3339), toT.Format(time.RFC3339))}
 			}
 			histFrom := fromT.Add(-history)
-			iv, err := entity.Open(ctx, lk, entity.Span{HistoryFrom: histFrom, From: fromT, To: toT}, lim)
+			iv, err := investigate.Open(ctx, lk, investigate.Span{HistoryFrom: histFrom, From: fromT, To: toT}, lim)
 			if err != nil {
 				return err
 			}
@@ -105,7 +106,7 @@ RUNDIR/entities/.`,
 			default:
 				source = fmt.Sprintf("%d run directories", len(runs))
 			}
-			page, err := iv.Build(ctx, entity.Request{Entity: link, Findings: findings, FindingsFrom: source})
+			page, err := iv.Build(ctx, investigate.Request{Entity: link, Findings: findings, FindingsFrom: source})
 			if err != nil {
 				return err
 			}
@@ -130,7 +131,7 @@ RUNDIR/entities/.`,
 	f.StringVar(&ent, "entity", "", "the entity, KIND:VALUE (ip, principal, access-key, instance, domain, bucket)")
 	f.StringVar(&from, "from", "", "window start (RFC 3339 or YYYY-MM-DD; default: 7 days before --to)")
 	f.StringVar(&to, "to", "", "window end (default: the lake's newest data)")
-	f.DurationVar(&history, "history", entity.DefaultHistory, "how far before the window to look for what is usual for the entity")
+	f.DurationVar(&history, "history", investigate.DefaultHistory, "how far before the window to look for what is usual for the entity")
 	f.StringArrayVar(&runs, "runs", nil, "a run directory whose findings to look through (repeatable)")
 	f.StringVar(&out, "out", "", "the page to write")
 	limits.register(c)
@@ -162,7 +163,7 @@ func newestData(ctx context.Context, lk *lake.Lake) (time.Time, error) {
 		return time.Time{}, err
 	}
 	var newest time.Time
-	for _, s := range entity.Sources() {
+	for _, s := range investigate.Sources() {
 		if n := snap.Stats(s.Table).Newest; n.After(newest) {
 			newest = n
 		}
@@ -182,7 +183,7 @@ func fmtSeen(t time.Time) string {
 
 // writeEntityPages writes RUNDIR/entities/ for a hunt run and says where; called once from the run path.
 func writeEntityPages(ctx context.Context, cmd *cobra.Command, lk *lake.Lake, dir string, run *lake.Run, findings []lake.Finding, lim hunts.Limits, quiet bool) error {
-	paths, err := entity.WriteRunPages(ctx, lk, dir, run, findings, lim)
+	paths, err := investigate.WriteRunPages(ctx, lk, dir, run, findings, lim)
 	if len(paths) > 0 && !quiet {
 		fmt.Fprintf(cmd.OutOrStdout(), "entity pages: %d in %s\n", len(paths), filepath.Join(dir, entity.Dir))
 	}

@@ -1,4 +1,4 @@
-package entity
+package investigate
 
 import (
 	"bytes"
@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/lakehunt/lakehunt/lake"
+	"github.com/lakehunt/lakehunt/reports/entity"
 	"github.com/lakehunt/lakehunt/reports/group"
 )
 
@@ -65,7 +66,7 @@ func plantedFindings() []lake.Finding {
 	}
 }
 
-func buildPlanted(t *testing.T, agent string) *Page {
+func buildPlanted(t *testing.T, agent string) *entity.Page {
 	t.Helper()
 	lk := plantedLake(t, agent)
 	from, to, hist := at("2026-03-10T00:00:00Z"), at("2026-03-11T00:00:00Z"), at("2026-02-20T00:00:00Z")
@@ -78,7 +79,7 @@ func buildPlanted(t *testing.T, agent string) *Page {
 	return p
 }
 
-func newIn(tb Table, dim string) []string {
+func newIn(tb entity.Table, dim string) []string {
 	for _, n := range tb.New {
 		if n.Dim == dim {
 			var vs []string
@@ -141,7 +142,7 @@ func TestPlantedPrincipalPage(t *testing.T) {
 	}
 
 	var buf bytes.Buffer
-	if err := Render(&buf, p); err != nil {
+	if err := entity.Render(&buf, p); err != nil {
 		t.Fatal(err)
 	}
 	html := buf.String()
@@ -212,7 +213,7 @@ func TestMatchEveryKind(t *testing.T) {
 	// All pages at once, as a run writes them: one scan per table, then each entity's rows alone.
 	var reqs []Request
 	for _, tc := range cases {
-		l, err := ParseEntity(tc.entity)
+		l, err := entity.ParseEntity(tc.entity)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -272,36 +273,5 @@ func TestBusyEntityChart(t *testing.T) {
 	}
 	if len(tb.Top) != 12 || tb.Top[0].Count != 12 || tb.Top[11].Count != 1 {
 		t.Errorf("busiest %v, want all 12 peers by rows", tb.Top)
-	}
-}
-
-func TestParseEntityErrors(t *testing.T) {
-	for _, tc := range []struct{ in, want string }{
-		{"host:web-1", "KIND one of principal, access-key, ip"},
-		{"ip:not-an-ip", `not a valid ip (e.g. ip:203.0.113.7)`},
-		{"instance:web-1", "not a valid instance"},
-		{"principal:bob", "not a valid principal"},
-	} {
-		if _, err := ParseEntity(tc.in); err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("ParseEntity(%q) = %v, want an error saying %q", tc.in, err, tc.want)
-		}
-	}
-	if l, err := ParseEntity("principal:arn:aws:sts::" + acct + ":assumed-role/admin/session"); err != nil || l.Value != "arn:aws:iam::"+acct+":role/admin" {
-		t.Errorf("an assumed-role session reads as %v, %v; want its role", l, err)
-	}
-}
-
-func TestPageNames(t *testing.T) {
-	a := PageName(group.Link{Kind: group.KindPrincipal, Value: mallory})
-	b := PageName(group.Link{Kind: group.KindPrincipal, Value: "arn:aws:iam::999999999999:user/mallory"})
-	if a == b || !strings.HasPrefix(a, "entities/principal-mallory-") || !strings.HasSuffix(a, ".html") {
-		t.Errorf("page names %q and %q: want distinct, readable names under entities/", a, b)
-	}
-	if n := PageName(group.Link{Kind: group.KindDomain, Value: "../../<x>.example"}); strings.Count(n, "/") != 1 || strings.ContainsAny(n, "<>") {
-		t.Errorf("page name %q leaves entities/ or holds markup", n)
-	}
-	groups := group.Build(plantedFindings())
-	if got := PageLinks(groups); len(got) != 2 || got[0] != (group.Link{Kind: group.KindPrincipal, Value: mallory}) {
-		t.Errorf("page links %v, want mallory's group first, then trent's", got)
 	}
 }

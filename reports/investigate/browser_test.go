@@ -1,4 +1,4 @@
-package entity
+package investigate
 
 import (
 	"context"
@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/lakehunt/lakehunt/reports/entity"
 )
 
 // Attacker strings in a user agent and a finding: markup, a javascript: URL, a right-to-left override.
@@ -98,7 +100,7 @@ func TestChromiumEntityPage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := WriteFile(file, p); err != nil {
+	if err := entity.WriteFile(file, p); err != nil {
 		t.Fatal(err)
 	}
 	raw, err := os.ReadFile(file)

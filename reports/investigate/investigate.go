@@ -1,22 +1,19 @@
-// Package entity builds investigation pages: everything the lake and the findings say about one entity
-// (a principal, an access key, an IP, an instance, a domain, a bucket), like Amazon Detective's profile
-// pages but as one self-contained HTML file. The lake is read through the hunts' sandboxed DuckDB session
-// (read-only, the lake's files and nothing else).
-package entity
+// Package investigate reads the lake for entity pages (package reports/entity) through the hunts'
+// sandboxed DuckDB session: read-only, the lake's files and nothing else. Each table that can mention an
+// entity is a Source in a registry keyed by table, so a new table adds one entry.
+package investigate
 
 import (
-	"cmp"
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/lakehunt/lakehunt/hunts/engine"
 	"github.com/lakehunt/lakehunt/internal/safetext"
 	"github.com/lakehunt/lakehunt/lake"
+	"github.com/lakehunt/lakehunt/reports/entity"
 	"github.com/lakehunt/lakehunt/reports/group"
 )
 
@@ -86,80 +83,8 @@ type Request struct {
 	FindingsFrom string // where the findings came from, as the page says it ("run 2026-…", "3 run directories")
 }
 
-// Page is what an entity page shows.
-type Page struct {
-	Entity       group.Link
-	From, To     time.Time
-	HistoryFrom  time.Time
-	FirstSeen    time.Time // in any table, in the data read; zero if none
-	LastSeen     time.Time
-	Tables       []Table // the sources that can mention the entity, in registry order
-	Findings     []lake.Finding
-	Groups       []group.Group
-	FindingsFrom string
-	LakeURL      string
-	LakeVersion  int64
-	Generated    time.Time
-}
-
-// Table is one source table's part of a page.
-type Table struct {
-	Name, Title       string
-	NoFiles           bool  // the lake has no files of the table in the stretch read
-	Rows, HistoryRows int64 // rows about the entity in the window and in the history
-	FirstSeen         time.Time
-	LastSeen          time.Time
-	Bucket            time.Duration
-	Buckets           []time.Time // start of each bucket of the window
-	Series            []Series    // the busiest activities, per bucket, then "other"
-	Top               []Activity
-	New               []NewValues
-	EvidenceCols      []string
-	Evidence          []Evidence
-	EvidenceNote      string
-}
-
-// Series is one activity's row counts per bucket.
-type Series struct {
-	Label  string
-	Counts []int64
-	Total  int64
-}
-
-// Activity is one thing the entity did in the window.
-type Activity struct {
-	Label       string
-	Count       int64
-	First, Last time.Time
-}
-
-// NewValues are the values of one dimension first seen in the window.
-type NewValues struct {
-	Dim    string
-	Values []NewValue
-	More   int64 // new values not listed
-}
-
-// Total is how many values were new, listed or not.
-func (n NewValues) Total() int64 { return int64(len(n.Values)) + n.More }
-
-// NewValue is one value the entity had in the window and never in its history.
-type NewValue struct {
-	Value string
-	First time.Time
-	Count int64
-}
-
-// Evidence is one raw row about the entity, with lineage to its raw object.
-type Evidence struct {
-	Time       time.Time
-	Cells      []string
-	SourceKey  string
-	SourceLine int64
-}
-
 // Build reads what the lake says about one entity and picks the findings and groups that involve it.
-func (iv *Investigator) Build(ctx context.Context, r Request) (*Page, error) {
+func (iv *Investigator) Build(ctx context.Context, r Request) (*entity.Page, error) {
 	ps, err := iv.Pages(ctx, []Request{r})
 	if err != nil {
 		return nil, err
@@ -170,7 +95,7 @@ func (iv *Investigator) Build(ctx context.Context, r Request) (*Page, error) {
 // Pages builds a page per request in one DuckDB session: each table's files are scanned once for the
 // rows of all the entities (a run's pages would otherwise read the lake once per entity), then each
 // page's questions are asked of its entity's rows alone. The session's time limit covers all pages.
-func (iv *Investigator) Pages(ctx context.Context, reqs []Request) ([]*Page, error) {
+func (iv *Investigator) Pages(ctx context.Context, reqs []Request) ([]*entity.Page, error) {
 	for _, r := range reqs {
 		if r.Entity.Value == "" || safetext.Line(r.Entity.Value) != r.Entity.Value {
 			return nil, fmt.Errorf("entity %q: the value is empty or holds control characters", safetext.Line(r.Entity.String()))
@@ -182,11 +107,11 @@ func (iv *Investigator) Pages(ctx context.Context, reqs []Request) ([]*Page, err
 		return nil, err
 	}
 	defer sess.Close()
-	pages := make([]*Page, len(reqs))
+	pages := make([]*entity.Page, len(reqs))
 	for i, r := range reqs {
-		pages[i] = &Page{Entity: r.Entity, From: w.Start, To: w.End, HistoryFrom: w.BaselineStart,
+		pages[i] = &entity.Page{Entity: r.Entity, From: w.Start, To: w.End, HistoryFrom: w.BaselineStart,
 			FindingsFrom: r.FindingsFrom, LakeURL: iv.lakeURL, LakeVersion: iv.lakeVersion, Generated: time.Now().UTC()}
-		pages[i].Findings, pages[i].Groups = involving(r.Entity, r.Findings)
+		pages[i].Findings, pages[i].Groups = entity.Involving(r.Entity, r.Findings)
 	}
 	for _, s := range sources {
 		has, ok := iv.tables[s.Table]
@@ -214,7 +139,7 @@ func (iv *Investigator) Pages(ctx context.Context, reqs []Request) ([]*Page, err
 			if match == "" {
 				continue
 			}
-			t := Table{Name: s.Table, Title: s.Title, NoFiles: !has}
+			t := entity.Table{Name: s.Table, Title: s.Title, NoFiles: !has}
 			if has {
 				if err := table(ctx, sess, s, r.Entity, match, w, &t); err != nil {
 					return nil, fmt.Errorf("entity %s, table %s: %w", r.Entity, s.Table, err)
@@ -233,28 +158,8 @@ func (iv *Investigator) Pages(ctx context.Context, reqs []Request) ([]*Page, err
 	return pages, nil
 }
 
-// involving returns the findings about e, in time order, and the groups of all findings that hold e.
-func involving(e group.Link, all []lake.Finding) ([]lake.Finding, []group.Group) {
-	var fs []lake.Finding
-	for _, f := range all {
-		if slices.Contains(group.Links(f), e) {
-			fs = append(fs, f)
-		}
-	}
-	slices.SortFunc(fs, func(a, b lake.Finding) int {
-		return cmp.Or(a.FirstSeen.Compare(b.FirstSeen), cmp.Compare(a.HuntID, b.HuntID), cmp.Compare(a.ID, b.ID))
-	})
-	var gs []group.Group
-	for _, g := range group.Build(all) {
-		if slices.Contains(g.Links, e) {
-			gs = append(gs, g)
-		}
-	}
-	return fs, gs
-}
-
 // table reads what one table says about the entity, from the table's rows Pages copied.
-func table(ctx context.Context, sess *engine.Session, s Source, e group.Link, match string, w engine.Window, t *Table) error {
+func table(ctx context.Context, sess *engine.Session, s Source, e group.Link, match string, w engine.Window, t *entity.Table) error {
 	if err := sess.QueryRows(ctx, "CREATE OR REPLACE TEMP TABLE entity_rows AS SELECT * FROM table_rows WHERE "+match, func(*sql.Rows) error { return nil }); err != nil {
 		return err
 	}
@@ -296,7 +201,7 @@ func bucketSize(window time.Duration) time.Duration {
 
 // activity lists the busiest activities and counts the busiest few per bucket, the rest as one "other"
 // series: an IP that talks to a hundred thousand peers still gives a few hundred rows.
-func activity(ctx context.Context, sess *engine.Session, s Source, e group.Link, from string, w engine.Window, t *Table) error {
+func activity(ctx context.Context, sess *engine.Session, s Source, e group.Link, from string, w engine.Window, t *entity.Table) error {
 	t.Bucket = bucketSize(w.End.Sub(w.Start))
 	for b := w.Start; b.Before(w.End); b = b.Add(t.Bucket) {
 		t.Buckets = append(t.Buckets, b)
@@ -309,18 +214,18 @@ func activity(ctx context.Context, sess *engine.Session, s Source, e group.Link,
 	}
 	distinct := int64(0)
 	for _, row := range res.Rows {
-		t.Top = append(t.Top, Activity{Label: engine.Format(row[0]), Count: toInt(row[1]), First: toTime(row[2]), Last: toTime(row[3])})
+		t.Top = append(t.Top, entity.Activity{Label: engine.Format(row[0]), Count: toInt(row[1]), First: toTime(row[2]), Last: toTime(row[3])})
 		distinct = toInt(row[4])
 	}
 	series := t.Top[:min(len(t.Top), maxSeries)]
 	idx := map[string]int{}
 	for i, a := range series {
 		idx[a.Label] = i
-		t.Series = append(t.Series, Series{Label: a.Label, Counts: make([]int64, len(t.Buckets)), Total: a.Count})
+		t.Series = append(t.Series, entity.Series{Label: a.Label, Counts: make([]int64, len(t.Buckets)), Total: a.Count})
 	}
 	other := distinct > int64(len(series))
 	if other {
-		t.Series = append(t.Series, Series{Label: fmt.Sprintf("%d other", distinct-int64(len(series))), Counts: make([]int64, len(t.Buckets))})
+		t.Series = append(t.Series, entity.Series{Label: fmt.Sprintf("%d other", distinct-int64(len(series))), Counts: make([]int64, len(t.Buckets))})
 	}
 	q := fmt.Sprintf(`WITH x AS (%s), top AS (SELECT a FROM x GROUP BY a ORDER BY count(*) DESC, a LIMIT %d)
 SELECT b, label, count(*) FROM (SELECT CAST(floor((epoch(event_time) - epoch($window_start)) / %d) AS BIGINT) AS b,
@@ -347,7 +252,7 @@ SELECT b, label, count(*) FROM (SELECT CAST(floor((epoch(event_time) - epoch($wi
 	return nil
 }
 
-func newValues(ctx context.Context, sess *engine.Session, s Source, e group.Link, from string, w engine.Window, t *Table) error {
+func newValues(ctx context.Context, sess *engine.Session, s Source, e group.Link, from string, w engine.Window, t *entity.Table) error {
 	if t.HistoryRows == 0 {
 		return nil // with no history everything is new: the page says so instead of listing it all
 	}
@@ -365,9 +270,9 @@ GROUP BY v ORDER BY first, v LIMIT %[3]d`, expr, from, maxNewValues)
 		if err != nil {
 			return fmt.Errorf("new %s: %w", d.Name, err)
 		}
-		nv := NewValues{Dim: d.Name}
+		nv := entity.NewValues{Dim: d.Name}
 		for _, row := range res.Rows {
-			nv.Values = append(nv.Values, NewValue{Value: engine.Format(row[0]), First: toTime(row[1]), Count: toInt(row[2])})
+			nv.Values = append(nv.Values, entity.NewValue{Value: engine.Format(row[0]), First: toTime(row[1]), Count: toInt(row[2])})
 			nv.More = toInt(row[3]) - int64(len(res.Rows))
 		}
 		t.New = append(t.New, nv)
@@ -375,7 +280,7 @@ GROUP BY v ORDER BY first, v LIMIT %[3]d`, expr, from, maxNewValues)
 	return nil
 }
 
-func evidence(ctx context.Context, sess *engine.Session, s Source, from string, w engine.Window, t *Table) error {
+func evidence(ctx context.Context, sess *engine.Session, s Source, from string, w engine.Window, t *entity.Table) error {
 	q := fmt.Sprintf("SELECT event_time, %s, source_key, source_line %s AND event_time >= $window_start ORDER BY event_time, source_key, source_line LIMIT %d",
 		strings.Join(s.Evidence, ", "), from, maxEvidence)
 	res, err := sess.Query(ctx, q, w)
@@ -384,7 +289,7 @@ func evidence(ctx context.Context, sess *engine.Session, s Source, from string, 
 	}
 	t.EvidenceCols = s.Evidence
 	for _, row := range res.Rows {
-		ev := Evidence{Time: toTime(row[0]), SourceKey: engine.Format(row[len(row)-2]), SourceLine: toInt(row[len(row)-1])}
+		ev := entity.Evidence{Time: toTime(row[0]), SourceKey: engine.Format(row[len(row)-2]), SourceLine: toInt(row[len(row)-1])}
 		for _, v := range row[1 : len(row)-2] {
 			ev.Cells = append(ev.Cells, engine.Format(v))
 		}
@@ -411,25 +316,4 @@ func toTime(v any) time.Time {
 		return t.UTC()
 	}
 	return time.Time{}
-}
-
-// ErrUnknownEntity is returned by ParseEntity for text that is not KIND:VALUE of a known kind.
-var ErrUnknownEntity = errors.New("not an entity")
-
-// ParseEntity reads KIND:VALUE, explaining what is wrong with text that is not one.
-func ParseEntity(s string) (group.Link, error) {
-	if l, ok := group.Parse(s); ok {
-		return l, nil
-	}
-	kind, _, found := strings.Cut(s, ":")
-	if !found || !slices.Contains(group.Kinds, kind) {
-		return group.Link{}, fmt.Errorf("%w: %q: give KIND:VALUE with KIND one of %s", ErrUnknownEntity, safetext.Line(s), strings.Join(group.Kinds, ", "))
-	}
-	return group.Link{}, fmt.Errorf("%w: %q is not a valid %s (e.g. %s)", ErrUnknownEntity, safetext.Line(s), kind, example[kind])
-}
-
-var example = map[string]string{
-	group.KindIP: "ip:203.0.113.7", group.KindPrincipal: "principal:arn:aws:iam::111122223333:user/alice",
-	group.KindAccessKey: "access-key:AKIAIOSFODNN7EXAMPLE", group.KindInstance: "instance:i-0123456789abcdef0",
-	group.KindDomain: "domain:example.com", group.KindBucket: "bucket:my-bucket",
 }

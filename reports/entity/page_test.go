@@ -1,0 +1,49 @@
+package entity
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/lakehunt/lakehunt/lake"
+	"github.com/lakehunt/lakehunt/reports/group"
+)
+
+const (
+	acct    = "111122223333"
+	mallory = "arn:aws:iam::" + acct + ":user/mallory"
+	trent   = "arn:aws:iam::" + acct + ":user/trent"
+)
+
+func TestParseEntityErrors(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"host:web-1", "KIND one of principal, access-key, ip"},
+		{"ip:not-an-ip", `not a valid ip (e.g. ip:203.0.113.7)`},
+		{"instance:web-1", "not a valid instance"},
+		{"principal:bob", "not a valid principal"},
+	} {
+		if _, err := ParseEntity(tc.in); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("ParseEntity(%q) = %v, want an error saying %q", tc.in, err, tc.want)
+		}
+	}
+	if l, err := ParseEntity("principal:arn:aws:sts::" + acct + ":assumed-role/admin/session"); err != nil || l.Value != "arn:aws:iam::"+acct+":role/admin" {
+		t.Errorf("an assumed-role session reads as %v, %v; want its role", l, err)
+	}
+}
+
+func TestPageNames(t *testing.T) {
+	a := PageName(group.Link{Kind: group.KindPrincipal, Value: mallory})
+	b := PageName(group.Link{Kind: group.KindPrincipal, Value: "arn:aws:iam::999999999999:user/mallory"})
+	if a == b || !strings.HasPrefix(a, "entities/principal-mallory-") || !strings.HasSuffix(a, ".html") {
+		t.Errorf("page names %q and %q: want distinct, readable names under entities/", a, b)
+	}
+	if n := PageName(group.Link{Kind: group.KindDomain, Value: "../../<x>.example"}); strings.Count(n, "/") != 1 || strings.ContainsAny(n, "<>") {
+		t.Errorf("page name %q leaves entities/ or holds markup", n)
+	}
+	f := func(id, sev, key string) lake.Finding {
+		return lake.Finding{ID: id, HuntID: "h", Severity: sev, Entity: lake.Entity{Type: "principal", Key: key}}
+	}
+	groups := group.Build([]lake.Finding{f("a", lake.SeverityLow, trent), f("b", lake.SeverityHigh, mallory), f("c", lake.SeverityLow, mallory)})
+	if got := PageLinks(groups); len(got) != 2 || got[0].Value != mallory || got[1].Value != trent {
+		t.Errorf("page links %v, want mallory's group (the more severe) first, then trent's", got)
+	}
+}
