@@ -16,7 +16,7 @@ var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
 
 // PageName is the path, relative to the run directory, of the page about l: a readable part (the
 // value's last segment) and a hash of the whole link, so two entities never share a page.
-// The report links a finding's entity to it (only PageLinks have pages).
+// The report links a group, and each of its findings, to PageOf(group).
 func PageName(l group.Link) string {
 	v := l.Value
 	if i := strings.LastIndexAny(v, "/:"); i >= 0 && i < len(v)-1 {
@@ -42,4 +42,13 @@ func PageLinks(groups []group.Group) []group.Link {
 		out = append(out, g.Links[0])
 	}
 	return out
+}
+
+// PageOf is the path, relative to the run directory, of the page a run writes for the group (its leading
+// entity's), or "" for a group without entities.
+func PageOf(g group.Group) string {
+	if len(g.Links) == 0 {
+		return ""
+	}
+	return PageName(g.Links[0])
 }

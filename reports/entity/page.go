@@ -29,9 +29,13 @@ type Page struct {
 	Findings     []lake.Finding
 	Groups       []group.Group
 	FindingsFrom string
-	LakeURL      string
-	LakeVersion  int64
-	Generated    time.Time
+	// InRun is set for a page in a run directory's entities/: it links back to the report and to the
+	// pages of Siblings, the other entities the run has pages for.
+	InRun       bool
+	Siblings    []group.Link
+	LakeURL     string
+	LakeVersion int64
+	Generated   time.Time
 }
 
 // Table is one source table's part of a page.

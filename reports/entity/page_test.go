@@ -47,3 +47,38 @@ func TestPageNames(t *testing.T) {
 		t.Errorf("page links %v, want mallory's group (the more severe) first, then trent's", got)
 	}
 }
+
+// A page in a run directory links back to the report and to the pages of the other entities of its
+// groups that the run has pages for; other entities are named, not linked.
+func TestRunPageLinks(t *testing.T) {
+	ip := group.Link{Kind: group.KindIP, Value: "203.0.113.66"}
+	me := group.Link{Kind: group.KindPrincipal, Value: mallory}
+	them := group.Link{Kind: group.KindPrincipal, Value: trent}
+	fs := []lake.Finding{
+		{ID: "a", HuntID: "h", Severity: lake.SeverityHigh, Entity: lake.Entity{Type: "principal", Key: mallory}, Fields: map[string]any{"source_ip": ip.Value}},
+		{ID: "b", HuntID: "h", Severity: lake.SeverityLow, Entity: lake.Entity{Type: "principal", Key: trent}, Fields: map[string]any{"source_ip": ip.Value}},
+	}
+	p := &Page{Entity: me, InRun: true, Siblings: []group.Link{me, them}}
+	p.Findings, p.Groups = Involving(me, fs)
+	var buf strings.Builder
+	if err := Render(&buf, p); err != nil {
+		t.Fatal(err)
+	}
+	html := buf.String()
+	for _, s := range []string{`<a href="../report.html">`, `<a href="` + strings.TrimPrefix(PageName(them), Dir+"/") + `">principal: ` + trent + `</a>`, "ip: 203.0.113.66"} {
+		if !strings.Contains(html, s) {
+			t.Errorf("the page lacks %s", s)
+		}
+	}
+	if strings.Contains(html, `href="ip-`) {
+		t.Error("the page links an entity the run has no page for")
+	}
+	p.InRun = false
+	buf.Reset()
+	if err := Render(&buf, p); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(buf.String(), "<a href=") {
+		t.Error("a page outside a run directory links to pages that may not exist")
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"path"
 	"strings"
 	"time"
 
@@ -84,7 +85,12 @@ type step struct {
 type groupView struct {
 	group.Group
 	Title  string
-	Others []group.Link // the group's other entities
+	Others []linkView // the group's other entities
+}
+
+type linkView struct {
+	group.Link
+	Href string // its page, when the run has one
 }
 
 type tableView struct {
@@ -132,6 +138,12 @@ const (
 
 func newView(p *Page) *view {
 	v := &view{Page: p, Window: fmtTime(p.From) + " → " + fmtTime(p.To), History: fmtTime(p.HistoryFrom) + " → " + fmtTime(p.From)}
+	sibling := map[group.Link]string{}
+	if p.InRun {
+		for _, l := range p.Siblings {
+			sibling[l] = path.Base(PageName(l)) // pages of a run sit side by side
+		}
+	}
 	inGroup := map[string][]string{}
 	for _, g := range p.Groups {
 		for _, f := range g.Findings {
@@ -140,7 +152,7 @@ func newView(p *Page) *view {
 		gv := groupView{Group: g, Title: g.Title()}
 		for _, l := range g.Links {
 			if l != p.Entity {
-				gv.Others = append(gv.Others, l)
+				gv.Others = append(gv.Others, linkView{Link: l, Href: sibling[l]})
 			}
 		}
 		v.Groups = append(v.Groups, gv)

@@ -77,10 +77,10 @@ func Open(ctx context.Context, lk *lake.Lake, span Span, limits engine.Limits) (
 // Request is one page: the entity, and the findings to look through for the ones about it.
 type Request struct {
 	Entity       group.Link
-	From, To     time.Time // the window, [From, To)
-	HistoryFrom  time.Time // the history is [HistoryFrom, From)
 	Findings     []lake.Finding
-	FindingsFrom string // where the findings came from, as the page says it ("run 2026-…", "3 run directories")
+	FindingsFrom string       // where the findings came from, as the page says it ("run 2026-…", "3 run directories")
+	InRun        bool         // the page is in a run directory's entities/ (links to the report)
+	Siblings     []group.Link // the other entities with pages beside it
 }
 
 // Build reads what the lake says about one entity and picks the findings and groups that involve it.
@@ -110,7 +110,7 @@ func (iv *Investigator) Pages(ctx context.Context, reqs []Request) ([]*entity.Pa
 	pages := make([]*entity.Page, len(reqs))
 	for i, r := range reqs {
 		pages[i] = &entity.Page{Entity: r.Entity, From: w.Start, To: w.End, HistoryFrom: w.BaselineStart,
-			FindingsFrom: r.FindingsFrom, LakeURL: iv.lakeURL, LakeVersion: iv.lakeVersion, Generated: time.Now().UTC()}
+			FindingsFrom: r.FindingsFrom, InRun: r.InRun, Siblings: r.Siblings, LakeURL: iv.lakeURL, LakeVersion: iv.lakeVersion, Generated: time.Now().UTC()}
 		pages[i].Findings, pages[i].Groups = entity.Involving(r.Entity, r.Findings)
 	}
 	for _, s := range sources {

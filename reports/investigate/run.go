@@ -34,7 +34,7 @@ func WriteRunPages(ctx context.Context, lk *lake.Lake, dir string, run *lake.Run
 	}
 	reqs := make([]Request, len(links))
 	for i, l := range links {
-		reqs[i] = Request{Entity: l, Findings: findings, FindingsFrom: "run " + run.ID}
+		reqs[i] = Request{Entity: l, Findings: findings, FindingsFrom: "run " + run.ID, InRun: true, Siblings: links}
 	}
 	pages, err := iv.Pages(ctx, reqs)
 	if err != nil {
