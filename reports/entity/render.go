@@ -71,6 +71,7 @@ type view struct {
 	Groups          []groupView
 	Tables          []tableView
 	NewCount        int
+	NoHistory       []string // tables with rows about the entity in the window and none before it
 }
 
 type step struct {
@@ -189,6 +190,9 @@ func newView(p *Page) *view {
 			}
 		}
 		tv.NothingNew = strings.Join(none, ", ")
+		if t.Rows > 0 && t.HistoryRows == 0 {
+			v.NoHistory = append(v.NoHistory, t.Name)
+		}
 		v.Tables = append(v.Tables, tv)
 	}
 	return v

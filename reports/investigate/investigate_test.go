@@ -274,4 +274,12 @@ func TestBusyEntityChart(t *testing.T) {
 	if len(tb.Top) != 12 || tb.Top[0].Count != 12 || tb.Top[11].Count != 1 {
 		t.Errorf("busiest %v, want all 12 peers by rows", tb.Top)
 	}
+	// It has no history: the summary says everything is new rather than "0 new values".
+	var buf bytes.Buffer
+	if err := entity.Render(&buf, p); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), "in <code>vpc_flow</code> it has no history, so all of its activity there is new") {
+		t.Error("the summary does not say that the entity has no history in vpc_flow")
+	}
 }
