@@ -7,6 +7,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -37,41 +38,30 @@ type Span struct {
 // Investigator reads the lake for pages over one span.
 type Investigator struct {
 	span        Span
-	files       map[string][]string // local Parquet files of the source tables in the stretch
-	tables      map[string]bool     // source tables the lake has files for in the stretch
+	lk          *lake.Lake
+	snap        *lake.Snapshot
 	limits      engine.Limits
 	lakeVersion int64
 	lakeURL     string
 }
 
-// Open finds (and for an S3 lake, fetches) the lake's files of the source tables between from and to.
-// Each page then reads them in a DuckDB session of its own, locked like a hunt's, within limits.
+// Open reads the lake's file list for pages over span. Each call of Pages then reads, in a DuckDB session
+// of its own locked like a hunt's and within limits, the files of the tables its entities can be in
+// (for an S3 lake only those are fetched: a run about principals fetches no flow logs).
 func Open(ctx context.Context, lk *lake.Lake, span Span, limits engine.Limits) (*Investigator, error) {
 	span = Span{HistoryFrom: span.HistoryFrom.UTC(), From: span.From.UTC(), To: span.To.UTC()}
 	if !span.From.Before(span.To) || span.HistoryFrom.After(span.From) {
 		return nil, fmt.Errorf("entity pages: the window %s – %s is empty or starts before its history (%s)",
 			span.From.Format(time.RFC3339), span.To.Format(time.RFC3339), span.HistoryFrom.Format(time.RFC3339))
 	}
+	if _, err := limits.WithDefaults(); err != nil {
+		return nil, err
+	}
 	snap, err := lk.FileSnapshot(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := limits.WithDefaults(); err != nil {
-		return nil, err
-	}
-	iv := &Investigator{span: span, files: map[string][]string{}, tables: map[string]bool{}, limits: limits, lakeVersion: snap.Version, lakeURL: lk.URL()}
-	for _, s := range sources {
-		if _, err := lake.LookupTable(s.Table); err != nil {
-			continue // a source for a table this build does not have
-		}
-		paths, err := lk.LocalPaths(ctx, snap.FilesFor(s.Table, span.HistoryFrom, span.To))
-		if err != nil {
-			return nil, err
-		}
-		iv.files[s.Table] = paths
-		iv.tables[s.Table] = len(paths) > 0
-	}
-	return iv, nil
+	return &Investigator{span: span, lk: lk, snap: snap, limits: limits, lakeVersion: snap.Version, lakeURL: lk.URL()}, nil
 }
 
 // Request is one page: the entity, and the findings to look through for the ones about it.
@@ -81,6 +71,25 @@ type Request struct {
 	FindingsFrom string       // where the findings came from, as the page says it ("run 2026-…", "3 run directories")
 	InRun        bool         // the page is in a run directory's entities/ (links to the report)
 	Siblings     []group.Link // the other entities with pages beside it
+}
+
+// files returns the local files of each source table some request's entity can be in.
+func (iv *Investigator) files(ctx context.Context, reqs []Request) (map[string][]string, error) {
+	files := map[string][]string{}
+	for _, s := range sources {
+		if _, err := lake.LookupTable(s.Table); err != nil {
+			continue // a source for a table this build does not have
+		}
+		if !slices.ContainsFunc(reqs, func(r Request) bool { return s.Match(r.Entity) != "" }) {
+			continue
+		}
+		paths, err := iv.lk.LocalPaths(ctx, iv.snap.FilesFor(s.Table, iv.span.HistoryFrom, iv.span.To))
+		if err != nil {
+			return nil, err
+		}
+		files[s.Table] = paths
+	}
+	return files, nil
 }
 
 // Build reads what the lake says about one entity and picks the findings and groups that involve it.
@@ -102,7 +111,11 @@ func (iv *Investigator) Pages(ctx context.Context, reqs []Request) ([]*entity.Pa
 		}
 	}
 	w := engine.Window{Start: iv.span.From, End: iv.span.To, BaselineStart: iv.span.HistoryFrom}
-	sess, err := engine.NewSession(ctx, iv.files, iv.limits)
+	files, err := iv.files(ctx, reqs)
+	if err != nil {
+		return nil, err
+	}
+	sess, err := engine.NewSession(ctx, files, iv.limits)
 	if err != nil {
 		return nil, err
 	}
@@ -114,10 +127,11 @@ func (iv *Investigator) Pages(ctx context.Context, reqs []Request) ([]*entity.Pa
 		pages[i].Findings, pages[i].Groups = entity.Involving(r.Entity, r.Findings)
 	}
 	for _, s := range sources {
-		has, ok := iv.tables[s.Table]
+		paths, ok := files[s.Table]
 		if !ok {
 			continue
 		}
+		has := len(paths) > 0
 		var matches []string
 		for _, r := range reqs {
 			if m := s.Match(r.Entity); m != "" {

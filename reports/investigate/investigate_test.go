@@ -283,3 +283,29 @@ func TestBusyEntityChart(t *testing.T) {
 		t.Error("the summary does not say that the entity has no history in vpc_flow")
 	}
 }
+
+// Pages read (and for an S3 lake fetch) only the tables their entities can be in.
+func TestOnlyTheTablesOfTheKinds(t *testing.T) {
+	lk := plantedLake(t, cli)
+	iv := open(t, lk, at("2026-02-20T00:00:00Z"), at("2026-03-10T00:00:00Z"), at("2026-03-11T00:00:00Z"))
+	for _, tc := range []struct {
+		kinds []string
+		want  []string
+	}{
+		{[]string{group.KindPrincipal, group.KindAccessKey}, []string{lake.TableCloudTrail}},
+		{[]string{group.KindDomain}, []string{lake.TableRoute53Resolver}},
+		{[]string{group.KindPrincipal, group.KindInstance}, []string{lake.TableCloudTrail, lake.TableRoute53Resolver, lake.TableVPCFlow}},
+	} {
+		var reqs []Request
+		for _, k := range tc.kinds {
+			reqs = append(reqs, Request{Entity: group.Link{Kind: k, Value: "x"}})
+		}
+		files, err := iv.files(context.Background(), reqs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := slices.Sorted(maps.Keys(files)); !slices.Equal(got, tc.want) {
+			t.Errorf("kinds %v read tables %v, want %v", tc.kinds, got, tc.want)
+		}
+	}
+}
