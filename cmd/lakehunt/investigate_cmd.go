@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lakehunt/lakehunt/hunts"
+	"github.com/lakehunt/lakehunt/hunts/scheduler"
 	"github.com/lakehunt/lakehunt/internal/safetext"
 	"github.com/lakehunt/lakehunt/lake"
 	"github.com/lakehunt/lakehunt/reports"
@@ -33,8 +34,9 @@ func newInvestigateCmd() *cobra.Command {
 		Long: `investigate writes one HTML page about an entity: its activity over time in every table that mentions
 it (CloudTrail calls by API, VPC flows by peer and port, DNS names), first and last seen, what was new in
 the window against its own history (APIs, regions, user agents, networks, peers, ports, names), the
-findings and finding groups of the given run directories that involve it, and the raw rows with the
-object and line each came from. The page has no scripts and needs no network.
+findings and finding groups that involve it (of the --runs directories, else of the scheduled runs the
+lake stores), and the raw rows with the object and line each came from. The page has no scripts and
+needs no network.
 
 KIND is one of ip, principal, access-key, instance, domain, bucket. A role session's ARN is read as its
 role's ARN, an instance ARN as its instance id.
@@ -100,7 +102,19 @@ RUNDIR/entities/.`,
 			}
 			var source string
 			switch len(runs) {
-			case 0:
+			case 0: // the scheduled runs the lake stores, if any
+				stored, err := scheduler.ListRuns(ctx, lk, histFrom, toT)
+				if err != nil {
+					return err
+				}
+				if len(stored) > 0 {
+					if _, findings, err = scheduler.Period(ctx, lk, histFrom, toT, func(ctx context.Context, url string) (lake.Store, error) {
+						return lake.OpenStore(ctx, url, s3.storeOptions())
+					}); err != nil {
+						return err
+					}
+					source = plural(len(stored), "scheduled run") + " stored in the lake"
+				}
 			case 1:
 				source = "run directory " + runs[0]
 			default:
@@ -132,7 +146,7 @@ RUNDIR/entities/.`,
 	f.StringVar(&from, "from", "", "window start (RFC 3339 or YYYY-MM-DD; default: 7 days before --to)")
 	f.StringVar(&to, "to", "", "window end (default: the lake's newest data)")
 	f.DurationVar(&history, "history", investigate.DefaultHistory, "how far before the window to look for what is usual for the entity")
-	f.StringArrayVar(&runs, "runs", nil, "a run directory whose findings to look through (repeatable)")
+	f.StringArrayVar(&runs, "runs", nil, "a run directory whose findings to look through (repeatable; default: the scheduled runs the lake stores)")
 	f.StringVar(&out, "out", "", "the page to write")
 	limits.register(c)
 	s3.register(c)

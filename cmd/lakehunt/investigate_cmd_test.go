@@ -57,6 +57,15 @@ func TestInvestigate(t *testing.T) {
 		t.Errorf("the page lacks the new API or the finding")
 	}
 
+	// Without --runs: the scheduled runs the lake stores.
+	if out, errs, code := cli(t, "run", "--due", "--lake", lk, "--from", raw, "--no-library", "--hunts", writeHuntDir(t, ""), "--now", "2026-03-05T12:30:00Z"); code != exitOK {
+		t.Fatalf("run --due: exit %d\n%s\n%s", code, out, errs)
+	}
+	out, errs, code = cli(t, "investigate", "--lake", lk, "--entity", "principal:"+mallory, "--out", page)
+	if code != exitOK || !strings.Contains(out, "1 finding") || !strings.Contains(readFile(t, page), "1 finding in 1 group, from 1 scheduled run stored in the lake") {
+		t.Errorf("investigate without --runs: exit %d\n%s\n%s", code, out, errs)
+	}
+
 	for _, tc := range []struct {
 		name string
 		args []string
