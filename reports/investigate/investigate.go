@@ -106,8 +106,8 @@ func (iv *Investigator) Build(ctx context.Context, r Request) (*entity.Page, err
 // page's questions are asked of its entity's rows alone. The session's time limit covers all pages.
 func (iv *Investigator) Pages(ctx context.Context, reqs []Request) ([]*entity.Page, error) {
 	for _, r := range reqs {
-		if r.Entity.Value == "" || safetext.Line(r.Entity.Value) != r.Entity.Value {
-			return nil, fmt.Errorf("entity %q: the value is empty or holds control characters", safetext.Line(r.Entity.String()))
+		if r.Entity.Value == "" || strings.IndexByte(r.Entity.Value, 0) >= 0 {
+			return nil, fmt.Errorf("entity %q: the value is empty or holds a NUL byte", safetext.Line(r.Entity.String()))
 		}
 	}
 	w := engine.Window{Start: iv.span.From, End: iv.span.To, BaselineStart: iv.span.HistoryFrom}

@@ -284,6 +284,34 @@ func TestBusyEntityChart(t *testing.T) {
 	}
 }
 
+// A value from the logs with quotes and control characters is data: it finds its rows and nothing else.
+func TestHostileValueIsData(t *testing.T) {
+	lk := newLake(t)
+	odd := "x'OR'1'='1\x1b[31m\u202e.evil.example."
+	seq++
+	commit(t, lk, lake.TableRoute53Resolver, []lake.Route53ResolverQuery{
+		{EventTime: at("2026-03-10T01:00:00Z"), AccountID: acct, Region: "us-east-1", QueryName: new(odd), SrcAddr: new("10.0.0.6"),
+			Lineage: lake.Lineage{SourceKey: "AWSLogs/dns.log.gz", SourceLine: int64(seq)}},
+		{EventTime: at("2026-03-10T01:01:00Z"), AccountID: acct, Region: "us-east-1", QueryName: new("other.example."), SrcAddr: new("10.0.0.6"),
+			Lineage: lake.Lineage{SourceKey: "AWSLogs/dns.log.gz", SourceLine: int64(seq + 1)}},
+	}, dnsKey)
+	iv := open(t, lk, at("2026-03-01T00:00:00Z"), at("2026-03-10T00:00:00Z"), at("2026-03-11T00:00:00Z"))
+	l, ok := group.Normalize(group.KindDomain, odd)
+	if !ok {
+		t.Fatal("group.Normalize does not take the odd name as a domain")
+	}
+	p, err := iv.Build(context.Background(), Request{Entity: l})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Tables) != 1 || p.Tables[0].Rows != 1 {
+		t.Errorf("tables %+v, want the one row of the odd name", p.Tables)
+	}
+	if _, err := iv.Build(context.Background(), Request{Entity: group.Link{Kind: group.KindDomain, Value: "a\x00b.example"}}); err == nil {
+		t.Error("a value with a NUL byte was used in SQL")
+	}
+}
+
 // Pages read (and for an S3 lake fetch) only the tables their entities can be in.
 func TestOnlyTheTablesOfTheKinds(t *testing.T) {
 	lk := plantedLake(t, cli)

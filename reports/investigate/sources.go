@@ -32,8 +32,9 @@ type Dim struct {
 	Of string
 }
 
-// quote is a DuckDB string literal of s. Values reach here normalised by group.Normalize and free of
-// control characters (Build refuses others); standard strings take no backslash escapes.
+// quote is a DuckDB string literal of s. Standard strings take no backslash escapes, so doubling the
+// quotes is all; a NUL would end the SQL text early, and Pages refuses values that hold one. Values from
+// logs may hold any other character (a DNS label can): they are data here, and escaped on the page.
 func quote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
 const ipv4Network = `CASE WHEN regexp_full_match(%s, '[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+') THEN regexp_replace(%s, '\.[0-9]+$', '.0/24') ELSE %s END`
