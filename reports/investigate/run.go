@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/lakehunt/lakehunt/hunts/engine"
+	"github.com/lakehunt/lakehunt/internal/safetext"
 	"github.com/lakehunt/lakehunt/lake"
 	"github.com/lakehunt/lakehunt/reports/entity"
 	"github.com/lakehunt/lakehunt/reports/group"
@@ -32,19 +33,23 @@ func WriteRunPages(ctx context.Context, lk *lake.Lake, dir string, run *lake.Run
 	if err != nil {
 		return nil, fmt.Errorf("entity pages: %w", err)
 	}
-	reqs := make([]Request, len(links))
-	for i, l := range links {
-		reqs[i] = Request{Entity: l, Findings: findings, FindingsFrom: "run " + run.ID, InRun: true, Siblings: links}
+	var reqs []Request
+	var paths, failed []string
+	for _, l := range links {
+		if strings.IndexByte(l.Value, 0) >= 0 {
+			failed = append(failed, fmt.Sprintf("%s: the value holds a NUL byte", safetext.Line(l.String())))
+			continue
+		}
+		reqs = append(reqs, Request{Entity: l, Findings: findings, FindingsFrom: "run " + run.ID, InRun: true, Siblings: links})
 	}
 	pages, err := iv.Pages(ctx, reqs)
 	if err != nil {
 		return nil, fmt.Errorf("entity pages: %w", err)
 	}
-	var paths, failed []string
 	for _, p := range pages {
 		path := filepath.Join(dir, filepath.FromSlash(entity.PageName(p.Entity)))
 		if err := entity.WriteFile(path, p); err != nil {
-			failed = append(failed, fmt.Sprintf("%s: %v", p.Entity, err))
+			failed = append(failed, fmt.Sprintf("%s: %v", safetext.Line(p.Entity.String()), err))
 			continue
 		}
 		paths = append(paths, path)
