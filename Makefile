@@ -46,6 +46,7 @@ demo: build
 	$(BIN) hunt run --lake $(DEMO)/lake --from 2025-06-09 --to 2025-06-16 --out $(DEMO)/run
 	-command -v python3 >/dev/null && python3 scripts/detection.py $(DEMO)/raw/ground-truth.json $(DEMO)/run/findings.jsonl 7
 	@echo "report: $(abspath $(DEMO)/run/report.html)"
+	@echo "entity page (the top finding group's): $$(ls -tr $(abspath $(DEMO)/run/entities)/*.html | head -n 1)"
 
 bench: build
 	./scripts/bench.sh

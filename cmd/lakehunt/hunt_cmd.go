@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -570,6 +571,9 @@ in run.json (asff_left_out), and the exit status is 3.`,
 				printRunSummary(cmd, run, findings, res)
 			}
 			printASFFNotes(cmd, res.Warnings, res.LeftOut)
+			if err := writeEntityPages(ctx, cmd, lk, out, run, findings, lim, asJSON); err != nil {
+				perr = errors.Join(perr, err)
+			}
 			if perr != nil {
 				fmt.Fprintln(cmd.ErrOrStderr(), "lakehunt:", safetext.Text(perr.Error()))
 			}

@@ -96,7 +96,7 @@ Locations are local directories or s3://bucket/prefix. S3 uses the standard AWS 
 	})
 	root.AddCommand(newCompactCmd(), newSchemaCmd(), newQueryCmd(), newGenCmd(), newQuarantineCmd(), newVacuumCmd(),
 		newHuntCmd(), newExportCmd(), newReportCmd(), newTICmd())
-	root.AddCommand(newRunCmd(), newInitCmd(), newStatusCmd())
+	root.AddCommand(newRunCmd(), newInitCmd(), newStatusCmd(), newInvestigateCmd())
 	root.AddCommand(newCatalogCmd())
 	rejectUnknownSubcommands(root)
 	return root
