@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lakehunt/lakehunt/reports/entity"
 	"github.com/lakehunt/lakehunt/lake/group"
+	"github.com/lakehunt/lakehunt/reports/entity"
 )
 
 // hunt run writes a page for the finding's principal into RUNDIR/entities; investigate writes the same

@@ -14,8 +14,8 @@ import (
 	"github.com/lakehunt/lakehunt/hunts/engine"
 	"github.com/lakehunt/lakehunt/internal/safetext"
 	"github.com/lakehunt/lakehunt/lake"
-	"github.com/lakehunt/lakehunt/reports/entity"
 	"github.com/lakehunt/lakehunt/lake/group"
+	"github.com/lakehunt/lakehunt/reports/entity"
 )
 
 // DefaultHistory is how far before the window a page looks for what is usual for the entity.

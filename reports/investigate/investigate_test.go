@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/lakehunt/lakehunt/lake"
-	"github.com/lakehunt/lakehunt/reports/entity"
 	"github.com/lakehunt/lakehunt/lake/group"
+	"github.com/lakehunt/lakehunt/reports/entity"
 )
 
 const (

@@ -10,8 +10,8 @@ import (
 	"github.com/lakehunt/lakehunt/hunts/engine"
 	"github.com/lakehunt/lakehunt/internal/safetext"
 	"github.com/lakehunt/lakehunt/lake"
-	"github.com/lakehunt/lakehunt/reports/entity"
 	"github.com/lakehunt/lakehunt/lake/group"
+	"github.com/lakehunt/lakehunt/reports/entity"
 )
 
 // WriteRunPages writes a page for each of entity.PageLinks(group.Build(findings)) into RUNDIR/entities, over the
