@@ -23,6 +23,7 @@ import (
 	"github.com/lakehunt/lakehunt/lake"
 	"github.com/lakehunt/lakehunt/reports"
 	"github.com/lakehunt/lakehunt/reports/asff"
+	"github.com/lakehunt/lakehunt/reports/investigate"
 	"github.com/lakehunt/lakehunt/reports/publish"
 )
 
@@ -561,6 +562,8 @@ in run.json (asff_left_out), and the exit status is 3.`,
 			if err := hunts.WriteRunDir(out, run, findings); err != nil {
 				return err
 			}
+			// The entity pages first: the report links each group to its page where one was written.
+			pages, pagesErr := investigate.WriteRunPages(ctx, lk, out, run, findings, lim)
 			res, perr := publish.Write(out, asff.Options{Region: region, DefaultAccount: account})
 			run.ASFFLeftOut = res.LeftOut // publish recorded them in run.json
 			if asJSON {
@@ -571,7 +574,7 @@ in run.json (asff_left_out), and the exit status is 3.`,
 				printRunSummary(cmd, run, findings, res)
 			}
 			printASFFNotes(cmd, res.Warnings, res.LeftOut)
-			if err := writeEntityPages(ctx, cmd, lk, out, run, findings, lim, asJSON); err != nil {
+			if err := entityPagesDone(cmd, out, pages, pagesErr, asJSON); err != nil {
 				perr = errors.Join(perr, err)
 			}
 			if perr != nil {

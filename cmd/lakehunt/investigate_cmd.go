@@ -8,7 +8,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/lakehunt/lakehunt/hunts"
 	"github.com/lakehunt/lakehunt/hunts/scheduler"
 	"github.com/lakehunt/lakehunt/internal/safetext"
 	"github.com/lakehunt/lakehunt/lake"
@@ -195,9 +194,8 @@ func fmtSeen(t time.Time) string {
 	return t.Format(time.RFC3339)
 }
 
-// writeEntityPages writes RUNDIR/entities/ for a hunt run and says where; called once from the run path.
-func writeEntityPages(ctx context.Context, cmd *cobra.Command, lk *lake.Lake, dir string, run *lake.Run, findings []lake.Finding, lim hunts.Limits, quiet bool) error {
-	paths, err := investigate.WriteRunPages(ctx, lk, dir, run, findings, lim)
+// entityPagesDone says where a hunt run wrote RUNDIR/entities/, or why not.
+func entityPagesDone(cmd *cobra.Command, dir string, paths []string, err error, quiet bool) error {
 	if len(paths) > 0 && !quiet {
 		fmt.Fprintf(cmd.OutOrStdout(), "entity pages: %d in %s\n", len(paths), filepath.Join(dir, entity.Dir))
 	}

@@ -4,6 +4,8 @@ import (
 	"cmp"
 	"fmt"
 	"maps"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -11,12 +13,20 @@ import (
 	"github.com/lakehunt/lakehunt/lake"
 	"github.com/lakehunt/lakehunt/lake/group"
 	"github.com/lakehunt/lakehunt/reports"
+	"github.com/lakehunt/lakehunt/reports/entity"
 )
 
 // Option adds to what a report shows.
 type Option func(*options)
 
-type options struct{ previous *Previous }
+type options struct {
+	previous *Previous
+	runDir   string // where entity pages may be (RUNDIR/entities/): groups link to those that exist
+}
+
+// WithEntityPages links each finding group to its leading entity's page in dir/entities/, where one
+// was written (hunt run writes them before the report).
+func WithEntityPages(dir string) Option { return func(o *options) { o.runDir = dir } }
 
 // Previous is the run (or period) a report compares with for "changes since the previous run".
 type Previous struct {
@@ -106,6 +116,7 @@ func mergeWindows(findings []lake.Finding) []merged {
 type groupView struct {
 	ID, Anchor, Severity, Title, Span string
 	Lead                              group.Link
+	Page                              string // the lead entity's page, relative to the report ("" if none)
 	Links                             []group.Link
 	Tactics                           []attackRef
 	Steps                             []stepView
@@ -133,7 +144,7 @@ type svgRect struct {
 	LabelX     int
 }
 
-func (v *view) groups(ms []merged, anchors map[string]string) {
+func (v *view) groups(ms []merged, anchors map[string]string, runDir string) {
 	fs := make([]lake.Finding, len(ms))
 	for i, m := range ms {
 		fs[i] = m.Finding
@@ -143,6 +154,11 @@ func (v *view) groups(ms []merged, anchors map[string]string) {
 		if len(g.Links) > 0 {
 			gv.Lead = g.Links[0]
 			gv.Title = g.Links[0].Value
+			if page := entity.PageOf(g); runDir != "" {
+				if _, err := os.Stat(filepath.Join(runDir, filepath.FromSlash(page))); err == nil {
+					gv.Page = page
+				}
+			}
 		} else {
 			gv.Title = g.Findings[0].Entity.Key
 		}

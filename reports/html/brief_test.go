@@ -1,7 +1,10 @@
 package html
 
 import (
+	"bytes"
 	"errors"
+	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -9,6 +12,8 @@ import (
 	"time"
 
 	"github.com/lakehunt/lakehunt/lake"
+	"github.com/lakehunt/lakehunt/lake/group"
+	"github.com/lakehunt/lakehunt/reports/entity"
 )
 
 var t0 = time.Date(2025, 6, 15, 18, 0, 0, 0, time.UTC)
@@ -212,5 +217,35 @@ func TestHeatmapShowsRowsAndGaps(t *testing.T) {
 	want := []string{"hm-1 2 rows", "hm-none no rows", "hm-gap gap", "hm-2 50 rows", "hm-4 200 rows"}
 	if !slices.Equal(got, want) {
 		t.Errorf("cloudtrail row %q, want %q", got, want)
+	}
+}
+
+// A group links to its leading entity's page where the run directory holds one, and only there.
+func TestGroupLinksToItsEntityPage(t *testing.T) {
+	fs := []lake.Finding{
+		planted("f-recon", "discovery-burst", "MEDIUM", 0, ben, "discovery"),
+		planted("f-other", "root-account-usage", "LOW", 0, "arn:aws:iam::204842927659:root"),
+	}
+	dir := t.TempDir()
+	page := entity.PageName(group.Link{Kind: group.KindPrincipal, Value: ben})
+	if err := os.MkdirAll(filepath.Join(dir, entity.Dir), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, filepath.FromSlash(page)), []byte("<html></html>"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := Render(&buf, plantedRun(fs, "discovery-burst", "root-account-usage"), fs, WithEntityPages(dir)); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	if n := strings.Count(out, `">entity page</a>`); n != 1 {
+		t.Errorf("%d entity page links, want 1 (ben's page exists, root's does not)", n)
+	}
+	if !strings.Contains(out, `<a href="`+page+`">entity page</a>`) {
+		t.Errorf("no link to %s", page)
+	}
+	if strings.Contains(render(t, plantedRun(fs, "discovery-burst"), fs), "entity page</a>") {
+		t.Error("a report rendered without a run directory links to entity pages")
 	}
 }

@@ -208,7 +208,7 @@ func newView(run *lake.Run, findings []lake.Finding, o options) *view {
 			anchors[id] = fv.Anchor
 		}
 	}
-	v.groups(ms, anchors)
+	v.groups(ms, anchors, o.runDir)
 	ran := map[string]bool{}
 	for _, h := range v.OK {
 		ran[h.ID] = true

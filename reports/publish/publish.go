@@ -23,7 +23,7 @@ func (HTML) Name() string { return reports.ReportFile }
 
 func (HTML) Publish(_ context.Context, in Input) ([]lake.Sent, error) {
 	path := filepath.Join(in.Dir, reports.ReportFile)
-	if err := html.WriteFile(path, in.Run, in.Findings, html.ComparedWith(reports.PreviousRunDir(in.Dir, in.Run))); err != nil {
+	if err := html.WriteFile(path, in.Run, in.Findings, html.ComparedWith(reports.PreviousRunDir(in.Dir, in.Run)), html.WithEntityPages(in.Dir)); err != nil {
 		return nil, fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil, nil
