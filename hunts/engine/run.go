@@ -114,7 +114,7 @@ func Run(ctx context.Context, opts RunOptions) (*lake.Run, []lake.Finding, error
 		hr, fs, bst, err := runHunt(ctx, opts, snap, h, w, started)
 		hr.DurationMillis = time.Since(t0).Milliseconds()
 		if err == nil {
-			hr.NoData, err = emptyTables(ctx, opts.Lake, snap, h.Tables, w)
+			hr.NoData, err = emptyTables(ctx, opts.Lake, snap, h.Tables, w, opts.Limits)
 		}
 		if err != nil {
 			hr.Status, hr.Error = "failed", err.Error()
@@ -144,7 +144,7 @@ func Run(ctx context.Context, opts RunOptions) (*lake.Run, []lake.Finding, error
 		}
 		run.Hunts = append(run.Hunts, hr)
 	}
-	cov, err := coverage(ctx, opts.Lake, snap, tables, run.WindowStart, run.WindowEnd)
+	cov, err := coverage(ctx, opts.Lake, snap, tables, run.WindowStart, run.WindowEnd, opts.Limits)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -305,14 +305,14 @@ func dayInput(lk *lake.Lake, snap *lake.Snapshot, h *huntfile.Hunt, from, to tim
 // emptyTables returns the tables with no rows in the hunt's window (tables without event time: no rows
 // at all). Most answers come from the files' event-time ranges; only a file that spans the whole window
 // is queried.
-func emptyTables(ctx context.Context, lk *lake.Lake, snap *lake.Snapshot, tables []string, w Window) ([]string, error) {
+func emptyTables(ctx context.Context, lk *lake.Lake, snap *lake.Snapshot, tables []string, w Window, lim Limits) ([]string, error) {
 	var empty []string
 	for _, t := range tables {
 		table, err := lake.LookupTable(t)
 		if err != nil {
 			return nil, err
 		}
-		found, err := hasRows(ctx, lk, snap, table, w)
+		found, err := hasRows(ctx, lk, snap, table, w, lim)
 		if err != nil {
 			return nil, fmt.Errorf("check for data in %s: %w", t, err)
 		}
@@ -323,7 +323,7 @@ func emptyTables(ctx context.Context, lk *lake.Lake, snap *lake.Snapshot, tables
 	return empty, nil
 }
 
-func hasRows(ctx context.Context, lk *lake.Lake, snap *lake.Snapshot, t *lake.Table, w Window) (bool, error) {
+func hasRows(ctx context.Context, lk *lake.Lake, snap *lake.Snapshot, t *lake.Table, w Window, lim Limits) (bool, error) {
 	timed := t.HasColumn("event_time")
 	var spanning []lake.FileEntry
 	for _, f := range snap.FilesFor(t.Name, w.Start, w.End) {
@@ -342,7 +342,7 @@ func hasRows(ctx context.Context, lk *lake.Lake, snap *lake.Snapshot, t *lake.Ta
 	if err != nil {
 		return false, err
 	}
-	s, err := NewSession(ctx, map[string][]string{t.Name: paths}, Limits{})
+	s, err := NewSession(ctx, map[string][]string{t.Name: paths}, lim)
 	if err != nil {
 		return false, err
 	}
@@ -355,7 +355,7 @@ func hasRows(ctx context.Context, lk *lake.Lake, snap *lake.Snapshot, t *lake.Ta
 	return found, nil
 }
 
-func coverage(ctx context.Context, lk *lake.Lake, snap *lake.Snapshot, tables map[string]bool, from, to time.Time) ([]lake.Coverage, error) {
+func coverage(ctx context.Context, lk *lake.Lake, snap *lake.Snapshot, tables map[string]bool, from, to time.Time, lim Limits) ([]lake.Coverage, error) {
 	var out []lake.Coverage
 	for _, t := range slices.Sorted(maps.Keys(tables)) {
 		table, err := lake.LookupTable(t)
@@ -375,7 +375,7 @@ func coverage(ctx context.Context, lk *lake.Lake, snap *lake.Snapshot, tables ma
 			if err != nil {
 				return nil, err
 			}
-			s, err := NewSession(ctx, map[string][]string{t: paths}, Limits{})
+			s, err := NewSession(ctx, map[string][]string{t: paths}, lim)
 			if err != nil {
 				return nil, err
 			}
