@@ -62,6 +62,9 @@ type Request struct {
 	ClassificationReason   *string    `parquet:"classification_reason,optional,dict,zstd" doc:"why the request is not compliant (e.g. BadContentLength, BothTeClPresent)"`
 	ConnTraceID            *string    `parquet:"conn_trace_id,optional,zstd" doc:"the connection's trace id, the same in the ALB connection log"`
 	lake.Lineage
+
+	fields [nFields]string // the line's fields, which the string columns point into
+	parts  [5]string       // client and target address, request method, URL and protocol
 }
 
 // Options tell Parse what the object key says.
@@ -128,7 +131,6 @@ func Parse(r io.Reader, o Options, emit func(*Request) error, bad func(recordNo 
 	}
 	lr := lines.NewReader(r, limit)
 	var lineNo int64
-	var fields [nFields]string
 	first := true
 	for {
 		line, tooLong, rerr := lr.Next()
@@ -147,7 +149,7 @@ func Parse(r io.Reader, o Options, emit func(*Request) error, bad func(recordNo 
 		case len(bytes.TrimSpace(line)) == 0:
 		default:
 			n++
-			row, why := parseLine(line, &fields, o)
+			row, why := parseLine(line, o)
 			if why != "" && first && !startsLikeEntry(line) {
 				return 0, fmt.Errorf("not ALB access logs (type, then an ISO 8601 time, space-separated): starts with %q", sample(line, 32))
 			}
@@ -185,8 +187,9 @@ func startsLikeEntry(line []byte) bool {
 }
 
 // split cuts a line into its fields: runs of non-space bytes, or double-quoted strings (in which ALB
-// escapes a quote as \"). It fills at most len(out) fields and returns how many the line has.
-func split(line []byte, out []string) (int, string) {
+// escapes a quote as \"). It fills at most len(out) fields, substrings of line, and returns how many the
+// line has.
+func split(line string, out []string) (int, string) {
 	n := 0
 	for i := 0; i < len(line); {
 		if line[i] == ' ' {
@@ -209,7 +212,7 @@ func split(line []byte, out []string) (int, string) {
 			if j >= len(line) {
 				return n, fmt.Sprintf("field %d: quoted field not closed", n+1)
 			}
-			f = string(line[i+1 : j])
+			f = line[i+1 : j]
 			if esc {
 				f = unescape(f)
 			}
@@ -218,11 +221,11 @@ func split(line []byte, out []string) (int, string) {
 				return n, fmt.Sprintf("field %d: no space after the closing quote", n+1)
 			}
 		} else {
-			j := bytes.IndexByte(line[i:], ' ')
+			j := strings.IndexByte(line[i:], ' ')
 			if j < 0 {
 				j = len(line) - i
 			}
-			f = string(line[i : i+j])
+			f = line[i : i+j]
 			i += j
 		}
 		if n < len(out) {
@@ -245,10 +248,12 @@ func unescape(s string) string {
 	return b.String()
 }
 
-// parseLine makes a row of one entry, or says why it is not an ALB access log entry.
-func parseLine(line []byte, fields *[nFields]string, o Options) (*Request, string) {
-	clear(fields[:])
-	nf, why := split(line, fields[:])
+// parseLine makes a row of one entry, or says why it is not an ALB access log entry. The row's strings
+// are substrings of one copy of the line, held in the row: a row costs two allocations, not thirty.
+func parseLine(line []byte, o Options) (*Request, string) {
+	row := &Request{}
+	fields := &row.fields
+	nf, why := split(string(line), fields[:])
 	if why != "" {
 		return nil, why
 	}
@@ -260,32 +265,23 @@ func parseLine(line []byte, fields *[nFields]string, o Options) (*Request, strin
 	if err != nil {
 		return nil, fmt.Sprintf("time %q is not an ISO 8601 time", fields[fTime])
 	}
-	row := &Request{
-		EventTime: t.UTC().Truncate(time.Microsecond), Type: fields[fType], ELB: fields[fELB],
-		RequestProcessingTime: p.float(fRequestProcessingTime), TargetProcessingTime: p.float(fTargetProcessingTime),
-		ResponseProcessingTime: p.float(fResponseProcessingTime), ELBStatusCode: p.int32(fELBStatusCode),
-		TargetStatusCode: p.int32(fTargetStatusCode), ReceivedBytes: p.int64(fReceivedBytes), SentBytes: p.int64(fSentBytes),
-		UserAgent: p.str(fUserAgent), SSLCipher: p.str(fSSLCipher), SSLProtocol: p.str(fSSLProtocol),
-		TargetGroupARN: p.str(fTargetGroupARN), TraceID: p.str(fTraceID), DomainName: p.str(fDomainName),
-		ChosenCertARN: p.str(fChosenCertARN), MatchedRulePriority: p.int32(fMatchedRulePriority),
-		RequestCreationTime: p.time(fRequestCreationTime), ActionsExecuted: p.str(fActionsExecuted),
-		RedirectURL: p.str(fRedirectURL), ErrorReason: p.str(fErrorReason), TargetPortList: p.str(fTargetPortList),
-		TargetStatusCodeList: p.str(fTargetStatusCodeList), Classification: p.str(fClassification),
-		ClassificationReason: p.str(fClassificationReason), ConnTraceID: p.str(fConnTraceID),
-	}
-	row.ClientIP, row.ClientPort = p.addr(fClient)
-	row.TargetIP, row.TargetPort = p.addr(fTarget)
+	row.EventTime, row.Type, row.ELB = t.UTC().Truncate(time.Microsecond), fields[fType], fields[fELB]
+	row.RequestProcessingTime, row.TargetProcessingTime = p.float(fRequestProcessingTime), p.float(fTargetProcessingTime)
+	row.ResponseProcessingTime, row.ELBStatusCode = p.float(fResponseProcessingTime), p.int32(fELBStatusCode)
+	row.TargetStatusCode, row.ReceivedBytes, row.SentBytes = p.int32(fTargetStatusCode), p.int64(fReceivedBytes), p.int64(fSentBytes)
+	row.UserAgent, row.SSLCipher, row.SSLProtocol = p.str(fUserAgent), p.str(fSSLCipher), p.str(fSSLProtocol)
+	row.TargetGroupARN, row.TraceID, row.DomainName = p.str(fTargetGroupARN), p.str(fTraceID), p.str(fDomainName)
+	row.ChosenCertARN, row.MatchedRulePriority = p.str(fChosenCertARN), p.int32(fMatchedRulePriority)
+	row.RequestCreationTime, row.ActionsExecuted = p.time(fRequestCreationTime), p.str(fActionsExecuted)
+	row.RedirectURL, row.ErrorReason, row.TargetPortList = p.str(fRedirectURL), p.str(fErrorReason), p.str(fTargetPortList)
+	row.TargetStatusCodeList, row.Classification = p.str(fTargetStatusCodeList), p.str(fClassification)
+	row.ClassificationReason, row.ConnTraceID = p.str(fClassificationReason), p.str(fConnTraceID)
+	row.ClientIP, row.ClientPort, row.ClientIPV4 = p.addr(fClient, &row.parts[0])
+	row.TargetIP, row.TargetPort, _ = p.addr(fTarget, &row.parts[1])
 	if p.why != "" {
 		return nil, p.why
 	}
-	if row.ClientIP != nil {
-		if a, err := netip.ParseAddr(*row.ClientIP); err == nil && a.Is4() {
-			b := a.As4()
-			v := int64(b[0])<<24 | int64(b[1])<<16 | int64(b[2])<<8 | int64(b[3])
-			row.ClientIPV4 = &v
-		}
-	}
-	row.RequestMethod, row.RequestURL, row.RequestProtocol = splitRequest(fields[fRequest])
+	row.RequestMethod, row.RequestURL, row.RequestProtocol = splitRequest(fields[fRequest], (*[3]string)(row.parts[2:]))
 	row.AccountID, row.Region = o.FallbackAccount, o.FallbackRegion
 	if row.AccountID == "" || row.Region == "" {
 		if acct, region, ok := arnAccount(row.TargetGroupARN); ok {
@@ -298,18 +294,21 @@ func parseLine(line []byte, fields *[nFields]string, o Options) (*Request, strin
 	return row, ""
 }
 
-// splitRequest cuts "METHOD URL PROTOCOL" (the URL as sent, which may hold spaces); ALB writes
-// "- - - " for a request it could not read.
-func splitRequest(s string) (method, url, protocol *string) {
+// splitRequest cuts "METHOD URL PROTOCOL" (the URL as sent, which may hold spaces) into parts; ALB
+// writes "- - - " for a request it could not read.
+func splitRequest(s string, parts *[3]string) (method, url, protocol *string) {
 	s = strings.TrimRight(s, " ")
 	m, rest, ok := strings.Cut(s, " ")
+	parts[0] = m
 	if !ok {
-		return nullable(m), nil, nil
+		return nullable(&parts[0]), nil, nil
 	}
 	if i := strings.LastIndexByte(rest, ' '); i >= 0 {
-		return nullable(m), nullable(rest[:i]), nullable(rest[i+1:])
+		parts[1], parts[2] = rest[:i], rest[i+1:]
+		return nullable(&parts[0]), nullable(&parts[1]), nullable(&parts[2])
 	}
-	return nullable(m), nullable(rest), nil
+	parts[1] = rest
+	return nullable(&parts[0]), nullable(&parts[1]), nil
 }
 
 // arnAccount reads the region and account of an ARN.
@@ -325,11 +324,11 @@ func arnAccount(arn *string) (account, region string, ok bool) {
 }
 
 // nullable: ALB writes "-" (quoted or not) for a value it does not have.
-func nullable(s string) *string {
-	if s == "" || s == "-" {
+func nullable(s *string) *string {
+	if *s == "" || *s == "-" {
 		return nil
 	}
-	return &s
+	return s
 }
 
 // fieldParser converts fields, keeping the first conversion error.
@@ -338,7 +337,7 @@ type fieldParser struct {
 	why string
 }
 
-func (p *fieldParser) str(i int) *string { return nullable(p.f[i]) }
+func (p *fieldParser) str(i int) *string { return nullable(&p.f[i]) }
 
 func (p *fieldParser) fail(i int) {
 	if p.why == "" {
@@ -400,27 +399,32 @@ func (p *fieldParser) time(i int) *time.Time {
 	return &t
 }
 
-// addr reads IP:port (IPv6 without brackets, as ALB writes it, or with them); "-" is NULL.
-func (p *fieldParser) addr(i int) (*string, *int32) {
+// addr reads IP:port (IPv6 without brackets, as ALB writes it, or with them) into the address (kept in
+// *ip) and port, and the IPv4 address as a number; "-" is NULL.
+func (p *fieldParser) addr(i int, ip *string) (*string, *int32, *int64) {
 	s := p.str(i)
 	if s == nil {
-		return nil, nil
-	}
-	if ap, err := netip.ParseAddrPort(*s); err == nil {
-		ip, port := ap.Addr().Unmap().String(), int32(ap.Port())
-		return &ip, &port
+		return nil, nil, nil
 	}
 	j := strings.LastIndexByte(*s, ':')
 	if j < 0 {
 		p.fail(i)
-		return nil, nil
+		return nil, nil, nil
 	}
-	a, err := netip.ParseAddr((*s)[:j])
+	host := strings.TrimSuffix(strings.TrimPrefix((*s)[:j], "["), "]")
+	a, err := netip.ParseAddr(host)
 	port, perr := strconv.ParseUint((*s)[j+1:], 10, 16)
-	if err != nil || perr != nil {
+	if err != nil || perr != nil || a.Zone() != "" {
 		p.fail(i)
-		return nil, nil
+		return nil, nil, nil
 	}
-	ip, port32 := a.String(), int32(port)
-	return &ip, &port32
+	*ip = host
+	port32 := int32(port)
+	var v4 *int64
+	if a = a.Unmap(); a.Is4() {
+		b := a.As4()
+		v := int64(b[0])<<24 | int64(b[1])<<16 | int64(b[2])<<8 | int64(b[3])
+		v4 = &v
+	}
+	return ip, &port32, v4
 }

@@ -148,7 +148,8 @@ func TestSplitRequest(t *testing.T) {
 		{"PRI", "PRI", "<NULL>", "<NULL>"},
 		{"GET /only", "GET", "/only", "<NULL>"},
 	} {
-		m, u, p := splitRequest(c.in)
+		var parts [3]string
+		m, u, p := splitRequest(c.in, &parts)
 		if str(m) != c.method || str(u) != c.url || str(p) != c.proto {
 			t.Errorf("%q: %s | %s | %s", c.in, str(m), str(u), str(p))
 		}

@@ -81,13 +81,12 @@ func fixture(events any, _ time.Time, put source.Put) error {
 		return fmt.Errorf("alb events are access log text, one entry per line")
 	}
 	files := map[string][]byte{}
-	var fields [nFields]string
 	for i, line := range strings.Split(strings.TrimSpace(text), "\n") {
 		line = strings.TrimSpace(line)
 		if line == "" {
 			continue
 		}
-		row, why := parseLine([]byte(line), &fields, Options{FallbackAccount: "111122223333", FallbackRegion: "us-east-1"})
+		row, why := parseLine([]byte(line), Options{FallbackAccount: "111122223333", FallbackRegion: "us-east-1"})
 		if why != "" {
 			return fmt.Errorf("alb event %d: %s", i+1, why)
 		}
