@@ -105,3 +105,26 @@ func TestCompact(t *testing.T) {
 		t.Fatalf("second run: %+v %v", again, err)
 	}
 }
+
+// What a hunt test holds under alb: (log text) is written by the fixture writer where compact reads it,
+// and every entry becomes a row of the account and region of its target group.
+func TestFixtureCompacts(t *testing.T) {
+	ctx := context.Background()
+	root := t.TempDir()
+	raw, err := lake.OpenStore(ctx, filepath.Join(root, "raw"), lake.StoreOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := entry("198.51.100.1") + strings.Replace(entry("198.51.100.2"), "10:02:03.123456Z", "10:31:00.000000Z", 1)
+	if err := alb.Source.Fixture(text, time.Time{}, func(k string, b []byte) error { return lake.PutBytes(ctx, raw, k, b) }); err != nil {
+		t.Fatal(err)
+	}
+	lk, err := lake.Open(ctx, filepath.Join(root, "lake"), lake.Options{Create: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := compact.Run(ctx, compact.Options{From: raw, Lake: lk, Workers: 1, Now: func() time.Time { return time.Date(2024, 5, 2, 0, 0, 0, 0, time.UTC) }})
+	if err != nil || sum.ObjectsRead != 2 || sum.PerTable[alb.Table] != 2 || sum.RecordsQuarantined != 0 {
+		t.Fatalf("summary %+v, err %v", sum, err)
+	}
+}
