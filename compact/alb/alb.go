@@ -143,15 +143,19 @@ func Parse(r io.Reader, o Options, emit func(*Request) error, bad func(recordNo 
 		lineNo++
 		line = bytes.TrimRight(line, "\r\n")
 		switch {
+		case len(bytes.TrimSpace(line)) == 0 && tooLong == 0:
 		case tooLong > 0:
+			if first && !startsLikeEntry(line) {
+				return 0, notALB(line)
+			}
+			first = false
 			n++
 			bad(lineNo, fmt.Sprintf("line is %d bytes, over the %d-byte limit", tooLong, limit), line)
-		case len(bytes.TrimSpace(line)) == 0:
 		default:
 			n++
 			row, why := parseLine(line, o)
 			if why != "" && first && !startsLikeEntry(line) {
-				return 0, fmt.Errorf("not ALB access logs (type, then an ISO 8601 time, space-separated): starts with %q", sample(line, 32))
+				return 0, notALB(line)
 			}
 			first = false
 			if why != "" {
@@ -167,6 +171,10 @@ func Parse(r io.Reader, o Options, emit func(*Request) error, bad func(recordNo 
 			return n, nil
 		}
 	}
+}
+
+func notALB(line []byte) error {
+	return fmt.Errorf("not ALB access logs (type, then an ISO 8601 time, space-separated): starts with %q", sample(line, 32))
 }
 
 func sample(b []byte, n int) []byte {

@@ -199,6 +199,7 @@ func TestParseBadRecords(t *testing.T) {
 		{name: "account from the key", in: noTG, o: Options{FallbackAccount: "111122223333", FallbackRegion: "eu-west-1"}, rows: 1},
 		{name: "too long", in: good + "\n" + good + strings.Repeat(" x", 300) + "\n" + good, o: Options{MaxRecordBytes: 500}, rows: 2, bad: []badRec{{2, fmt.Sprintf("line is %d bytes, over the 500-byte limit", len(good)+600)}}},
 		{name: "not ALB logs at all", in: `{"eventVersion":"1.08"}` + "\n" + good, objectErr: `not ALB access logs (type, then an ISO 8601 time, space-separated): starts with "{\"eventVersion\":\"1.08\"}"`},
+		{name: "not ALB logs, a long first line", in: strings.Repeat("x", 600) + "\n" + good, o: Options{MaxRecordBytes: 500}, objectErr: `not ALB access logs (type, then an ISO 8601 time, space-separated): starts with "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"`},
 		{name: "NLB log", in: "tls 2.0 2018-12-20T02:59:40 net/my-network-loadbalancer/c6e77e28c25b2234 g3d4b5e8bb8464cd 72.21.218.154:51341 172.100.100.185:443 5 2 98 246 - arn:aws:acm:us-east-2:671290407336:certificate/2a108f19-aded-46b0-8493-c63eb1ef4a99 - ECDHE-RSA-AES128-SHA tlsv12 - my-network-loadbalancer-c6e77e28c25b2234.elb.us-east-2.amazonaws.com\n",
 			objectErr: `not ALB access logs (type, then an ISO 8601 time, space-separated): starts with "tls 2.0 2018-12-20T02:59:40 net/"`},
 	} {
