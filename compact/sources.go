@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/lakehunt/lakehunt/compact/alb"
 	"github.com/lakehunt/lakehunt/compact/cloudtrail"
 	"github.com/lakehunt/lakehunt/compact/rawkey"
 	"github.com/lakehunt/lakehunt/compact/route53"
@@ -22,6 +23,7 @@ var registry = []Descriptor{
 	register(vpcflow.Source),
 	register(route53.Source),
 	register(waf.Source),
+	register(alb.Source),
 }
 
 // Sources the compactor reads, by table name.

@@ -114,7 +114,7 @@ func TestRegisteredSourceEvents(t *testing.T) {
 	}
 
 	test.Events = map[string]any{"wafx": []any{}}
-	if err := Materialize(&test, t.TempDir()); err == nil || !strings.Contains(err.Error(), `test has "wafx" events, but wafx is not a source with test events (sources: cloudtrail, vpc_flow, route53_resolver, waf)`) {
+	if err := Materialize(&test, t.TempDir()); err == nil || !strings.Contains(err.Error(), `test has "wafx" events, but wafx is not a source with test events (sources: cloudtrail, vpc_flow, route53_resolver, waf`) {
 		t.Errorf("unknown source: %v", err)
 	}
 }
