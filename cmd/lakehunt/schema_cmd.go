@@ -36,6 +36,9 @@ func newSchemaCmd() *cobra.Command {
 				for _, c := range t.Columns {
 					fmt.Fprintf(tw, "  %s\t%s\t%s\n", c.Name, c.Type, c.Doc)
 				}
+				for _, v := range t.Views {
+					fmt.Fprintf(tw, "view %s\t\t%s\n", v.Name, v.Doc)
+				}
 			}
 			return tw.Flush()
 		},
