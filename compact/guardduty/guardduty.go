@@ -93,17 +93,12 @@ type record struct {
 		} `json:"s3BucketDetails"`
 	} `json:"resource"`
 	Service *struct {
-		Action *struct {
-			ActionType       *string `json:"actionType"`
-			AWSAPICallAction *struct {
-				API *string `json:"api"`
-			} `json:"awsApiCallAction"`
-		} `json:"action"`
-		EventFirstSeen *string `json:"eventFirstSeen"`
-		EventLastSeen  *string `json:"eventLastSeen"`
-		Count          *int64  `json:"count"`
-		Archived       *bool   `json:"archived"`
-		DetectorID     *string `json:"detectorId"`
+		Action         json.RawMessage `json:"action"`
+		EventFirstSeen *string         `json:"eventFirstSeen"`
+		EventLastSeen  *string         `json:"eventLastSeen"`
+		Count          *int64          `json:"count"`
+		Archived       *bool           `json:"archived"`
+		DetectorID     *string         `json:"detectorId"`
 	} `json:"service"`
 }
 
@@ -221,20 +216,23 @@ func parseRecord(obj []byte, o Options) (*Finding, string) {
 	if svc := rec.Service; svc != nil {
 		row.FirstSeen, row.LastSeen = optTime(svc.EventFirstSeen), optTime(svc.EventLastSeen)
 		row.Count, row.Archived, row.DetectorID = svc.Count, svc.Archived, svc.DetectorID
-		if a := svc.Action; a != nil {
+		if len(svc.Action) > 0 {
+			var a struct {
+				ActionType       *string `json:"actionType"`
+				AWSAPICallAction *struct {
+					API *string `json:"api"`
+				} `json:"awsApiCallAction"`
+			}
+			var tree any
+			if json.Unmarshal(svc.Action, &a) != nil || json.Unmarshal(svc.Action, &tree) != nil {
+				return nil, "not a GuardDuty finding: service.action is not an object"
+			}
 			row.ActionType = a.ActionType
 			if c := a.AWSAPICallAction; c != nil {
 				row.API = c.API
 			}
-		}
-		var full struct {
-			Service struct {
-				Action any `json:"action"`
-			} `json:"service"`
-		}
-		if json.Unmarshal(obj, &full) == nil {
 			ips, domains := map[string]bool{}, map[string]bool{}
-			walk(full.Service.Action, "", ips, domains)
+			walk(tree, "", ips, domains)
 			row.RemoteIPs, row.Domains = jsonArray(sorted(ips)), jsonArray(sorted(domains))
 		}
 	}
