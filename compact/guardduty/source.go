@@ -28,7 +28,7 @@ func classify(info *rawkey.Info, _ string, rest []string) {
 		info.Reason = "GuardDuty export files end in .jsonl.gz"
 		return
 	}
-	info.Region, info.Day, info.Kind = rest[0], day, rawkey.Events
+	info.Region, info.Day, info.FileTime, info.Kind = rest[0], day, rawkey.FileTime(rest[4]), rawkey.Events
 }
 
 // objectKey is where GuardDuty exports a file of findings updated on t's day.
@@ -128,7 +128,7 @@ func generate(c source.GenConfig, put source.Put) (int, error) {
 						if err != nil {
 							return n, err
 						}
-						k := objectKey(acct, region, updated, fmt.Sprintf("%08x-gen", uint32(updated.Unix()/86400)))
+						k := objectKey(acct, region, updated, "gen_"+updated.Truncate(24*time.Hour).Add(24*time.Hour-time.Minute).Format("20060102T1504Z")+"_export") // dated, so gen can date the file
 						files[k] = append(append(files[k], b...), '\n')
 						n++
 					}

@@ -27,7 +27,7 @@ func classify(info *rawkey.Info, _ string, rest []string) {
 		info.Reason = "bad date folders " + strings.Join(rest[1:5], "/")
 		return
 	}
-	info.Region, info.Day, info.Kind = rest[0], day, rawkey.Events
+	info.Region, info.Day, info.FileTime, info.Kind = rest[0], day, rawkey.FileTime(rest[5]), rawkey.Events
 }
 
 // objectKey is where the suggested Firehose prefix puts an object delivered at t.
@@ -145,7 +145,7 @@ func generate(c source.GenConfig, put source.Put) (int, error) {
 							"VulnerablePackages": []any{map[string]any{"Name": "openssl", "Version": "3.0.2"}}}},
 					})
 				}
-				k := objectKey(acct, region, t.Truncate(time.Hour), "securityhub-findings-1")
+				k := objectKey(acct, region, t.Truncate(time.Hour), "securityhub-findings-1_"+t.Format("20060102T1504Z")+"_") // dated, so gen can date the file
 				for i, f := range batch {
 					b, err := json.Marshal(event(acct, region, t, fmt.Sprintf("%08x-%04x", r.Uint32(), i), f))
 					if err != nil {
