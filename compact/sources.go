@@ -8,8 +8,10 @@ import (
 
 	"github.com/lakehunt/lakehunt/compact/alb"
 	"github.com/lakehunt/lakehunt/compact/cloudtrail"
+	"github.com/lakehunt/lakehunt/compact/guardduty"
 	"github.com/lakehunt/lakehunt/compact/rawkey"
 	"github.com/lakehunt/lakehunt/compact/route53"
+	"github.com/lakehunt/lakehunt/compact/securityhub"
 	"github.com/lakehunt/lakehunt/compact/source"
 	"github.com/lakehunt/lakehunt/compact/vpcflow"
 	"github.com/lakehunt/lakehunt/compact/waf"
@@ -24,6 +26,8 @@ var registry = []Descriptor{
 	register(route53.Source),
 	register(waf.Source),
 	register(alb.Source),
+	register(guardduty.Source),
+	register(securityhub.Source),
 }
 
 // Sources the compactor reads, by table name.
@@ -76,6 +80,7 @@ func register[T any](d source.Def[T]) Descriptor {
 		}
 		lake.RegisterTable(d.Table, d.Doc, *new(T))
 	}
+	lake.AddViews(d.Table, d.Views...)
 	if d.Layout.Classify != nil {
 		rawkey.Register(d.Table, d.Layout.Services, d.Layout.Classify)
 	}

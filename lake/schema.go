@@ -183,7 +183,16 @@ type Table struct {
 	Name    string       `json:"name"`
 	Doc     string       `json:"doc"`
 	Columns []Column     `json:"columns"`
+	Views   []View       `json:"views,omitempty"`
 	rowType reflect.Type `json:"-"`
+}
+
+// View is a DuckDB view defined over a table (e.g. guardduty_latest: the newest version of each
+// finding). Wherever the table gets a view, its views are created after it.
+type View struct {
+	Name string `json:"name"`
+	Doc  string `json:"doc"`
+	SQL  string `json:"sql"` // a SELECT over the table, by its name
 }
 
 var tables = map[string]*Table{}
@@ -200,6 +209,15 @@ func init() {
 	RegisterTable(TableVPCFlow, "VPC Flow Logs records (versions 2-8, any field order)", VPCFlowRecord{})
 	RegisterTable(TableRoute53Resolver, "Route 53 Resolver query logs", Route53ResolverQuery{})
 	RegisterTable(TableTIIndicators, "threat-intel indicators imported with 'lakehunt ti import' (not time-partitioned)", TIIndicator{})
+}
+
+// AddViews registers views over a registered table.
+func AddViews(table string, views ...View) {
+	t, ok := tables[table]
+	if !ok {
+		panic(fmt.Sprintf("lake: views over unknown table %q", table))
+	}
+	t.Views = append(t.Views, views...)
 }
 
 // Tables lists registered tables by name.

@@ -59,6 +59,9 @@ partition spec (JSON, as in the table metadata); --format athena prints Athena D
 				for _, c := range t.Columns {
 					fmt.Fprintf(tw, "  %s\t%s\t%s\n", c.Name, c.Type, c.Doc)
 				}
+				for _, v := range t.Views {
+					fmt.Fprintf(tw, "view %s\t\t%s\n", v.Name, v.Doc)
+				}
 			}
 			return tw.Flush()
 		},

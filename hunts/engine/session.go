@@ -191,6 +191,11 @@ func (s *Session) createView(ctx context.Context, t *lake.Table, paths []string)
 	if _, err := s.db.ExecContext(ctx, q); err != nil {
 		return fmt.Errorf("create view %s over %d files: %w", t.Name, len(paths), err)
 	}
+	for _, v := range t.Views {
+		if _, err := s.db.ExecContext(ctx, fmt.Sprintf("CREATE OR REPLACE VIEW %s AS %s", ident(v.Name), v.SQL)); err != nil {
+			return fmt.Errorf("create view %s over %s: %w", v.Name, t.Name, err)
+		}
+	}
 	return nil
 }
 

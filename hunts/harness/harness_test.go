@@ -118,3 +118,43 @@ func TestRegisteredSourceEvents(t *testing.T) {
 		t.Errorf("unknown source: %v", err)
 	}
 }
+
+// Hunt tests hold GuardDuty and Security Hub findings too, and hunts read the newest version of each
+// finding from the _latest views: an instance with an open HIGH GuardDuty finding and an Inspector CVE in
+// Security Hub is found; one whose HIGH finding was archived in its newest version is not.
+func TestFindingSourceEvents(t *testing.T) {
+	var h *huntfile.Hunt
+	for _, lh := range loadLibrary(t) {
+		if lh.ID == "root-account-usage" {
+			h = lh
+		}
+	}
+	h.Tables = []string{"guardduty", "securityhub"}
+	h.Query = `SELECT g.instance_id AS root_arn, g.account_id, g.region, list(DISTINCT g.type) AS event_names, [] AS source_ips, [] AS user_agents,
+	  0 AS changes, 0 AS logins_without_mfa, 1 AS succeeded, count(*) AS event_count, min(g.event_time) AS first_seen, max(g.event_time) AS last_seen,
+	  list({'event_time': g.event_time, 'source_key': g.source_key, 'source_line': g.source_line}) AS evidence
+	FROM guardduty_latest g JOIN securityhub_latest s ON json_contains(s.resource_ids, to_json('arn:aws:ec2:eu-west-1:111122223333:instance/' || g.instance_id))
+	WHERE g.severity_label = 'HIGH' AND NOT g.archived AND s.cve_ids IS NOT NULL GROUP BY ALL`
+	gd := func(id, instance, updated string, archived bool) any {
+		return map[string]any{"id": id, "accountId": "111122223333", "region": "eu-west-1", "type": "Trojan:EC2/DNSDataExfiltration", "severity": 8,
+			"updatedAt": updated, "service": map[string]any{"archived": archived}, "resource": map[string]any{"resourceType": "Instance", "instanceDetails": map[string]any{"instanceId": instance}}}
+	}
+	sh := func(instance string) any {
+		return map[string]any{"SchemaVersion": "2018-10-08", "Id": "inspector/" + instance, "ProductArn": "arn:aws:securityhub:eu-west-1::product/aws/inspector",
+			"AwsAccountId": "111122223333", "Region": "eu-west-1", "UpdatedAt": "2024-05-01T09:00:00Z", "Vulnerabilities": []any{map[string]any{"Id": "CVE-2024-3094"}},
+			"Resources": []any{map[string]any{"Type": "AwsEc2Instance", "Id": "arn:aws:ec2:eu-west-1:111122223333:instance/" + instance}}}
+	}
+	test := h.Tests[0]
+	test.Window.Start, test.Window.End = time.Date(2024, 5, 1, 0, 0, 0, 0, time.UTC), time.Date(2024, 5, 2, 0, 0, 0, 0, time.UTC)
+	test.Events = map[string]any{
+		"guardduty":   []any{gd("f1", "i-0aaa", "2024-05-01T10:00:00Z", false), gd("f2", "i-0bbb", "2024-05-01T10:00:00Z", false), gd("f2", "i-0bbb", "2024-05-01T12:00:00Z", true)},
+		"securityhub": []any{sh("i-0aaa"), sh("i-0bbb")},
+	}
+	test.Expect = huntfile.Expect{Count: 1, Findings: []huntfile.ExpectFinding{{Entity: "i-0aaa"}}}
+	h.Tests = []huntfile.Test{test}
+	var out bytes.Buffer
+	sum, err := RunTests(context.Background(), []*huntfile.Hunt{h}, nil, nil, engine.Limits{}, &out)
+	if err != nil || sum.Passed != 1 {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+}

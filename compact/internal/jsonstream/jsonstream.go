@@ -1,0 +1,121 @@
+// Package jsonstream cuts a stream into top-level JSON objects, whether one per line (AWS exports) or
+// concatenated with no separator (Firehose), without decoding them: it follows strings and nesting only,
+// so memory is bounded by the record limit whatever the input. It is the waf source's splitter, shared
+// by the JSON-record sources.
+package jsonstream
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"io"
+)
+
+// Kind is what Next found.
+type Kind int
+
+const (
+	Object    Kind = iota
+	Junk           // bytes that are not a JSON object, up to the end of their line
+	Truncated      // an object the stream ends inside
+	TooLong        // an object over the limit (the record holds its start)
+)
+
+// SampleBytes is how much of a junk or oversize record Next keeps.
+const SampleBytes = 512
+
+// Splitter reads records from a stream.
+type Splitter struct {
+	br    *bufio.Reader
+	limit int
+	buf   []byte
+}
+
+// New reads r; objects larger than limit bytes are reported as TooLong.
+func New(r io.Reader, limit int) *Splitter {
+	return &Splitter{br: bufio.NewReaderSize(r, 64<<10), limit: limit}
+}
+
+// Next returns the next record (valid until the next call), its size in bytes and its kind; io.EOF at
+// the end.
+func (s *Splitter) Next() ([]byte, int64, Kind, error) {
+	s.buf = s.buf[:0]
+	var c byte
+	var err error
+	for {
+		if c, err = s.br.ReadByte(); err != nil {
+			return nil, 0, Object, err
+		}
+		if c == 0xEF { // a UTF-8 byte-order mark (files joined by Windows tools)
+			if b, _ := s.br.Peek(2); bytes.Equal(b, []byte{0xBB, 0xBF}) {
+				_, _ = s.br.Discard(2)
+				continue
+			}
+		}
+		if c != ' ' && c != '\t' && c != '\r' && c != '\n' {
+			break
+		}
+	}
+	if c != '{' {
+		s.buf = append(s.buf, c)
+		line, err := s.br.ReadSlice('\n')
+		for errors.Is(err, bufio.ErrBufferFull) {
+			s.keep(line)
+			line, err = s.br.ReadSlice('\n')
+		}
+		s.keep(line)
+		if err != nil && err != io.EOF {
+			return nil, 0, Object, err
+		}
+		return bytes.TrimRight(s.buf, "\r\n"), int64(len(s.buf)), Junk, nil
+	}
+	s.buf = append(s.buf, c)
+	size, depth, inStr, esc := int64(1), 1, false, false
+	for depth > 0 {
+		if c, err = s.br.ReadByte(); err != nil {
+			if err == io.EOF {
+				return s.buf, size, Truncated, nil
+			}
+			return nil, 0, Object, err
+		}
+		size++
+		if size <= int64(s.limit) {
+			s.buf = append(s.buf, c)
+		}
+		switch {
+		case esc:
+			esc = false
+		case inStr:
+			if c == '\\' {
+				esc = true
+			} else if c == '"' {
+				inStr = false
+			}
+		case c == '"':
+			inStr = true
+		case c == '{' || c == '[':
+			depth++
+		case c == '}' || c == ']':
+			depth--
+		}
+	}
+	if size > int64(s.limit) {
+		return Sample(s.buf, SampleBytes), size, TooLong, nil
+	}
+	return s.buf, size, Object, nil
+}
+
+// keep appends junk bytes up to a sample's worth.
+func (s *Splitter) keep(b []byte) {
+	if n := SampleBytes - len(s.buf); n > 0 {
+		s.buf = append(s.buf, Sample(b, n)...)
+	}
+}
+
+// Sample is the first n bytes of b.
+func Sample(b []byte, n int) []byte {
+	if len(b) > n {
+		return b[:n]
+	}
+	return b
+}
