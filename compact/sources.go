@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/lakehunt/lakehunt/compact/cloudtrail"
+	"github.com/lakehunt/lakehunt/compact/hids"
 	"github.com/lakehunt/lakehunt/compact/rawkey"
 	"github.com/lakehunt/lakehunt/compact/route53"
 	"github.com/lakehunt/lakehunt/compact/source"
@@ -22,6 +23,7 @@ var registry = []Descriptor{
 	register(vpcflow.Source),
 	register(route53.Source),
 	register(waf.Source),
+	register(hids.Source),
 }
 
 // Sources the compactor reads, by table name.
