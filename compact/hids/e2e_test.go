@@ -2,7 +2,11 @@ package hids_test
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -42,6 +46,15 @@ func TestCompactUnderPrefix(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// Under the prefix but not alerts: VPC flow records, and a gzip object cut short.
+	flows := "wazuh/2024/05/01/11/flows.gz"
+	cut := "wazuh/2024/05/01/11/cut.gz"
+	gz := source.Gzip([]byte(alertA + "\n"))
+	for key, body := range map[string][]byte{flows: source.Gzip([]byte("2 123456789012 eni-1 10.0.0.1 10.0.0.2 443 5000 6 1 40 1 2 ACCEPT OK\n")), cut: gz[:len(gz)-10]} {
+		if err := lake.PutBytes(ctx, raw, key, body); err != nil {
+			t.Fatal(err)
+		}
+	}
 	lk, err := lake.Open(ctx, filepath.Join(root, "lake"), lake.Options{Create: true})
 	if err != nil {
 		t.Fatal(err)
@@ -52,11 +65,25 @@ func TestCompactUnderPrefix(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sum.RecordsWritten != 4 || sum.PerTable[hids.Table] != 4 || sum.DuplicatesDropped != 1 || sum.RecordsQuarantined != 1 || sum.ObjectsIgnored != 1 || sum.ObjectsRead != 2 {
+	if sum.RecordsWritten != 4 || sum.PerTable[hids.Table] != 4 || sum.DuplicatesDropped != 1 || sum.RecordsQuarantined != 1 || sum.ObjectsIgnored != 1 || sum.ObjectsRead != 2 || sum.ObjectsQuarantined != 2 {
 		t.Fatalf("summary %+v", sum)
 	}
-	if q := sum.Quarantine[0]; q.Source != hids.Table || q.SourceKey != first || q.Record != 2 || q.Reason != "line is not a JSON object" {
-		t.Errorf("quarantined %+v", q)
+	var quarantined []string
+	for _, q := range sum.Quarantine {
+		if q.Source != hids.Table {
+			t.Errorf("quarantined as %s", q.Source)
+		}
+		quarantined = append(quarantined, fmt.Sprintf("%s#%d: %s", q.SourceKey, q.Record, q.Reason))
+	}
+	sort.Strings(quarantined)
+	wantQ := []string{
+		first + "#2: line is not a JSON object",
+		cut + "#0: corrupt gzip: " + cut + ": reading line 2: unexpected EOF",
+		flows + `#0: not Wazuh or OSSEC alerts (alerts.json: a JSON object per line): starts with "2 123456789012 eni-1 10.0.0.1 10"`,
+	}
+	sort.Strings(wantQ)
+	if !slices.Equal(quarantined, wantQ) {
+		t.Errorf("quarantined\n%s\nwant\n%s", strings.Join(quarantined, "\n"), strings.Join(wantQ, "\n"))
 	}
 	snap, err := lk.Snapshot(ctx)
 	if err != nil {
@@ -88,7 +115,7 @@ func TestCompactUnderPrefix(t *testing.T) {
 	}
 
 	again, err := compact.Run(ctx, opts)
-	if err != nil || again.RecordsWritten != 0 || again.ObjectsAlreadyDone != 2 {
+	if err != nil || again.RecordsWritten != 0 || again.ObjectsAlreadyDone != 4 {
 		t.Fatalf("second run: %+v %v", again, err)
 	}
 }

@@ -31,37 +31,37 @@ const DefaultMaxRecordBytes = 1 << 20
 
 // Alert is one row of the hids table: one alert of a Wazuh or OSSEC manager.
 type Alert struct {
-	EventTime         time.Time `parquet:"event_time,timestamp(microsecond:local),zstd" doc:"timestamp (Wazuh) or TimeStamp (OSSEC): when the manager raised the alert (UTC)"`
-	AccountID         string    `parquet:"account_id,dict,zstd" doc:"the agent label aws.account_id; empty when the agent has none"`
-	Region            string    `parquet:"region,dict,zstd" doc:"the agent label aws.region; empty when the agent has none"`
-	Format            string    `parquet:"format,dict,zstd" doc:"wazuh | ossec: the alert's shape"`
-	AlertID           *string   `parquet:"alert_id,optional,zstd" doc:"id: the manager's alert id (EPOCH.OFFSET in its alerts log)"`
-	AlertKey          *string   `parquet:"alert_key,optional,zstd" doc:"MANAGER/ID: the alert id qualified by its manager; rows are deduplicated on it"`
-	Manager           *string   `parquet:"manager,optional,dict,zstd" doc:"manager.name: the manager (cluster node) that raised the alert"`
-	AgentID           *string   `parquet:"agent_id,optional,dict,zstd" doc:"agent.id (000 is the manager itself)"`
-	AgentName         *string   `parquet:"agent_name,optional,dict,zstd" doc:"agent.name; OSSEC: the NAME of a location (NAME) IP->PATH"`
-	AgentIP           *string   `parquet:"agent_ip,optional,dict,zstd" doc:"agent.ip; OSSEC: the IP of a location (NAME) IP->PATH. On EC2 the instance's interface address (vpc_flow interface addresses)"`
-	InstanceID        *string   `parquet:"instance_id,optional,dict,zstd" doc:"the agent label aws.instance_id (or aws.instance-id)"`
-	AgentLabels       *string   `parquet:"agent_labels,optional,zstd" lake:"json" doc:"agent.labels as JSON"`
-	RuleID            *string   `parquet:"rule_id,optional,dict,zstd" doc:"rule.id (Wazuh) or rule.sidid (OSSEC)"`
-	RuleLevel         *int32    `parquet:"rule_level,optional,zstd" doc:"rule.level, 0 to 16 (12 and up: high importance)"`
-	RuleDescription   *string   `parquet:"rule_description,optional,dict,zstd" doc:"rule.description (Wazuh) or rule.comment (OSSEC)"`
-	RuleGroups        *string   `parquet:"rule_groups,optional,dict,zstd" lake:"json" doc:"rule.groups as a JSON array of strings (OSSEC's comma-separated rule.group split), e.g. [\"ossec\",\"syscheck\"]"`
-	MitreIDs          *string   `parquet:"mitre_ids,optional,dict,zstd" lake:"json" doc:"rule.mitre.id: ATT&CK technique ids as a JSON array"`
-	MitreTactics      *string   `parquet:"mitre_tactics,optional,dict,zstd" lake:"json" doc:"rule.mitre.tactic as a JSON array"`
-	MitreTechniques   *string   `parquet:"mitre_techniques,optional,dict,zstd" lake:"json" doc:"rule.mitre.technique as a JSON array"`
-	Location          *string   `parquet:"location,optional,dict,zstd" doc:"location: the log file, command or module (syscheck, rootcheck, ...) the event came from"`
-	Decoder           *string   `parquet:"decoder,optional,dict,zstd" doc:"decoder.name (Wazuh) or decoder (OSSEC)"`
-	DecoderParent     *string   `parquet:"decoder_parent,optional,dict,zstd" doc:"decoder.parent (Wazuh)"`
-	SrcIP             *string   `parquet:"src_ip,optional,dict,zstd" doc:"data.srcip (Wazuh) or srcip (OSSEC)"`
-	SrcIPV4           *int64    `parquet:"src_ip_v4,optional,zstd" doc:"src_ip as an unsigned 32-bit number (IPv4 only), for range joins with ti_indicators"`
-	DstIP             *string   `parquet:"dst_ip,optional,dict,zstd" doc:"data.dstip (Wazuh) or dstip (OSSEC)"`
-	SrcUser           *string   `parquet:"src_user,optional,dict,zstd" doc:"data.srcuser (Wazuh) or srcuser (OSSEC)"`
-	DstUser           *string   `parquet:"dst_user,optional,dict,zstd" doc:"data.dstuser (Wazuh) or dstuser (OSSEC)"`
-	SyscheckPath      *string   `parquet:"syscheck_path,optional,zstd" doc:"syscheck.path (Wazuh) or file.path (OSSEC): the file an integrity alert is about"`
-	Syscheck          *string   `parquet:"syscheck,optional,zstd" lake:"json" doc:"syscheck (Wazuh) or file (OSSEC) as JSON: the integrity change (hashes, owners, permissions before and after)"`
-	FullLog           *string   `parquet:"full_log,optional,zstd" doc:"full_log: the event as the agent read it"`
-	Data              *string   `parquet:"data,optional,zstd" lake:"json" doc:"data as JSON: the fields the decoder extracted (Wazuh); OSSEC: its decoded top-level fields (srcip, url, status, program_name, ...)"`
+	EventTime       time.Time `parquet:"event_time,timestamp(microsecond:local),zstd" doc:"timestamp (Wazuh) or TimeStamp (OSSEC): when the manager raised the alert (UTC)"`
+	AccountID       string    `parquet:"account_id,dict,zstd" doc:"the agent label aws.account_id; empty when the agent has none"`
+	Region          string    `parquet:"region,dict,zstd" doc:"the agent label aws.region; empty when the agent has none"`
+	Format          string    `parquet:"format,dict,zstd" doc:"wazuh | ossec: the alert's shape"`
+	AlertID         *string   `parquet:"alert_id,optional,zstd" doc:"id: the manager's alert id (EPOCH.OFFSET in its alerts log)"`
+	AlertKey        *string   `parquet:"alert_key,optional,zstd" doc:"MANAGER/ID: the alert id qualified by its manager; rows are deduplicated on it"`
+	Manager         *string   `parquet:"manager,optional,dict,zstd" doc:"manager.name: the manager (cluster node) that raised the alert"`
+	AgentID         *string   `parquet:"agent_id,optional,dict,zstd" doc:"agent.id (000 is the manager itself)"`
+	AgentName       *string   `parquet:"agent_name,optional,dict,zstd" doc:"agent.name; OSSEC: the NAME of a location (NAME) IP->PATH"`
+	AgentIP         *string   `parquet:"agent_ip,optional,dict,zstd" doc:"agent.ip; OSSEC: the IP of a location (NAME) IP->PATH. On EC2 the instance's interface address (vpc_flow interface addresses)"`
+	InstanceID      *string   `parquet:"instance_id,optional,dict,zstd" doc:"the agent label aws.instance_id (or aws.instance-id)"`
+	AgentLabels     *string   `parquet:"agent_labels,optional,zstd" lake:"json" doc:"agent.labels as JSON"`
+	RuleID          *string   `parquet:"rule_id,optional,dict,zstd" doc:"rule.id (Wazuh) or rule.sidid (OSSEC)"`
+	RuleLevel       *int32    `parquet:"rule_level,optional,zstd" doc:"rule.level, 0 to 16 (12 and up: high importance)"`
+	RuleDescription *string   `parquet:"rule_description,optional,dict,zstd" doc:"rule.description (Wazuh) or rule.comment (OSSEC)"`
+	RuleGroups      *string   `parquet:"rule_groups,optional,dict,zstd" lake:"json" doc:"rule.groups as a JSON array of strings (OSSEC's comma-separated rule.group split), e.g. [\"ossec\",\"syscheck\"]"`
+	MitreIDs        *string   `parquet:"mitre_ids,optional,dict,zstd" lake:"json" doc:"rule.mitre.id: ATT&CK technique ids as a JSON array"`
+	MitreTactics    *string   `parquet:"mitre_tactics,optional,dict,zstd" lake:"json" doc:"rule.mitre.tactic as a JSON array"`
+	MitreTechniques *string   `parquet:"mitre_techniques,optional,dict,zstd" lake:"json" doc:"rule.mitre.technique as a JSON array"`
+	Location        *string   `parquet:"location,optional,dict,zstd" doc:"location: the log file, command or module (syscheck, rootcheck, ...) the event came from"`
+	Decoder         *string   `parquet:"decoder,optional,dict,zstd" doc:"decoder.name (Wazuh) or decoder (OSSEC)"`
+	DecoderParent   *string   `parquet:"decoder_parent,optional,dict,zstd" doc:"decoder.parent (Wazuh)"`
+	SrcIP           *string   `parquet:"src_ip,optional,dict,zstd" doc:"data.srcip (Wazuh) or srcip (OSSEC)"`
+	SrcIPV4         *int64    `parquet:"src_ip_v4,optional,zstd" doc:"src_ip as an unsigned 32-bit number (IPv4 only), for range joins with ti_indicators"`
+	DstIP           *string   `parquet:"dst_ip,optional,dict,zstd" doc:"data.dstip (Wazuh) or dstip (OSSEC)"`
+	SrcUser         *string   `parquet:"src_user,optional,dict,zstd" doc:"data.srcuser (Wazuh) or srcuser (OSSEC)"`
+	DstUser         *string   `parquet:"dst_user,optional,dict,zstd" doc:"data.dstuser (Wazuh) or dstuser (OSSEC)"`
+	SyscheckPath    *string   `parquet:"syscheck_path,optional,zstd" doc:"syscheck.path (Wazuh) or file.path (OSSEC): the file an integrity alert is about"`
+	Syscheck        *string   `parquet:"syscheck,optional,zstd" lake:"json" doc:"syscheck (Wazuh) or file (OSSEC) as JSON: the integrity change (hashes, owners, permissions before and after)"`
+	FullLog         *string   `parquet:"full_log,optional,zstd" doc:"full_log: the event as the agent read it"`
+	Data            *string   `parquet:"data,optional,zstd" lake:"json" doc:"data as JSON: the fields the decoder extracted (Wazuh); OSSEC: its decoded top-level fields (srcip, url, status, program_name, ...)"`
 	lake.Lineage
 }
 

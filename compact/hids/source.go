@@ -105,10 +105,10 @@ const GenPrefix = "hids/"
 
 type genRule struct {
 	id, desc, decoder, location string
-	level                      int
-	groups, mitre              []string
-	log                        string // full_log; %s is the source IP
-	src                        bool   // the alert has a remote source address
+	level                       int
+	groups, mitre               []string
+	log                         string // full_log; %s is the source IP
+	src                         bool   // the alert has a remote source address
 }
 
 var genRules = []genRule{
