@@ -230,13 +230,16 @@ func parseAlert(obj []byte, o Options) (*Alert, string) {
 	if a := rec.Agent; a != nil {
 		row.AgentID, row.AgentName, row.AgentIP = scalar(a.ID), a.Name, a.IP
 		row.AgentLabels = jsonText(a.Labels)
-		if acct := label(a.Labels, "account_id", "account-id", "accountId"); acct != nil {
-			row.AccountID = *acct
+		if labels := members(a.Labels); labels != nil {
+			aws := members(labels["aws"])
+			if acct := label(labels, aws, "account_id", "account-id", "accountId"); acct != nil {
+				row.AccountID = *acct
+			}
+			if region := label(labels, aws, "region"); region != nil {
+				row.Region = *region
+			}
+			row.InstanceID = label(labels, aws, "instance_id", "instance-id", "instanceId")
 		}
-		if region := label(a.Labels, "region"); region != nil {
-			row.Region = *region
-		}
-		row.InstanceID = label(a.Labels, "instance_id", "instance-id", "instanceId")
 	}
 	if rec.Manager != nil {
 		row.Manager = rec.Manager.Name
@@ -255,17 +258,19 @@ func parseAlert(obj []byte, o Options) (*Alert, string) {
 	if row.Format == "ossec" {
 		row.SrcIP, row.DstIP, row.SrcUser, row.DstUser = rec.SrcIP, rec.DstIP, rec.SrcUser, rec.DstUser
 		row.Syscheck = jsonText(rec.File)
-		row.SyscheckPath = field(rec.File, "path")
+		row.SyscheckPath = scalar(members(rec.File)["path"])
 		row.Data = ossecData(obj)
 		if row.AgentName == nil && row.Location != nil {
 			row.AgentName, row.AgentIP = ossecAgent(*row.Location)
 		}
 	} else {
 		row.Data = jsonText(rec.Data)
-		row.SrcIP, row.DstIP = field(rec.Data, "srcip"), field(rec.Data, "dstip")
-		row.SrcUser, row.DstUser = field(rec.Data, "srcuser"), field(rec.Data, "dstuser")
+		if data := members(rec.Data); data != nil {
+			row.SrcIP, row.DstIP = scalar(data["srcip"]), scalar(data["dstip"])
+			row.SrcUser, row.DstUser = scalar(data["srcuser"]), scalar(data["dstuser"])
+		}
 		row.Syscheck = jsonText(rec.Syscheck)
-		row.SyscheckPath = field(rec.Syscheck, "path")
+		row.SyscheckPath = scalar(members(rec.Syscheck)["path"])
 	}
 	if row.SrcIP != nil {
 		if a, err := netip.ParseAddr(*row.SrcIP); err == nil && a.Is4() {
@@ -329,26 +334,27 @@ func scalar(raw json.RawMessage) *string {
 	return &s
 }
 
-// field is the string (or number) member key of a JSON object.
-func field(raw json.RawMessage, key string) *string {
-	var m map[string]json.RawMessage
-	if len(raw) == 0 || json.Unmarshal(raw, &m) != nil {
+// members are the members of a JSON object; nil when raw is not one.
+func members(raw json.RawMessage) map[string]json.RawMessage {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || raw[0] != '{' {
 		return nil
 	}
-	return scalar(m[key])
+	var m map[string]json.RawMessage
+	if json.Unmarshal(raw, &m) != nil {
+		return nil
+	}
+	return m
 }
 
-// label reads agent.labels.aws.NAME: nested as Wazuh writes labels with dotted keys, or flat.
-func label(labels json.RawMessage, names ...string) *string {
-	var m map[string]json.RawMessage
-	if len(labels) == 0 || json.Unmarshal(labels, &m) != nil {
-		return nil
-	}
+// label reads the agent label aws.NAME: nested (labels.aws.NAME) as Wazuh writes labels with dotted
+// keys, or flat (labels["aws.NAME"]).
+func label(labels, aws map[string]json.RawMessage, names ...string) *string {
 	for _, n := range names {
-		if v := field(m["aws"], n); v != nil && *v != "" {
+		if v := scalar(aws[n]); v != nil && *v != "" {
 			return v
 		}
-		if v := scalar(m["aws."+n]); v != nil && *v != "" {
+		if v := scalar(labels["aws."+n]); v != nil && *v != "" {
 			return v
 		}
 	}

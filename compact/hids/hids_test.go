@@ -1,7 +1,9 @@
 package hids
 
 import (
+	"bytes"
 	"compress/gzip"
+	"io"
 	"maps"
 	"os"
 	"strings"
@@ -267,4 +269,17 @@ func TestGenerate(t *testing.T) {
 	if rows != n {
 		t.Errorf("%d rows of %d generated alerts", rows, n)
 	}
+}
+
+func gunzip(t testing.TB, b []byte) []byte {
+	t.Helper()
+	zr, err := gzip.NewReader(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }

@@ -120,6 +120,8 @@ var genRules = []genRule{
 		log: "sudo[%d]: ec2-user : TTY=pts/0 ; PWD=/home/ec2-user ; USER=root ; COMMAND=/usr/bin/systemctl status nginx"},
 	{id: "550", level: 7, desc: "Integrity checksum changed.", decoder: "syscheck_integrity_changed", location: "syscheck", groups: []string{"ossec", "syscheck", "syscheck_entry_modified", "syscheck_file"}, mitre: []string{"T1565.001"},
 		log: "File '/etc/nginx/nginx.conf' modified (pid %d)"},
+	{id: "40112", level: 12, desc: "Multiple authentication failures followed by a success.", decoder: "sshd", location: "/var/log/auth.log", groups: []string{"syslog", "attack", "authentication_success"}, mitre: []string{"T1110"},
+		log: "sshd[%d]: Accepted password for admin from %s port 40022 ssh2", src: true},
 	{id: "510", level: 7, desc: "Host-based anomaly detection event (rootcheck).", decoder: "rootcheck", location: "rootcheck", groups: []string{"ossec", "rootcheck"},
 		log: "Trojaned version of file '/bin/diff' detected. Signature used: 'bash|^/bin/sh|file\\.h|proc\\.h|/dev/[^n]|^/bin/.*sh' (Generic) (pid %d)"},
 }
@@ -157,10 +159,12 @@ func generate(c source.GenConfig, put source.Put) (int, error) {
 						rule = genRules[1]
 					case x < 92:
 						rule = genRules[2]
-					case x < 98:
+					case x < 97:
 						rule = genRules[3]
-					default:
+					case x < 98:
 						rule = genRules[4]
+					default:
+						rule = genRules[5]
 					}
 					src := fmt.Sprintf("%d.%d.%d.%d", 23+r.IntN(180), r.IntN(256), r.IntN(256), 1+r.IntN(254))
 					var full string
