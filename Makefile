@@ -36,7 +36,7 @@ fuzz:
 demo: build
 	rm -rf $(DEMO)
 	$(BIN) gen --out $(DEMO)/raw --scale small --seed 1 --start 2025-06-02 --days 14
-	$(BIN) compact --from $(DEMO)/raw --lake $(DEMO)/lake --settle 0
+	$(BIN) compact --from $(DEMO)/raw --lake $(DEMO)/lake --settle 0 --source-prefix hids=hids/
 	$(BIN) query --lake $(DEMO)/lake "SELECT event_name, count(*) AS events FROM cloudtrail GROUP BY 1 ORDER BY 2 DESC LIMIT 10"
 	$(BIN) query --lake $(DEMO)/lake "SELECT action, flow_direction, count(*) AS flows, sum(bytes) AS bytes FROM vpc_flow GROUP BY ALL ORDER BY 3 DESC"
 	$(BIN) query --lake $(DEMO)/lake "SELECT rtrim(query_name, '.') AS name, count(*) AS queries FROM route53_resolver GROUP BY 1 ORDER BY 2 DESC LIMIT 10"

@@ -9,6 +9,7 @@ import (
 	"github.com/lakehunt/lakehunt/compact/alb"
 	"github.com/lakehunt/lakehunt/compact/cloudtrail"
 	"github.com/lakehunt/lakehunt/compact/guardduty"
+	"github.com/lakehunt/lakehunt/compact/hids"
 	"github.com/lakehunt/lakehunt/compact/rawkey"
 	"github.com/lakehunt/lakehunt/compact/route53"
 	"github.com/lakehunt/lakehunt/compact/securityhub"
@@ -28,6 +29,7 @@ var registry = []Descriptor{
 	register(alb.Source),
 	register(guardduty.Source),
 	register(securityhub.Source),
+	register(hids.Source),
 }
 
 // Sources the compactor reads, by table name.

@@ -146,7 +146,15 @@ func compactFixtures(ctx context.Context, rawDir, lakeDir string, now time.Time)
 	if err != nil {
 		return nil, err
 	}
-	sum, err := compact.Run(ctx, compact.Options{From: from, Lake: lk, Now: func() time.Time { return now }, Workers: 1})
+	// Sources delivered under configured prefixes (Firehose, agents) write their test events under
+	// TABLE/, mapped here as a user maps their prefix.
+	prefixes := map[string][]string{}
+	for _, d := range compact.Descriptors() {
+		if d.Prefixed() {
+			prefixes[d.Table()] = []string{d.Table() + "/"}
+		}
+	}
+	sum, err := compact.Run(ctx, compact.Options{From: from, Lake: lk, Now: func() time.Time { return now }, Workers: 1, Prefixes: prefixes})
 	if err != nil {
 		return nil, fmt.Errorf("compact the test's events: %w", err)
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lakehunt/lakehunt/compact"
 	"github.com/lakehunt/lakehunt/hunts/engine"
 	"github.com/lakehunt/lakehunt/hunts/huntfile"
 	"github.com/lakehunt/lakehunt/hunts/library"
@@ -113,8 +114,29 @@ func TestRegisteredSourceEvents(t *testing.T) {
 		t.Fatalf("%v\n%s", err, out.String())
 	}
 
+	// hids is delivered only under configured prefixes: its fixture writes under hids/, which the
+	// harness maps to it.
+	h.Tables = []string{"hids"}
+	h.Query = `SELECT agent_ip AS root_arn, min(account_id) AS account_id, min(region) AS region,
+	  list(DISTINCT rule_id) AS event_names, list(DISTINCT agent_ip) AS source_ips, list(DISTINCT agent_name) AS user_agents,
+	  0 AS changes, 0 AS logins_without_mfa, 1 AS succeeded, count(*) AS event_count, min(event_time) AS first_seen, max(event_time) AS last_seen,
+	  list({'event_time': event_time, 'source_key': source_key, 'source_line': source_line}) AS evidence
+	FROM hids WHERE event_time >= $window_start AND event_time < $window_end AND rule_level >= 12 GROUP BY agent_ip`
+	alert := func(ts, id string, level int, ip string) any {
+		return map[string]any{"timestamp": ts, "id": id, "rule": map[string]any{"id": "510", "level": level}, "manager": map[string]any{"name": "m"},
+			"agent": map[string]any{"id": "001", "name": "web-1", "ip": ip, "labels": map[string]any{"aws": map[string]any{"account_id": "111122223333", "region": "eu-west-1"}}}}
+	}
+	test.Events = map[string]any{"hids": []any{alert("2024-05-01T10:00:00.000+0000", "1714557600.0", 12, "10.0.0.5"), alert("2024-05-01T11:00:00.000+0000", "1714561200.0", 3, "10.0.0.6")}}
+	test.Expect = huntfile.Expect{Count: 1, Findings: []huntfile.ExpectFinding{{Entity: "10.0.0.5"}}}
+	h.Tests = []huntfile.Test{test}
+	out.Reset()
+	sum, err = RunTests(context.Background(), []*huntfile.Hunt{h}, nil, nil, engine.Limits{}, &out)
+	if err != nil || sum.Passed != 1 {
+		t.Fatalf("hids: %v\n%s", err, out.String())
+	}
+
 	test.Events = map[string]any{"wafx": []any{}}
-	if err := Materialize(&test, t.TempDir()); err == nil || !strings.Contains(err.Error(), `test has "wafx" events, but wafx is not a source with test events (sources: cloudtrail, vpc_flow, route53_resolver, waf`) {
+	if err := Materialize(&test, t.TempDir()); err == nil || !strings.Contains(err.Error(), `test has "wafx" events, but wafx is not a source with test events (sources: `+strings.Join(compact.Sources, ", ")+")") {
 		t.Errorf("unknown source: %v", err)
 	}
 }
