@@ -107,7 +107,7 @@ func TestPlantedPrincipalPage(t *testing.T) {
 	if len(p.Groups) != 1 || len(p.Groups[0].Findings) != 3 {
 		t.Fatalf("groups %+v, want one group of the 3 findings", p.Groups)
 	}
-	if want := []string{"discovery", "defense-evasion", "command-and-control"}; !slices.Equal(p.Groups[0].Tactics, want) // in the order of the steps {
+	if want := []string{"discovery", "defense-evasion", "command-and-control"}; !slices.Equal(p.Groups[0].Tactics, want) { // in the order of the steps
 		t.Errorf("group tactics %v, want %v", p.Groups[0].Tactics, want)
 	}
 	if !p.FirstSeen.Equal(at("2026-03-01T09:00:00Z")) || !p.LastSeen.Equal(at("2026-03-10T03:05:00Z")) {
