@@ -22,6 +22,7 @@ import (
 	"github.com/lakehunt/lakehunt/lake"
 	"github.com/lakehunt/lakehunt/reports"
 	"github.com/lakehunt/lakehunt/reports/asff"
+	"github.com/lakehunt/lakehunt/reports/investigate"
 	"github.com/lakehunt/lakehunt/reports/publish"
 	"github.com/lakehunt/lakehunt/reports/securityhub"
 )
@@ -358,6 +359,7 @@ func publisher(cfg *config, log *slog.Logger, lk *lake.Lake, runs lake.Store, so
 			return c, nil
 		}}
 	sec := &secrets{id: o.SecretID}
+	lim, _ := cfg.Hunts.limits() // checked when the tick's hunts were set up
 	var (
 		once    sync.Once
 		hand    []publish.Publisher
@@ -374,7 +376,7 @@ func publisher(cfg *config, log *slog.Logger, lk *lake.Lake, runs lake.Store, so
 			asffURL = strings.ReplaceAll(a.ReportURL, "{run_id}", run.ID)
 		}
 		asffPub := &publish.ASFF{Options: asff.Options{Region: a.Region, DefaultAccount: a.DefaultAccount, ProductARN: a.ProductARN, ReportURL: asffURL}}
-		pubs := []publish.Publisher{asffPub, publish.HTML{}}
+		pubs := []publish.Publisher{asffPub, entityPages{lk: lk, limits: lim}, publish.HTML{}}
 		if sh.Enabled {
 			pubs = append(pubs, shPub)
 		}
@@ -441,6 +443,19 @@ func publisher(cfg *config, log *slog.Logger, lk *lake.Lake, runs lake.Store, so
 		}
 		return nil
 	}
+}
+
+// entityPages writes RUNDIR/entities/ for a scheduled run, before the report that links to the pages.
+type entityPages struct {
+	lk     *lake.Lake
+	limits hunts.Limits
+}
+
+func (entityPages) Name() string { return "entity pages" }
+
+func (p entityPages) Publish(ctx context.Context, in publish.Input) ([]lake.Sent, error) {
+	_, err := investigate.WriteRunPages(ctx, p.lk, in.Dir, in.Run, in.Findings, p.limits)
+	return nil, err
 }
 
 func printTick(w io.Writer, r *scheduler.TickResult) {

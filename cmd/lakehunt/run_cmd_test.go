@@ -176,6 +176,12 @@ func TestRunDueExitCodes(t *testing.T) {
 			t.Errorf("run directory lacks %s: %v", f, err)
 		}
 	}
+	// The scheduled run's finding groups get entity pages, stored with the run and linked from its report.
+	pages, _ := filepath.Glob(filepath.Join(filepath.Dir(dirs[0]), "entities", "*.html"))
+	stored, _ := os.ReadFile(filepath.Join(filepath.Dir(dirs[0]), "report.html"))
+	if len(pages) == 0 || !strings.Contains(string(stored), `">entity page</a>`) {
+		t.Errorf("stored run: entity pages %v, report links to one: %v", pages, strings.Contains(string(stored), "entity page</a>"))
+	}
 
 	if _, logs, code := cli(t, append(base, "--now", "2026-03-02T13:30:00Z")...); code != exitNothingDue {
 		t.Errorf("second tick in the same window: exit %d, want %d (nothing due)\n%s", code, exitNothingDue, logs)

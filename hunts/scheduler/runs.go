@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
@@ -113,21 +114,32 @@ func (t *ticker) store(ctx context.Context, run *lake.Run, findings []lake.Findi
 	return &e, perr
 }
 
-// uploadDir copies the files of dir to prefix, run.json last: a run directory without run.json is incomplete.
+// uploadDir copies the files of dir and of its folders (entities/) to prefix, run.json last: a run
+// directory without run.json is incomplete.
 func uploadDir(ctx context.Context, st lake.Store, dir, prefix string) error {
-	ents, err := os.ReadDir(dir)
+	var names []string
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		switch {
+		case p == dir:
+		case strings.HasPrefix(d.Name(), "."):
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+		case d.Type().IsRegular() && rel != lake.RunFile:
+			names = append(names, filepath.ToSlash(rel))
+		}
+		return nil
+	})
 	if err != nil {
 		return err
 	}
-	var names []string
-	for _, e := range ents {
-		if e.Type().IsRegular() && e.Name() != lake.RunFile && !strings.HasPrefix(e.Name(), ".") {
-			names = append(names, e.Name())
-		}
-	}
 	names = append(names, lake.RunFile)
 	for _, n := range names {
-		if err := lake.PutFile(ctx, st, prefix+n, filepath.Join(dir, n)); err != nil {
+		if err := lake.PutFile(ctx, st, prefix+n, filepath.Join(dir, filepath.FromSlash(n))); err != nil {
 			return err
 		}
 	}
