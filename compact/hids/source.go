@@ -117,7 +117,7 @@ var genRules = []genRule{
 	{id: "5710", level: 5, desc: "sshd: Attempt to login using a non-existent user", decoder: "sshd", location: "/var/log/auth.log", groups: []string{"syslog", "sshd", "authentication_failed", "invalid_login"}, mitre: []string{"T1110.001"},
 		log: "sshd[%d]: Invalid user admin from %s port 40022", src: true},
 	{id: "5402", level: 3, desc: "Successful sudo to ROOT executed.", decoder: "sudo", location: "/var/log/auth.log", groups: []string{"syslog", "sudo"}, mitre: []string{"T1548.003"},
-		log: "sudo[%d]: ec2-user : TTY=pts/0 ; PWD=/home/ec2-user ; USER=root ; COMMAND=/usr/bin/systemctl status nginx"},
+		log: "sudo[%d]: ec2-user : TTY=pts/0 ; PWD=/opt/app ; USER=root ; COMMAND=/usr/bin/systemctl status nginx"},
 	{id: "550", level: 7, desc: "Integrity checksum changed.", decoder: "syscheck_integrity_changed", location: "syscheck", groups: []string{"ossec", "syscheck", "syscheck_entry_modified", "syscheck_file"}, mitre: []string{"T1565.001"},
 		log: "File '/etc/nginx/nginx.conf' modified (pid %d)"},
 	{id: "40112", level: 12, desc: "Multiple authentication failures followed by a success.", decoder: "sshd", location: "/var/log/auth.log", groups: []string{"syslog", "attack", "authentication_success"}, mitre: []string{"T1110"},

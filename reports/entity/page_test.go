@@ -6,6 +6,7 @@ import (
 
 	"github.com/lakehunt/lakehunt/lake"
 	"github.com/lakehunt/lakehunt/lake/group"
+	"github.com/lakehunt/lakehunt/reports"
 )
 
 const (
@@ -65,7 +66,7 @@ func TestRunPageLinks(t *testing.T) {
 		t.Fatal(err)
 	}
 	html := buf.String()
-	for _, s := range []string{`<a href="../report.html">`, `<a href="` + strings.TrimPrefix(PageName(them), Dir+"/") + `">principal: ` + trent + `</a>`, "ip: 203.0.113.66"} {
+	for _, s := range []string{`<a href="../` + reports.ReportFile + `">`, `<a href="` + strings.TrimPrefix(PageName(them), Dir+"/") + `">principal: ` + trent + `</a>`, "ip: 203.0.113.66"} {
 		if !strings.Contains(html, s) {
 			t.Errorf("the page lacks %s", s)
 		}

@@ -24,7 +24,7 @@ var (
 	//go:embed page.tmpl
 	tmplText string
 
-	pageTmpl = template.Must(template.New("entity").Funcs(template.FuncMap{"fmtTime": fmtTime}).Parse(pageSource()))
+	pageTmpl = template.Must(template.New("entity").Funcs(template.FuncMap{"fmtTime": fmtTime, "reportHref": func() string { return "../" + reports.ReportFile }}).Parse(pageSource()))
 )
 
 // pageSource puts the stylesheet into the template and allows exactly it by hash in the CSP, as the
