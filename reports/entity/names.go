@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/lakehunt/lakehunt/lake"
 	"github.com/lakehunt/lakehunt/lake/group"
 )
 
@@ -30,18 +31,39 @@ func PageName(l group.Link) string {
 	return Dir + "/" + l.Kind + "-" + v + "-" + hex.EncodeToString(sum[:4]) + ".html"
 }
 
-// PageLinks are the entities a run directory has pages for: each group's leading entity, once.
+// PageLinks are the entities a run directory has pages for: each group's leading entity, then each
+// finding's own entity (FindingLink), once each.
 func PageLinks(groups []group.Group) []group.Link {
 	var out []group.Link
 	seen := map[group.Link]bool{}
-	for _, g := range groups {
-		if len(g.Links) == 0 || seen[g.Links[0]] {
-			continue
+	add := func(l group.Link) {
+		if !seen[l] {
+			seen[l] = true
+			out = append(out, l)
 		}
-		seen[g.Links[0]] = true
-		out = append(out, g.Links[0])
+	}
+	for _, g := range groups {
+		if len(g.Links) > 0 {
+			add(g.Links[0])
+		}
+	}
+	for _, g := range groups {
+		for _, f := range g.Findings {
+			if l, ok := FindingLink(f); ok {
+				add(l)
+			}
+		}
 	}
 	return out
+}
+
+// FindingLink is the entity a finding is first about (its entity, else its first resource or field that
+// names one), whose page a run directory holds.
+func FindingLink(f lake.Finding) (group.Link, bool) {
+	if ls := group.Links(f); len(ls) > 0 {
+		return ls[0], true
+	}
+	return group.Link{}, false
 }
 
 // PageOf is the path, relative to the run directory, of the page a run writes for the group (its leading

@@ -24,6 +24,26 @@ type options struct {
 	runDir   string // where entity pages may be (RUNDIR/entities/): groups link to those that exist
 }
 
+// pageIfWritten is page (relative to the run directory) if the run directory holds it, else "".
+func pageIfWritten(runDir, page string) string {
+	if page == "" {
+		return ""
+	}
+	if _, err := os.Stat(filepath.Join(runDir, filepath.FromSlash(page))); err != nil {
+		return ""
+	}
+	return page
+}
+
+// existingPage is the page of a finding's own entity, if the run directory holds it.
+func existingPage(runDir string, f lake.Finding) string {
+	l, ok := entity.FindingLink(f)
+	if !ok {
+		return ""
+	}
+	return pageIfWritten(runDir, entity.PageName(l))
+}
+
 // WithEntityPages links each finding group to its leading entity's page in dir/entities/, where one
 // was written (hunt run writes them before the report).
 func WithEntityPages(dir string) Option { return func(o *options) { o.runDir = dir } }
@@ -154,10 +174,8 @@ func (v *view) groups(ms []merged, anchors map[string]string, runDir string) {
 		if len(g.Links) > 0 {
 			gv.Lead = g.Links[0]
 			gv.Title = g.Links[0].Value
-			if page := entity.PageOf(g); runDir != "" {
-				if _, err := os.Stat(filepath.Join(runDir, filepath.FromSlash(page))); err == nil {
-					gv.Page = page
-				}
+			if runDir != "" {
+				gv.Page = pageIfWritten(runDir, entity.PageOf(g))
 			}
 		} else {
 			gv.Title = g.Findings[0].Entity.Key

@@ -220,7 +220,7 @@ func TestHeatmapShowsRowsAndGaps(t *testing.T) {
 	}
 }
 
-// A group links to its leading entity's page where the run directory holds one, and only there.
+// A group and a finding link to their entity's page where the run directory holds one, and only there.
 func TestGroupLinksToItsEntityPage(t *testing.T) {
 	fs := []lake.Finding{
 		planted("f-recon", "discovery-burst", "MEDIUM", 0, ben, "discovery"),
@@ -239,8 +239,8 @@ func TestGroupLinksToItsEntityPage(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := buf.String()
-	if n := strings.Count(out, `">entity page</a>`); n != 1 {
-		t.Errorf("%d entity page links, want 1 (ben's page exists, root's does not)", n)
+	if n := strings.Count(out, `">entity page</a>`); n != 2 {
+		t.Errorf("%d entity page links, want 2 (ben's group and ben's finding; root's page does not exist)", n)
 	}
 	if !strings.Contains(out, `<a href="`+page+`">entity page</a>`) {
 		t.Errorf("no link to %s", page)

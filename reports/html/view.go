@@ -95,6 +95,7 @@ type chart struct{ Height int }
 type findingView struct {
 	lake.Finding
 	Anchor              string
+	EntityPage          string        // the page of the finding's entity in the run directory, relative ("" if none)
 	Hunt                *lake.HuntRun // nil if run.json does not list the hunt
 	FirstSeen, LastSeen string
 	Window              string
@@ -202,6 +203,11 @@ func newView(run *lake.Run, findings []lake.Finding, o options) *view {
 	ms := mergeWindows(findings)
 	v.Merged = len(findings) - len(ms)
 	v.findings(run, ms, hunts)
+	if o.runDir != "" {
+		for i := range v.Findings {
+			v.Findings[i].EntityPage = existingPage(o.runDir, v.Findings[i].Finding)
+		}
+	}
 	anchors := map[string]string{}
 	for _, fv := range v.Findings {
 		for _, id := range fv.IDs {
