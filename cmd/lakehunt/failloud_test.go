@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -125,16 +126,16 @@ func TestEmptyWindowIsNotClean(t *testing.T) {
 		t.Errorf("status does not show the newest cloudtrail event and its age: exit %d\n%s", code, out)
 	}
 	out, _, _ = cli(t, "status", "--lake", lk, "--no-library", "--hunts", hunts, "--now", "2025-06-26T04:00:00Z", "--json")
-	var st struct {
-		Tables []struct {
-			Table  string
-			Rows   int64
-			Newest time.Time
-			Age    time.Duration `json:"age_ns"`
-		}
+	type tableStatus struct {
+		Table  string
+		Rows   int64
+		Newest time.Time
+		Age    time.Duration `json:"age_ns"`
 	}
-	if err := json.Unmarshal([]byte(out), &st); err != nil || len(st.Tables) == 0 || st.Tables[0].Table != "cloudtrail" || st.Tables[0].Rows != 2 ||
-		!st.Tables[0].Newest.Equal(day.Add(4*time.Hour)) || st.Tables[0].Age != 240*time.Hour {
+	var st struct{ Tables []tableStatus }
+	err := json.Unmarshal([]byte(out), &st)
+	ct := slices.IndexFunc(st.Tables, func(tb tableStatus) bool { return tb.Table == "cloudtrail" })
+	if err != nil || ct < 0 || st.Tables[ct].Rows != 2 || !st.Tables[ct].Newest.Equal(day.Add(4*time.Hour)) || st.Tables[ct].Age != 240*time.Hour {
 		t.Errorf("status --json tables: %v %+v", err, st.Tables)
 	}
 
