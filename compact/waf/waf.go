@@ -4,10 +4,8 @@
 package waf
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/netip"
@@ -15,6 +13,7 @@ import (
 	"time"
 
 	"github.com/lakehunt/lakehunt/compact/internal/jsonlimit"
+	"github.com/lakehunt/lakehunt/compact/internal/jsonstream"
 	"github.com/lakehunt/lakehunt/compact/source"
 	"github.com/lakehunt/lakehunt/lake"
 )
@@ -116,9 +115,9 @@ func Parse(r io.Reader, o Options, emit func(*Request) error, bad func(recordNo 
 	if limit <= 0 {
 		limit = DefaultMaxRecordBytes
 	}
-	s := &splitter{br: bufio.NewReaderSize(r, 64<<10), limit: limit}
+	s := jsonstream.New(r, limit)
 	for {
-		obj, size, kind, err := s.next()
+		obj, size, kind, err := s.Next()
 		if err == io.EOF {
 			return n, nil
 		}
@@ -127,16 +126,16 @@ func Parse(r io.Reader, o Options, emit func(*Request) error, bad func(recordNo 
 		}
 		n++
 		switch kind {
-		case junk:
+		case jsonstream.Junk:
 			if n == 1 {
-				return 0, fmt.Errorf("not WAF logs (JSON objects, one per line or concatenated): starts with %q", sample(obj, 32))
+				return 0, fmt.Errorf("not WAF logs (JSON objects, one per line or concatenated): starts with %q", jsonstream.Sample(obj, 32))
 			}
 			bad(n, "not a JSON object", obj)
 			continue
-		case truncated:
+		case jsonstream.Truncated:
 			bad(n, "JSON object cut off at the end of the file", obj)
 			continue
-		case tooLong:
+		case jsonstream.TooLong:
 			bad(n, fmt.Sprintf("record is %d bytes, over the %d-byte limit", size, limit), obj)
 			continue
 		}
@@ -150,13 +149,6 @@ func Parse(r io.Reader, o Options, emit func(*Request) error, bad func(recordNo 
 			return n, err
 		}
 	}
-}
-
-func sample(b []byte, n int) []byte {
-	if len(b) > n {
-		return b[:n]
-	}
-	return b
 }
 
 // parseRecord makes a row of one JSON object, or says why it is not a WAF log record.
@@ -281,98 +273,6 @@ func dash(s *string) *string {
 		return nil
 	}
 	return s
-}
-
-type kind int
-
-const (
-	object    kind = iota
-	junk           // bytes that are not a JSON object, up to the end of their line
-	truncated      // an object the file ends inside
-	tooLong        // an object over the limit (obj holds its start)
-)
-
-// splitter cuts a stream into top-level JSON objects, whether separated by newlines or not, without
-// decoding them: it follows strings and nesting only. Memory is bounded by the record limit.
-type splitter struct {
-	br    *bufio.Reader
-	limit int
-	buf   []byte
-}
-
-// next returns the next record, its size, and its kind; io.EOF at the end.
-func (s *splitter) next() ([]byte, int64, kind, error) {
-	s.buf = s.buf[:0]
-	var c byte
-	var err error
-	for {
-		if c, err = s.br.ReadByte(); err != nil {
-			return nil, 0, object, err
-		}
-		if c == 0xEF { // a UTF-8 byte-order mark (files joined by Windows tools)
-			if b, _ := s.br.Peek(2); bytes.Equal(b, []byte{0xBB, 0xBF}) {
-				_, _ = s.br.Discard(2)
-				continue
-			}
-		}
-		if c != ' ' && c != '\t' && c != '\r' && c != '\n' {
-			break
-		}
-	}
-	if c != '{' {
-		s.buf = append(s.buf, c)
-		line, err := s.br.ReadSlice('\n')
-		for errors.Is(err, bufio.ErrBufferFull) {
-			s.keep(line)
-			line, err = s.br.ReadSlice('\n')
-		}
-		s.keep(line)
-		if err != nil && err != io.EOF {
-			return nil, 0, object, err
-		}
-		return bytes.TrimRight(s.buf, "\r\n"), int64(len(s.buf)), junk, nil
-	}
-	s.buf = append(s.buf, c)
-	size, depth, inStr, esc := int64(1), 1, false, false
-	for depth > 0 {
-		if c, err = s.br.ReadByte(); err != nil {
-			if err == io.EOF {
-				return s.buf, size, truncated, nil
-			}
-			return nil, 0, object, err
-		}
-		size++
-		if size <= int64(s.limit) {
-			s.buf = append(s.buf, c)
-		}
-		switch {
-		case esc:
-			esc = false
-		case inStr:
-			if c == '\\' {
-				esc = true
-			} else if c == '"' {
-				inStr = false
-			}
-		case c == '"':
-			inStr = true
-		case c == '{' || c == '[':
-			depth++
-		case c == '}' || c == ']':
-			depth--
-		}
-	}
-	if size > int64(s.limit) {
-		return sample(s.buf, 512), size, tooLong, nil
-	}
-	return s.buf, size, object, nil
-}
-
-// keep appends junk bytes up to a sample's worth.
-func (s *splitter) keep(b []byte) {
-	if n := 512 - len(s.buf); n > 0 {
-		s.buf = append(s.buf, sample(b, n)...)
-	}
 }
 
 // Source describes the waf table to the compactor.

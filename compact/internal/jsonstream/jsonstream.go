@@ -1,7 +1,7 @@
 // Package jsonstream cuts a stream into top-level JSON objects, whether one per line (AWS exports) or
 // concatenated with no separator (Firehose), without decoding them: it follows strings and nesting only,
-// so memory is bounded by the record limit whatever the input. It is the waf source's splitter, shared
-// by the JSON-record sources.
+// so memory is bounded by the record limit whatever the input. The JSON-record sources (waf, guardduty,
+// securityhub) share it.
 package jsonstream
 
 import (
