@@ -130,42 +130,20 @@ func Parse(r io.Reader, o Options, emit func(*Finding) error, bad source.Bad) (n
 	if limit <= 0 {
 		limit = DefaultMaxRecordBytes
 	}
-	s := jsonstream.New(r, limit)
-	for {
-		obj, size, kind, err := s.Next()
-		if err == io.EOF {
-			return n, nil
-		}
-		if err != nil {
-			return n, err
-		}
-		n++
-		switch kind {
-		case jsonstream.Junk:
-			if n == 1 {
-				return 0, fmt.Errorf("not Security Hub findings (EventBridge events or ASFF findings, JSON objects one after the other): starts with %q", jsonstream.Sample(obj, 32))
-			}
-			bad(n, "not a JSON object", obj)
-			continue
-		case jsonstream.Truncated:
-			bad(n, "JSON object cut off at the end of the file", obj)
-			continue
-		case jsonstream.TooLong:
-			bad(n, fmt.Sprintf("record is %d bytes, over the %d-byte limit", size, limit), obj)
-			continue
-		}
+	return jsonstream.Each(r, limit, "not Security Hub findings (EventBridge events or ASFF findings, JSON objects one after the other)", func(n int64, obj []byte) error {
 		rows, why := parseRecord(obj, o)
 		if why != "" {
 			bad(n, why, obj)
-			continue
+			return nil
 		}
 		for _, row := range rows {
 			row.Lineage = lake.Lineage{SourceKey: o.Key, SourceLine: n}
 			if err := emit(row); err != nil {
-				return n, err
+				return err
 			}
 		}
-	}
+		return nil
+	}, bad)
 }
 
 // parseRecord makes the rows of one record, or says why it is not one; a record is taken or

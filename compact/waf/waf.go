@@ -6,7 +6,6 @@ package waf
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/netip"
 	"strings"
@@ -115,40 +114,15 @@ func Parse(r io.Reader, o Options, emit func(*Request) error, bad func(recordNo 
 	if limit <= 0 {
 		limit = DefaultMaxRecordBytes
 	}
-	s := jsonstream.New(r, limit)
-	for {
-		obj, size, kind, err := s.Next()
-		if err == io.EOF {
-			return n, nil
-		}
-		if err != nil {
-			return n, err
-		}
-		n++
-		switch kind {
-		case jsonstream.Junk:
-			if n == 1 {
-				return 0, fmt.Errorf("not WAF logs (JSON objects, one per line or concatenated): starts with %q", jsonstream.Sample(obj, 32))
-			}
-			bad(n, "not a JSON object", obj)
-			continue
-		case jsonstream.Truncated:
-			bad(n, "JSON object cut off at the end of the file", obj)
-			continue
-		case jsonstream.TooLong:
-			bad(n, fmt.Sprintf("record is %d bytes, over the %d-byte limit", size, limit), obj)
-			continue
-		}
+	return jsonstream.Each(r, limit, "not WAF logs (JSON objects, one per line or concatenated)", func(n int64, obj []byte) error {
 		row, why := parseRecord(obj, o)
 		if why != "" {
 			bad(n, why, obj)
-			continue
+			return nil
 		}
 		row.Lineage = lake.Lineage{SourceKey: o.Key, SourceLine: n}
-		if err := emit(row); err != nil {
-			return n, err
-		}
-	}
+		return emit(row)
+	}, bad)
 }
 
 // parseRecord makes a row of one JSON object, or says why it is not a WAF log record.

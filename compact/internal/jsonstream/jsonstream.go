@@ -8,6 +8,7 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 )
 
@@ -118,4 +119,37 @@ func Sample(b []byte, n int) []byte {
 		return b[:n]
 	}
 	return b
+}
+
+// Each calls record with every JSON object of r and its 1-based record number, and bad with every record
+// that is not one (not JSON, cut off at the end, over limit); parsing goes on after a bad record. A stream
+// whose first record is not a JSON object is not of this source: that is the error, "notThis: starts
+// with ...". An error from record stops Each and is returned.
+func Each(r io.Reader, limit int, notThis string, record func(n int64, obj []byte) error, bad func(n int64, reason string, sample []byte)) (n int64, err error) {
+	s := New(r, limit)
+	for {
+		obj, size, kind, err := s.Next()
+		if err == io.EOF {
+			return n, nil
+		}
+		if err != nil {
+			return n, err
+		}
+		n++
+		switch kind {
+		case Junk:
+			if n == 1 {
+				return 0, fmt.Errorf("%s: starts with %q", notThis, Sample(obj, 32))
+			}
+			bad(n, "not a JSON object", obj)
+		case Truncated:
+			bad(n, "JSON object cut off at the end of the file", obj)
+		case TooLong:
+			bad(n, fmt.Sprintf("record is %d bytes, over the %d-byte limit", size, limit), obj)
+		default:
+			if err := record(n, obj); err != nil {
+				return n, err
+			}
+		}
+	}
 }
