@@ -21,25 +21,26 @@ func ciCommands(t *testing.T, path string) []string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var doc any
+	// A yaml.Node keeps the file's order: a map would visit the jobs in random order.
+	var doc yaml.Node
 	if err := yaml.Unmarshal(b, &doc); err != nil {
 		t.Fatalf("%s does not parse as YAML: %v", path, err)
 	}
 	var lines []string
-	var walk func(v any, key string)
-	walk = func(v any, key string) {
-		switch v := v.(type) {
-		case map[string]any:
-			for k, x := range v {
-				walk(x, k)
-			}
-		case []any:
-			for _, x := range v {
+	var walk func(n *yaml.Node, key string)
+	walk = func(n *yaml.Node, key string) {
+		switch n.Kind {
+		case yaml.DocumentNode, yaml.SequenceNode:
+			for _, x := range n.Content {
 				walk(x, key)
 			}
-		case string:
+		case yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				walk(n.Content[i+1], n.Content[i].Value)
+			}
+		case yaml.ScalarNode:
 			if key == "run" || key == "script" || key == "before_script" {
-				for l := range strings.SplitSeq(v, "\n") {
+				for l := range strings.SplitSeq(n.Value, "\n") {
 					if l = strings.TrimSpace(l); l != "" {
 						lines = append(lines, l)
 					}
@@ -47,7 +48,7 @@ func ciCommands(t *testing.T, path string) []string {
 			}
 		}
 	}
-	walk(doc, "")
+	walk(&doc, "")
 	return lines
 }
 
