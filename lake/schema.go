@@ -238,6 +238,11 @@ func LookupTable(name string) (*Table, error) {
 	var names []string
 	for _, t := range Tables() {
 		names = append(names, t.Name)
+		for _, v := range t.Views {
+			if v.Name == name {
+				return nil, fmt.Errorf("%q is a view over table %q, not a table: list %q under tables: (its views come with it) and query %s in the SQL", name, t.Name, t.Name, name)
+			}
+		}
 	}
 	return nil, fmt.Errorf("unknown table %q (known tables: %s)", name, strings.Join(names, ", "))
 }
