@@ -44,6 +44,8 @@ type RunOptions struct {
 	OrganizationID string
 	// Limits bounds each hunt's DuckDB session: memory, threads and time (zero fields: the defaults).
 	Limits Limits
+	// AllTables: the run's coverage lists every lake table, those no hunt reads too (marked Unread).
+	AllTables bool
 }
 
 // HuntWindow is the window a hunt runs over for the run's From/To.
@@ -144,9 +146,26 @@ func Run(ctx context.Context, opts RunOptions) (*lake.Run, []lake.Finding, error
 		}
 		run.Hunts = append(run.Hunts, hr)
 	}
-	cov, err := coverage(ctx, opts.Lake, snap, tables, run.WindowStart, run.WindowEnd, opts.Limits)
+	cov, err := coverage(ctx, opts.Lake, snap, tables, run.WindowStart, run.WindowEnd, opts.Limits, true)
 	if err != nil {
 		return nil, nil, err
+	}
+	if opts.AllTables {
+		unread := map[string]bool{}
+		for _, t := range lake.Tables() {
+			if !tables[t.Name] {
+				unread[t.Name] = true
+			}
+		}
+		more, err := coverage(ctx, opts.Lake, snap, unread, run.WindowStart, run.WindowEnd, opts.Limits, false)
+		if err != nil {
+			return nil, nil, err
+		}
+		for i := range more {
+			more[i].Unread = true
+		}
+		cov = append(cov, more...)
+		slices.SortFunc(cov, func(a, b lake.Coverage) int { return strings.Compare(a.Table, b.Table) })
 	}
 	run.Coverage = cov
 	run.FindingCount = len(findings)
@@ -355,7 +374,8 @@ func hasRows(ctx context.Context, lk *lake.Lake, snap *lake.Snapshot, t *lake.Ta
 	return found, nil
 }
 
-func coverage(ctx context.Context, lk *lake.Lake, snap *lake.Snapshot, tables map[string]bool, from, to time.Time, lim Limits) ([]lake.Coverage, error) {
+// coverage counts each table's data in the window; with gaps, also its gaps and hourly counts.
+func coverage(ctx context.Context, lk *lake.Lake, snap *lake.Snapshot, tables map[string]bool, from, to time.Time, lim Limits, withGaps bool) ([]lake.Coverage, error) {
 	var out []lake.Coverage
 	for _, t := range slices.Sorted(maps.Keys(tables)) {
 		table, err := lake.LookupTable(t)
@@ -384,10 +404,10 @@ func coverage(ctx context.Context, lk *lake.Lake, snap *lake.Snapshot, tables ma
 				q += " WHERE event_time >= $window_start AND event_time < $window_end"
 			}
 			err = s.db.QueryRowContext(ctx, q, Window{Start: from, End: to}.params()...).Scan(&c.Rows)
-			if err == nil && table.HasColumn("event_time") {
+			if err == nil && withGaps && table.HasColumn("event_time") {
 				c.Gaps, err = gaps(ctx, s, t, from, to)
 			}
-			if err == nil && table.HasColumn("event_time") {
+			if err == nil && withGaps && table.HasColumn("event_time") {
 				c.Hourly, err = hourly(ctx, s, t, from, to)
 			}
 			s.Close()
@@ -395,7 +415,7 @@ func coverage(ctx context.Context, lk *lake.Lake, snap *lake.Snapshot, tables ma
 				return nil, fmt.Errorf("coverage of %s: %w", t, sqlError(err))
 			}
 		}
-		if table.HasColumn("event_time") {
+		if withGaps && table.HasColumn("event_time") {
 			c.Gaps = append(c.Gaps, silentStreams(snap, t, from, to)...)
 		}
 		out = append(out, c)
