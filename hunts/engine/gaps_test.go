@@ -105,4 +105,14 @@ func TestCoverageListsEveryTable(t *testing.T) {
 			t.Errorf("AllTables: vpc_flow coverage %+v, want unread, 2 rows in the window, 1 file, no gaps or hourly counts", flow)
 		}
 	}
+	// A window that ends inside the file (after the 01:00 flow, before the 02:00 one) counts its rows in it.
+	run, _, err := Run(ctx, RunOptions{Lake: lk, Hunts: []*huntfile.Hunt{h}, From: day, To: day.Add(90 * time.Minute), AllTables: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range run.Coverage {
+		if c.Table == lake.TableVPCFlow && c.Rows != 1 {
+			t.Errorf("window 00:00-01:30: vpc_flow rows %d, want 1", c.Rows)
+		}
+	}
 }

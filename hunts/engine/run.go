@@ -389,6 +389,15 @@ func coverage(ctx context.Context, lk *lake.Lake, snap *lake.Snapshot, tables ma
 			accts[e.AccountID], regions[e.Region], parts[e.Partition()] = true, true, true
 		}
 		c.Accounts, c.Regions, c.Partitions = slices.Sorted(maps.Keys(accts)), slices.Sorted(maps.Keys(regions)), len(parts)
+		if !withGaps {
+			// Rows only: a file whose events all lie in the window counts its entry's rows; DuckDB counts
+			// only the files that straddle the window's edges.
+			if c.Rows, err = rowsIn(ctx, lk, table, entries, from, to, lim); err != nil {
+				return nil, fmt.Errorf("coverage of %s: %w", t, err)
+			}
+			out = append(out, c)
+			continue
+		}
 		if len(entries) > 0 {
 			// The day before the window too: gaps compares a stream's silence with its own activity then.
 			paths, err := lk.LocalPaths(ctx, snap.FilesFor(t, from.Add(-24*time.Hour), to))
@@ -404,10 +413,10 @@ func coverage(ctx context.Context, lk *lake.Lake, snap *lake.Snapshot, tables ma
 				q += " WHERE event_time >= $window_start AND event_time < $window_end"
 			}
 			err = s.db.QueryRowContext(ctx, q, Window{Start: from, End: to}.params()...).Scan(&c.Rows)
-			if err == nil && withGaps && table.HasColumn("event_time") {
+			if err == nil && table.HasColumn("event_time") {
 				c.Gaps, err = gaps(ctx, s, t, from, to)
 			}
-			if err == nil && withGaps && table.HasColumn("event_time") {
+			if err == nil && table.HasColumn("event_time") {
 				c.Hourly, err = hourly(ctx, s, t, from, to)
 			}
 			s.Close()
@@ -415,12 +424,43 @@ func coverage(ctx context.Context, lk *lake.Lake, snap *lake.Snapshot, tables ma
 				return nil, fmt.Errorf("coverage of %s: %w", t, sqlError(err))
 			}
 		}
-		if withGaps && table.HasColumn("event_time") {
+		if table.HasColumn("event_time") {
 			c.Gaps = append(c.Gaps, silentStreams(snap, t, from, to)...)
 		}
 		out = append(out, c)
 	}
 	return out, nil
+}
+
+// rowsIn counts the rows of entries (files of table) whose event time is in [from, to).
+func rowsIn(ctx context.Context, lk *lake.Lake, table *lake.Table, entries []lake.FileEntry, from, to time.Time, lim Limits) (int64, error) {
+	var n int64
+	var straddle []lake.FileEntry
+	for _, e := range entries {
+		if !table.HasColumn("event_time") || (!e.MinTime.IsZero() && !e.MinTime.Before(from) && e.MaxTime.Before(to)) {
+			n += e.Rows
+		} else {
+			straddle = append(straddle, e)
+		}
+	}
+	if len(straddle) == 0 {
+		return n, nil
+	}
+	paths, err := lk.LocalPaths(ctx, straddle)
+	if err != nil {
+		return 0, err
+	}
+	s, err := NewSession(ctx, map[string][]string{table.Name: paths}, lim)
+	if err != nil {
+		return 0, err
+	}
+	defer s.Close()
+	var m int64
+	q := fmt.Sprintf("SELECT count(*) FROM %s WHERE event_time >= $window_start AND event_time < $window_end", ident(table.Name))
+	if err := s.db.QueryRowContext(ctx, q, Window{Start: from, End: to}.params()...).Scan(&m); err != nil {
+		return 0, sqlError(err)
+	}
+	return n + m, nil
 }
 
 // hourly counts a table's rows per hour of the window, for the report's heatmap.
