@@ -121,6 +121,8 @@ func value(t reflect.Type, name string, i int, s State) reflect.Value {
 		v.SetInt(int64(i + 1))
 	case reflect.Bool:
 		v.SetBool(true)
+	case reflect.Float64:
+		v.SetFloat(float64(i) + 0.5)
 	default:
 		panic(fmt.Sprintf("rowtest: no values for %s", t))
 	}
