@@ -24,10 +24,10 @@ import (
 )
 
 // Every nullable column of every source's table keeps NULL and values (0, false included) apart, and
-// holds NULL where the row had an empty string, in the files the compactor writes and in the files a merge
-// rewrites, as any Parquet reader sees them: DuckDB's read_parquet, no view. The merge inputs are written
-// as lakehunt wrote them before it stored empty strings as NULL (they hold ''): a merge rewrites those ''
-// as NULL. The rows lay NULLs out in the 64-row blocks in which parquet-go v0.32 wrote NULL as "" for
+// holds NULL where the row had an empty string, in the files the compactor writes and in the files a
+// merge rewrites, as any Parquet reader sees them: DuckDB's read_parquet, no view. The merge inputs are
+// written as lakehunt wrote them before it stored empty strings as NULL (they hold empty strings): a
+// merge rewrites those as NULL. The rows lay NULLs out in the 64-row blocks in which parquet-go v0.32 wrote NULL as "" for
 // optional value fields (62 rows at a time).
 func TestNullableColumnsRoundTripThroughWriteAndMerge(t *testing.T) {
 	ctx := context.Background()
@@ -110,7 +110,7 @@ func roundTrip[T any](t *testing.T, w *writer, db *sql.DB, table string) {
 }
 
 // writeUnnulled stores rows (in event-time order) as one lake file the way lakehunt wrote them before it
-// stored empty strings as NULL: a *string pointing to "" is ''.
+// stored empty strings as NULL: a *string pointing to "" is an empty string in the file.
 func writeUnnulled[T any](t *testing.T, w *writer, b *tableBuf[T], k partKey, n int, rows []T) lake.FileEntry {
 	t.Helper()
 	var buf bytes.Buffer

@@ -7,7 +7,7 @@ import (
 )
 
 // NullEmptyStrings sets every nullable string column (a *string field, JSON columns included) of rows
-// that points to "" to NULL. Writers call it on the rows they write, so a file holds NULL, not '', where
+// that points to "" to NULL. Writers call it on the rows they write, so a file holds NULL, not "", where
 // a source sent an empty string: every reader (DuckDB, Iceberg, Athena) then sees the NULL that
 // lakehunt's views show. It only changes the pointers, never the strings: parsers share them between rows.
 func NullEmptyStrings[T any](rows []T) {
