@@ -7,7 +7,6 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"fmt"
-	"reflect"
 	"testing"
 	"time"
 
@@ -74,7 +73,7 @@ func roundTrip[T any](t *testing.T, w *writer, db *sql.DB, table string) {
 	for i := range rows {
 		ptrs[i] = &rows[i]
 	}
-	want := emptyStringsNull(rows)
+	want := rowtest.EmptyStringsNull(rows)
 	k := partKey{"111122223333", "us-east-1", b.at(ptrs[0]).Format(time.DateOnly)}
 	path := func(fe lake.FileEntry) string {
 		p, err := w.opts.Lake.LocalPaths(w.ctx, []lake.FileEntry{fe})
@@ -129,27 +128,4 @@ func writeUnnulled[T any](t *testing.T, w *writer, b *tableBuf[T], k partKey, n 
 		t.Fatal(err)
 	}
 	return fe
-}
-
-// emptyStringsNull is rows as a reader should find them in the lake: every *string field that points to
-// "" is nil.
-func emptyStringsNull[T any](rows []T) []T {
-	out := make([]T, len(rows))
-	for i := range rows {
-		out[i] = rows[i]
-		var walk func(v reflect.Value)
-		walk = func(v reflect.Value) {
-			for f := 0; f < v.NumField(); f++ {
-				fv := v.Field(f)
-				switch {
-				case v.Type().Field(f).Anonymous:
-					walk(fv)
-				case fv.Type() == reflect.TypeFor[*string]() && !fv.IsNil() && fv.Elem().String() == "":
-					fv.SetZero()
-				}
-			}
-		}
-		walk(reflect.ValueOf(&out[i]).Elem())
-	}
-	return out
 }

@@ -219,3 +219,26 @@ func Check[T any](t testing.TB, db *sql.DB, path, orderBy string, rows []T) {
 		t.Errorf("%s: %d wrong cells in all", path, wrong)
 	}
 }
+
+// EmptyStringsNull is rows as a reader should find them in the lake: every *string column that points to
+// "" is NULL (the writers store an empty string as NULL).
+func EmptyStringsNull[T any](rows []T) []T {
+	out := make([]T, len(rows))
+	var walk func(v reflect.Value)
+	walk = func(v reflect.Value) {
+		for f := 0; f < v.NumField(); f++ {
+			fv := v.Field(f)
+			switch {
+			case v.Type().Field(f).Anonymous:
+				walk(fv)
+			case fv.Type() == reflect.TypeFor[*string]() && !fv.IsNil() && fv.Elem().String() == "":
+				fv.SetZero()
+			}
+		}
+	}
+	for i := range rows {
+		out[i] = rows[i]
+		walk(reflect.ValueOf(&out[i]).Elem())
+	}
+	return out
+}
