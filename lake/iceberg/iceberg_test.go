@@ -16,9 +16,9 @@ import (
 	iceio "github.com/apache/iceberg-go/io"
 	_ "github.com/apache/iceberg-go/io/gocloud/s3"
 	icetable "github.com/apache/iceberg-go/table"
-	"github.com/parquet-go/parquet-go"
 
 	"github.com/lakehunt/lakehunt/compact"
+	"github.com/lakehunt/lakehunt/hunts/engine"
 	"github.com/lakehunt/lakehunt/lake"
 	"github.com/lakehunt/lakehunt/lake/iceberg"
 	"github.com/lakehunt/lakehunt/lake/s3test"
@@ -35,12 +35,20 @@ func putCloudTrail(t *testing.T, raw lake.Store, run, n int) {
 		if i > 0 {
 			b.WriteString(",")
 		}
-		errCode := ""
-		if i%3 == 0 {
-			errCode = `,"errorCode":"AccessDenied"`
+		// Some fields absent, some "" (stored as NULL like absent ones), some with values.
+		extra, user := "", ""
+		switch i % 4 {
+		case 0:
+			extra = `,"errorCode":"AccessDenied","errorMessage":"denied","userAgent":"aws-cli/2","vpcEndpointId":"vpce-1"`
+			user = `,"userName":"u","accessKeyId":"AKIAEXAMPLE"`
+		case 1:
+			extra = `,"errorCode":"","errorMessage":"","userAgent":"","vpcEndpointId":"","sourceIPAddress":"","requestParameters":null`
+			user = `,"userName":"","accessKeyId":"","invokedBy":""`
+		case 2:
+			extra = `,"userAgent":"aws-cli/2","sourceIPAddress":"192.0.2.1","requestParameters":{"bucketName":""}`
 		}
-		fmt.Fprintf(&b, `{"eventVersion":"1.08","eventID":"run%d-%d","eventTime":"2022-11-1%dT%02d:%02d:00Z","eventSource":"s3.amazonaws.com","eventName":"GetObject","awsRegion":"us-east-1","recipientAccountId":"%s","userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::%s:user/u"}%s}`,
-			run, i, i%2, i%24, run, acct, acct, errCode)
+		fmt.Fprintf(&b, `{"eventVersion":"1.08","eventID":"run%d-%d","eventTime":"2022-11-1%dT%02d:%02d:00Z","eventSource":"s3.amazonaws.com","eventName":"GetObject","awsRegion":"us-east-1","recipientAccountId":"%s","userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::%s:user/u"%s}%s}`,
+			run, i, i%2, i%24, run, acct, acct, user, extra)
 	}
 	b.WriteString("]}")
 	var z bytes.Buffer
@@ -53,37 +61,54 @@ func putCloudTrail(t *testing.T, raw lake.Store, run, n int) {
 	}
 }
 
-// lakeRows reads the event IDs of the lake's live cloudtrail files with parquet-go: what lakehunt reads.
-func lakeRows(t *testing.T, lk *lake.Lake) (ids []string, errs int) {
+// lakeRows runs what "lakehunt query --lake LAKE" runs over the lake's live cloudtrail files (its views,
+// through hunts/engine): the event IDs, and the NULLs of each column.
+func lakeRows(t *testing.T, lk *lake.Lake) (ids []string, nulls map[string]int64) {
 	t.Helper()
 	ctx := context.Background()
 	snap, err := lk.FileSnapshot(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range snap.FilesFor(lake.TableCloudTrail, time.Time{}, time.Time{}) {
-		b, err := lake.ReadAll(ctx, lk.Store(), f.Key)
-		if err != nil {
+	files := map[string][]string{}
+	for _, tb := range lake.Tables() {
+		if files[tb.Name], err = lk.LocalPaths(ctx, snap.FilesFor(tb.Name, time.Time{}, time.Time{})); err != nil {
 			t.Fatal(err)
-		}
-		rows, err := parquet.Read[lake.CloudTrailEvent](bytes.NewReader(b), int64(len(b)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, r := range rows {
-			ids = append(ids, r.EventID)
-			if r.ErrorCode != nil {
-				errs++
-			}
 		}
 	}
+	sess, err := engine.NewSession(ctx, files, engine.Limits{Timeout: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sess.Close()
+	res, err := sess.Query(ctx, "SELECT event_id FROM cloudtrail ORDER BY event_id", engine.Window{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range res.Rows {
+		ids = append(ids, r[0].(string))
+	}
+	tb, _ := lake.LookupTable(lake.TableCloudTrail)
+	var counts []string
+	for _, c := range tb.Columns {
+		counts = append(counts, fmt.Sprintf("count(*) FILTER (WHERE %s IS NULL) AS %s", c.Name, c.Name))
+	}
+	res, err = sess.Query(ctx, "SELECT "+strings.Join(counts, ", ")+" FROM cloudtrail", engine.Window{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nulls = map[string]int64{}
+	for i, c := range res.Columns {
+		nulls[c.Name] = res.Rows[0][i].(int64)
+	}
 	sort.Strings(ids)
-	return ids, errs
+	return ids, nulls
 }
 
 // scan reads a table through iceberg-go's own scan (its metadata parser, manifest reader, Parquet reader
-// and name mapping), from the metadata file the pointer names: no lakehunt code on the read path.
-func scan(t *testing.T, lk *lake.Lake, props map[string]string) (ids []string, errs int, snapID int64) {
+// and name mapping), from the metadata file the pointer names: no lakehunt code on the read path. It
+// returns the event IDs and the NULLs of each column.
+func scan(t *testing.T, lk *lake.Lake, props map[string]string) (ids []string, nulls map[string]int64, snapID int64) {
 	t.Helper()
 	ctx := context.Background()
 	ptr, _, err := iceberg.ReadPointer(ctx, lk)
@@ -103,39 +128,40 @@ func scan(t *testing.T, lk *lake.Lake, props map[string]string) (ids []string, e
 		t.Fatalf("iceberg-go scan: %v", err)
 	}
 	defer at.Release()
-	col := func(name string) []*array.String {
-		idx := at.Schema().FieldIndices(name)
-		if len(idx) != 1 {
-			t.Fatalf("scan has no column %s: %s", name, at.Schema())
+	nulls = map[string]int64{}
+	for i, f := range at.Schema().Fields() {
+		for _, c := range at.Column(i).Data().Chunks() {
+			nulls[f.Name] += int64(c.NullN())
+			if f.Name == "event_id" {
+				for j := 0; j < c.Len(); j++ {
+					ids = append(ids, c.(*array.String).Value(j))
+				}
+			}
 		}
-		var out []*array.String
-		for _, c := range at.Column(idx[0]).Data().Chunks() {
-			out = append(out, c.(*array.String))
-		}
-		return out
-	}
-	for _, c := range col("event_id") {
-		for i := 0; i < c.Len(); i++ {
-			ids = append(ids, c.Value(i))
-		}
-	}
-	for _, c := range col("error_code") {
-		errs += c.Len() - c.NullN()
 	}
 	sort.Strings(ids)
-	return ids, errs, snapID
+	return ids, nulls, snapID
 }
 
-// check asserts the Iceberg table holds exactly the lake's rows and NULLs, at the lake's latest commit.
+// check asserts the Iceberg table holds exactly the rows and NULLs lakehunt query returns, at the
+// lake's latest commit.
 func check(t *testing.T, step string, lk *lake.Lake, props map[string]string) {
 	t.Helper()
-	want, wantErrs := lakeRows(t, lk)
-	got, gotErrs, snapID := scan(t, lk, props)
+	want, wantNulls := lakeRows(t, lk)
+	got, gotNulls, snapID := scan(t, lk, props)
 	if strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Fatalf("%s: Iceberg scan returned %d rows, the lake %d", step, len(got), len(want))
 	}
-	if gotErrs != wantErrs {
-		t.Fatalf("%s: Iceberg scan has %d non-NULL error_code, the lake %d", step, gotErrs, wantErrs)
+	for c, n := range wantNulls {
+		if g, ok := gotNulls[c]; !ok || g != n {
+			t.Errorf("%s: column %s: the Iceberg scan has %d NULLs (column read: %v), lakehunt query %d", step, c, g, ok, n)
+		}
+	}
+	if len(gotNulls) != len(wantNulls) {
+		t.Errorf("%s: the Iceberg scan has %d columns, lakehunt query %d", step, len(gotNulls), len(wantNulls))
+	}
+	if wantNulls["error_code"] == 0 || wantNulls["error_code"] == int64(len(want)) {
+		t.Fatalf("%s: error_code has %d NULLs in %d rows: the input must give some rows one and not others", step, wantNulls["error_code"], len(want))
 	}
 	snap, _ := lk.FileSnapshot(context.Background())
 	ptr, _, _ := iceberg.ReadPointer(context.Background(), lk)
