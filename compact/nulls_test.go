@@ -14,21 +14,16 @@ import (
 	_ "github.com/duckdb/duckdb-go/v2"
 	"github.com/parquet-go/parquet-go"
 
-	"github.com/lakehunt/lakehunt/compact/alb"
-	"github.com/lakehunt/lakehunt/compact/guardduty"
-	"github.com/lakehunt/lakehunt/compact/hids"
-	"github.com/lakehunt/lakehunt/compact/securityhub"
-	"github.com/lakehunt/lakehunt/compact/waf"
 	"github.com/lakehunt/lakehunt/lake"
 	"github.com/lakehunt/lakehunt/lake/rowtest"
 )
 
-// Every nullable column of every source's table keeps NULL and values (0, false included) apart, and
-// holds NULL where the row had an empty string, in the files the compactor writes and in the files a
-// merge rewrites, as any Parquet reader sees them: DuckDB's read_parquet, no view. The merge inputs are
-// written as lakehunt wrote them before it stored empty strings as NULL (they hold empty strings): a
-// merge rewrites those as NULL. The rows lay NULLs out in the 64-row blocks in which parquet-go v0.32 wrote NULL as "" for
-// optional value fields (62 rows at a time).
+// Every nullable column of every registered source's table keeps NULL and values (0, false included)
+// apart, and holds NULL where the row had an empty string, in the files the compactor writes and in the
+// files a merge rewrites, as any Parquet reader sees them: DuckDB's read_parquet, no view. The merge inputs
+// are written as lakehunt wrote them before it stored empty strings as NULL (they hold empty strings): a
+// merge rewrites those as NULL. The rows lay NULLs out in the 64-row blocks in which parquet-go v0.32
+// wrote NULL as "" for optional value fields (62 rows at a time).
 func TestNullableColumnsRoundTripThroughWriteAndMerge(t *testing.T) {
 	ctx := context.Background()
 	lk, err := lake.Open(ctx, t.TempDir(), lake.Options{Create: true})
@@ -47,24 +42,17 @@ func TestNullableColumnsRoundTripThroughWriteAndMerge(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	tests := map[string]func(t *testing.T){
-		lake.TableCloudTrail:      func(t *testing.T) { roundTrip[lake.CloudTrailEvent](t, w, db, lake.TableCloudTrail) },
-		lake.TableVPCFlow:         func(t *testing.T) { roundTrip[lake.VPCFlowRecord](t, w, db, lake.TableVPCFlow) },
-		lake.TableRoute53Resolver: func(t *testing.T) { roundTrip[lake.Route53ResolverQuery](t, w, db, lake.TableRoute53Resolver) },
-		waf.Source.Table:          func(t *testing.T) { roundTrip[waf.Request](t, w, db, waf.Source.Table) },
-		alb.Source.Table:          func(t *testing.T) { roundTrip[alb.Request](t, w, db, alb.Source.Table) },
-		guardduty.Source.Table:    func(t *testing.T) { roundTrip[guardduty.Finding](t, w, db, guardduty.Source.Table) },
-		securityhub.Source.Table:  func(t *testing.T) { roundTrip[securityhub.Finding](t, w, db, securityhub.Source.Table) },
-		hids.Source.Table:         func(t *testing.T) { roundTrip[hids.Alert](t, w, db, hids.Source.Table) },
+	for _, d := range registry {
+		t.Run(d.Table(), func(t *testing.T) { d.(roundTripper).roundTrip(t, w, db) })
 	}
-	for _, name := range Sources {
-		test, ok := tests[name]
-		if !ok {
-			t.Errorf("source %s has no round-trip test here: add its row type", name)
-			continue
-		}
-		t.Run(name, test)
-	}
+}
+
+type roundTripper interface {
+	roundTrip(t *testing.T, w *writer, db *sql.DB)
+}
+
+func (x *descriptor[T]) roundTrip(t *testing.T, w *writer, db *sql.DB) {
+	roundTrip[T](t, w, db, x.d.Table)
 }
 
 func roundTrip[T any](t *testing.T, w *writer, db *sql.DB, table string) {
