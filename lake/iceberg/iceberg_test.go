@@ -9,6 +9,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -18,6 +19,9 @@ import (
 	icetable "github.com/apache/iceberg-go/table"
 
 	"github.com/lakehunt/lakehunt/compact"
+	"github.com/lakehunt/lakehunt/compact/gen"
+	"github.com/lakehunt/lakehunt/compact/hids"
+	"github.com/lakehunt/lakehunt/compact/source"
 	"github.com/lakehunt/lakehunt/hunts/engine"
 	"github.com/lakehunt/lakehunt/lake"
 	"github.com/lakehunt/lakehunt/lake/iceberg"
@@ -61,9 +65,9 @@ func putCloudTrail(t *testing.T, raw lake.Store, run, n int) {
 	}
 }
 
-// lakeRows runs what "lakehunt query --lake LAKE" runs over the lake's live cloudtrail files (its views,
-// through hunts/engine): the event IDs, and the NULLs of each column.
-func lakeRows(t *testing.T, lk *lake.Lake) (ids []string, nulls map[string]int64) {
+// lakeRows runs what "lakehunt query --lake LAKE" runs over the lake's live files of a table (its views,
+// through hunts/engine): the event IDs (cloudtrail only), the rows, and the NULLs of each column.
+func lakeRows(t *testing.T, lk *lake.Lake, table string) (ids []string, rows int64, nulls map[string]int64) {
 	t.Helper()
 	ctx := context.Background()
 	snap, err := lk.FileSnapshot(ctx)
@@ -81,19 +85,24 @@ func lakeRows(t *testing.T, lk *lake.Lake) (ids []string, nulls map[string]int64
 		t.Fatal(err)
 	}
 	defer sess.Close()
-	res, err := sess.Query(ctx, "SELECT event_id FROM cloudtrail ORDER BY event_id", engine.Window{})
+	if table == lake.TableCloudTrail {
+		res, err := sess.Query(ctx, "SELECT event_id FROM cloudtrail ORDER BY event_id", engine.Window{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range res.Rows {
+			ids = append(ids, r[0].(string))
+		}
+	}
+	tb, err := lake.LookupTable(table)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, r := range res.Rows {
-		ids = append(ids, r[0].(string))
-	}
-	tb, _ := lake.LookupTable(lake.TableCloudTrail)
-	var counts []string
+	counts := []string{"count(*) AS \"rows()\""}
 	for _, c := range tb.Columns {
 		counts = append(counts, fmt.Sprintf("count(*) FILTER (WHERE %s IS NULL) AS %s", c.Name, c.Name))
 	}
-	res, err = sess.Query(ctx, "SELECT "+strings.Join(counts, ", ")+" FROM cloudtrail", engine.Window{})
+	res, err := sess.Query(ctx, "SELECT "+strings.Join(counts, ", ")+" FROM "+table, engine.Window{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,22 +110,23 @@ func lakeRows(t *testing.T, lk *lake.Lake) (ids []string, nulls map[string]int64
 	for i, c := range res.Columns {
 		nulls[c.Name] = res.Rows[0][i].(int64)
 	}
-	sort.Strings(ids)
-	return ids, nulls
+	rows = nulls["rows()"]
+	delete(nulls, "rows()")
+	return ids, rows, nulls
 }
 
 // scan reads a table through iceberg-go's own scan (its metadata parser, manifest reader, Parquet reader
 // and name mapping), from the metadata file the pointer names: no lakehunt code on the read path. It
-// returns the event IDs and the NULLs of each column.
-func scan(t *testing.T, lk *lake.Lake, props map[string]string) (ids []string, nulls map[string]int64, snapID int64) {
+// returns the event IDs (cloudtrail only), the rows, and the NULLs of each column.
+func scan(t *testing.T, lk *lake.Lake, props map[string]string, table string) (ids []string, rows int64, nulls map[string]int64, snapID int64) {
 	t.Helper()
 	ctx := context.Background()
 	ptr, _, err := iceberg.ReadPointer(ctx, lk)
 	if err != nil || ptr == nil {
 		t.Fatalf("no Iceberg pointer: %v", err)
 	}
-	loc := lk.ObjectURL(ptr.Tables[lake.TableCloudTrail])
-	tbl, err := icetable.NewFromLocation(ctx, []string{lake.TableCloudTrail}, loc, iceio.LoadFSFunc(props, loc), nil)
+	loc := lk.ObjectURL(ptr.Tables[table])
+	tbl, err := icetable.NewFromLocation(ctx, []string{table}, loc, iceio.LoadFSFunc(props, loc), nil)
 	if err != nil {
 		t.Fatalf("iceberg-go cannot load %s: %v", loc, err)
 	}
@@ -125,14 +135,14 @@ func scan(t *testing.T, lk *lake.Lake, props map[string]string) (ids []string, n
 	}
 	at, err := tbl.Scan().ToArrowTable(ctx)
 	if err != nil {
-		t.Fatalf("iceberg-go scan: %v", err)
+		t.Fatalf("iceberg-go scan of %s: %v", table, err)
 	}
 	defer at.Release()
 	nulls = map[string]int64{}
 	for i, f := range at.Schema().Fields() {
 		for _, c := range at.Column(i).Data().Chunks() {
 			nulls[f.Name] += int64(c.NullN())
-			if f.Name == "event_id" {
+			if f.Name == "event_id" && table == lake.TableCloudTrail {
 				for j := 0; j < c.Len(); j++ {
 					ids = append(ids, c.(*array.String).Value(j))
 				}
@@ -140,29 +150,38 @@ func scan(t *testing.T, lk *lake.Lake, props map[string]string) (ids []string, n
 		}
 	}
 	sort.Strings(ids)
-	return ids, nulls, snapID
+	return ids, at.NumRows(), nulls, snapID
 }
 
-// check asserts the Iceberg table holds exactly the rows and NULLs lakehunt query returns, at the
-// lake's latest commit.
-func check(t *testing.T, step string, lk *lake.Lake, props map[string]string) {
+// sameNulls fails t unless the Iceberg scan of table holds the rows and the NULLs of each column that
+// lakehunt query returns; it returns what lakehunt query returns.
+func sameNulls(t *testing.T, step string, lk *lake.Lake, props map[string]string, table string) (ids []string, rows int64, nulls map[string]int64) {
 	t.Helper()
-	want, wantNulls := lakeRows(t, lk)
-	got, gotNulls, snapID := scan(t, lk, props)
-	if strings.Join(got, ",") != strings.Join(want, ",") {
-		t.Fatalf("%s: Iceberg scan returned %d rows, the lake %d", step, len(got), len(want))
+	want, wantRows, wantNulls := lakeRows(t, lk, table)
+	got, gotRows, gotNulls, _ := scan(t, lk, props, table)
+	if gotRows != wantRows || strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Fatalf("%s: %s: Iceberg scan returned %d rows, lakehunt query %d", step, table, gotRows, wantRows)
 	}
 	for c, n := range wantNulls {
 		if g, ok := gotNulls[c]; !ok || g != n {
-			t.Errorf("%s: column %s: the Iceberg scan has %d NULLs (column read: %v), lakehunt query %d", step, c, g, ok, n)
+			t.Errorf("%s: %s.%s: the Iceberg scan has %d NULLs (column read: %v), lakehunt query %d", step, table, c, g, ok, n)
 		}
 	}
 	if len(gotNulls) != len(wantNulls) {
-		t.Errorf("%s: the Iceberg scan has %d columns, lakehunt query %d", step, len(gotNulls), len(wantNulls))
+		t.Errorf("%s: %s: the Iceberg scan has %d columns, lakehunt query %d", step, table, len(gotNulls), len(wantNulls))
 	}
-	if wantNulls["error_code"] == 0 || wantNulls["error_code"] == int64(len(want)) {
-		t.Fatalf("%s: error_code has %d NULLs in %d rows: the input must give some rows one and not others", step, wantNulls["error_code"], len(want))
+	return want, wantRows, wantNulls
+}
+
+// check asserts the Iceberg cloudtrail table holds exactly the rows and NULLs lakehunt query returns, at
+// the lake's latest commit.
+func check(t *testing.T, step string, lk *lake.Lake, props map[string]string) {
+	t.Helper()
+	ids, _, nulls := sameNulls(t, step, lk, props, lake.TableCloudTrail)
+	if nulls["error_code"] == 0 || nulls["error_code"] == int64(len(ids)) {
+		t.Fatalf("%s: error_code has %d NULLs in %d rows: the input must give some rows one and not others", step, nulls["error_code"], len(ids))
 	}
+	_, _, _, snapID := scan(t, lk, props, lake.TableCloudTrail)
 	snap, _ := lk.FileSnapshot(context.Background())
 	ptr, _, _ := iceberg.ReadPointer(context.Background(), lk)
 	if ptr.Version != snap.Version {
@@ -266,13 +285,13 @@ func TestIcebergOneBehindAfterCrashAndRebuild(t *testing.T) {
 		t.Fatal(err)
 	}
 	check(t, "first run", with, nil)
-	ids0, _, snap0 := scan(t, with, nil)
+	ids0, _, _, snap0 := scan(t, with, nil, lake.TableCloudTrail)
 
 	putCloudTrail(t, raw, 1, 20)
 	if _, err := compact.Run(ctx, compact.Options{From: raw, Lake: without, MergeMinFiles: 1000}); err != nil {
 		t.Fatal(err)
 	}
-	ids1, _, snap1 := scan(t, with, nil)
+	ids1, _, _, snap1 := scan(t, with, nil, lake.TableCloudTrail)
 	if strings.Join(ids1, ",") != strings.Join(ids0, ",") || snap1 != snap0 {
 		t.Fatalf("after a commit without its Iceberg write, Iceberg changed: %d rows (snapshot %d), was %d rows (snapshot %d)", len(ids1), snap1, len(ids0), snap0)
 	}
@@ -295,6 +314,52 @@ func TestIcebergOneBehindAfterCrashAndRebuild(t *testing.T) {
 		t.Fatal(err)
 	}
 	check(t, "catch-up on the next commit", with, nil)
+}
+
+// TestIcebergNullsMatchQueryInEveryTable: in every table of a lake compacted from generated logs of every
+// source (and CloudTrail records with "" values), iceberg-go's scan returns the rows and the NULLs of
+// each column that lakehunt query returns.
+func TestIcebergNullsMatchQueryInEveryTable(t *testing.T) {
+	ctx := context.Background()
+	raw, _ := lake.OpenStore(ctx, t.TempDir(), lake.StoreOptions{})
+	lk, err := lake.Open(ctx, t.TempDir(), lake.Options{Create: true, Catalog: iceberg.Catalog{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	put := func(key string, body []byte) error {
+		mu.Lock()
+		defer mu.Unlock()
+		return lake.PutBytes(ctx, raw, key, body)
+	}
+	sum, err := gen.Generate(ctx, gen.Config{Scale: "custom", Days: 1, Accounts: 1, Regions: 1, Seed: 5,
+		CloudTrailPerDay: 2000, FlowsPerDay: 2000, DNSPerDay: 2000}, put)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gc := source.GenConfig{Start: sum.Start, Days: 1, Accounts: sum.Accounts, Regions: sum.Regions, Seed: 5}
+	for _, d := range compact.Descriptors() {
+		if d.Generate() != nil {
+			if _, err := d.Generate()(gc, put); err != nil {
+				t.Fatalf("gen %s: %v", d.Table(), err)
+			}
+		}
+	}
+	putCloudTrail(t, raw, 0, 40)
+	if _, err := compact.Run(ctx, compact.Options{From: raw, Lake: lk, Prefixes: map[string][]string{hids.Table: {hids.GenPrefix}}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := lk.CatalogErr(); err != nil {
+		t.Fatal(err)
+	}
+	for _, tb := range lake.Tables() {
+		if tb.Name == lake.TableTIIndicators {
+			continue // filled by ti import, not compact
+		}
+		if _, rows, _ := sameNulls(t, "generated lake", lk, nil, tb.Name); rows == 0 {
+			t.Errorf("%s: no rows: the generator wrote none, or compact did not read them", tb.Name)
+		}
+	}
 }
 
 // TestMetadataHasSpecRequiredFields checks the written metadata JSON against the Iceberg v2 spec's
