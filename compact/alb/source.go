@@ -127,7 +127,7 @@ func generate(c source.GenConfig, put source.Put) (int, error) {
 	n := 0
 	for _, lb := range w.LoadBalancers {
 		elb := lb.Name
-		tg := fmt.Sprintf("arn:aws:elasticloadbalancing:%s:%s:targetgroup/web/%016x", lb.Region, lb.Account, r.Uint64())
+		tg := lb.TargetGroup
 		cert := fmt.Sprintf("arn:aws:acm:%s:%s:certificate/%08x-1234-4234-8234-%012x", lb.Region, lb.Account, r.Uint32(), r.Uint64()&0xffffffffffff)
 		targets, nodes := lb.Targets, lb.Nodes
 		if len(targets) == 0 || len(nodes) == 0 {

@@ -150,7 +150,7 @@ func generate(c source.GenConfig, put source.Put) (int, error) {
 				if in.Account != acct || in.Region != region {
 					continue
 				}
-				ag := agent{id: fmt.Sprintf("%03d", 1+len(agents)), in: in}
+				ag := agent{id: in.AgentID, in: in}
 				agents = append(agents, ag)
 				if in.PublicIP != "" {
 					exposed = append(exposed, ag)
@@ -162,7 +162,7 @@ func generate(c source.GenConfig, put source.Put) (int, error) {
 			if len(agents) == 0 {
 				continue
 			}
-			manager := fmt.Sprintf("wazuh-manager-%s", region)
+			manager := Manager(region)
 			files := map[string][]byte{}
 			for d := 0; d < c.Days; d++ {
 				day := c.Start.AddDate(0, 0, d)
@@ -215,6 +215,9 @@ func generate(c source.GenConfig, put source.Put) (int, error) {
 	}
 	return n, nil
 }
+
+// Manager is the name of the Wazuh manager of region's agents.
+func Manager(region string) string { return "wazuh-manager-" + region }
 
 // Wazuh is an alert as a Wazuh manager writes it to alerts.json, raised by the agent on instance in.
 // logFmt is the full log after the syslog header, with %d for a process id and, when withSrc, %s for src.

@@ -26,6 +26,7 @@ type GenInstance struct {
 	PrivateIP, PublicIP string // PublicIP is "" for instances without one
 	Tier                string // web, app, db, batch or bastion
 	Role                string // the instance profile's role name
+	AgentID             string // the id of its hids agent at the region's manager
 }
 
 // GenLoadBalancer is an internet-facing Application Load Balancer with a WAF web ACL in front of it.
@@ -35,6 +36,8 @@ type GenLoadBalancer struct {
 	Host            string   // the host name clients ask for
 	Nodes           []string // the load balancer's interface addresses in the VPC
 	Targets         []string // IP:PORT of the instances it forwards to
+	TargetGroup     string   // the target group's ARN
+	WebACL          string   // the ARN of the WAF web ACL in front of it
 }
 
 // GenBucket is an S3 bucket; GenAccessKey an IAM user's long-term access key.
@@ -53,10 +56,12 @@ func (c GenConfig) TheWorld() GenWorld {
 	for ai, acct := range c.Accounts {
 		for ri, region := range c.Regions {
 			lb := GenLoadBalancer{Account: acct, Region: region, Name: fmt.Sprintf("app/prod-web/%016x", r.Uint64()),
-				Host: "app.example.com", Nodes: []string{fmt.Sprintf("10.%d.%d.200", ai, ri), fmt.Sprintf("10.%d.%d.201", ai, ri)}}
+				Host: "app.example.com", Nodes: []string{fmt.Sprintf("10.%d.%d.200", ai, ri), fmt.Sprintf("10.%d.%d.201", ai, ri)},
+				TargetGroup: fmt.Sprintf("arn:aws:elasticloadbalancing:%s:%s:targetgroup/prod-web/%016x", region, acct, r.Uint64()),
+				WebACL:      fmt.Sprintf("arn:aws:wafv2:%s:%s:regional/webacl/prod-web-acl/%08x-0000-4000-8000-%012x", region, acct, r.Uint32(), r.Uint64()&0xffffffffffff)}
 			for i := 0; i < 4; i++ {
 				in := GenInstance{Account: acct, Region: region, ID: fmt.Sprintf("i-0%016x", r.Uint64()>>4),
-					PrivateIP: fmt.Sprintf("10.%d.%d.%d", ai, ri, 10+i), Tier: "web", Role: "prod-web-ec2-role"}
+					PrivateIP: fmt.Sprintf("10.%d.%d.%d", ai, ri, 10+i), Tier: "web", Role: "prod-web-ec2-role", AgentID: fmt.Sprintf("%03d", 1+i)}
 				if i == 0 {
 					in.Tier, in.Role, in.PublicIP = "bastion", "prod-bastion-ec2-role", fmt.Sprintf("3.%d.%d.%d", 80+r.IntN(16), r.IntN(256), 1+r.IntN(254))
 				} else {

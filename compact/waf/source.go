@@ -104,9 +104,11 @@ func generate(c source.GenConfig, put source.Put) (int, error) {
 	}
 	n := 0
 	for _, lb := range w.LoadBalancers {
-		parts := strings.Split(lb.Name, "/") // app/NAME/ID
-		acl := parts[min(1, len(parts)-1)] + "-web-acl"
-		arn := fmt.Sprintf("arn:aws:wafv2:%s:%s:regional/webacl/%s/%08x-0000-4000-8000-%012x", lb.Region, lb.Account, acl, r.Uint32(), r.Uint64()&0xffffffffffff)
+		arn := lb.WebACL
+		_, _, acl, ok := parseARN(arn)
+		if !ok {
+			return n, fmt.Errorf("load balancer %s: web ACL %q is not arn:aws:wafv2:REGION:ACCOUNT:regional/webacl/NAME/ID", lb.Name, arn)
+		}
 		for d := 0; d < c.Days; d++ {
 			day := c.Start.AddDate(0, 0, d)
 			files := map[string][]byte{}
