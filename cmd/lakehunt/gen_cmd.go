@@ -63,8 +63,14 @@ The same flags and --seed always give byte-identical output.`,
 				if err := lake.PutBytes(context.WithoutCancel(ctx), st, key, body); err != nil || local == nil {
 					return err
 				}
-				// Dated like a delivery at the time in its name, so compact --settle does not wait for it.
-				if t := rawkey.Classify(key).FileTime; !t.IsZero() {
+				// Dated like a delivery at the time in its name (or the end of the day in its folders), so
+				// compact --settle does not wait for it.
+				info := rawkey.Classify(key)
+				t := info.FileTime
+				if t.IsZero() && !info.Day.IsZero() {
+					t = info.Day.Add(24*time.Hour - time.Minute)
+				}
+				if !t.IsZero() {
 					return os.Chtimes(local.Path(key), t, t)
 				}
 				return nil

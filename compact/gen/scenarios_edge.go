@@ -163,7 +163,7 @@ func (pl *planner) webCompromise() []Scenario {
 
 	web := Scenario{Name: ScenarioWebExploit,
 		Description: fmt.Sprintf("%s runs sqlmap against %s (load balancer %s): web ACL %s blocks every request (SQLi_QUERYARGUMENTS). "+
-			"The next day the same address posts a payload the rules do not match, the load balancer answers 200 from web server %s, "+
+			"Hours later the same address posts a payload the rules do not match, the load balancer answers 200 from web server %s, "+
 			"and the server opens a reverse shell to it (TCP/4444). A TI feed published after the range lists the address.",
 			scanner, lb.host, lb.name, lb.aclName, in.id),
 		Entities:      with("source_ip", scanner, "load_balancer", lb.name, "web_acl", lb.webACL, "interface_id", in.eni),
