@@ -106,8 +106,15 @@ func TestEmptyWindowIsNotClean(t *testing.T) {
 	if b, err := os.ReadFile(filepath.Join(rd, lake.RunFile)); err != nil || json.Unmarshal(b, &rj) != nil {
 		t.Fatalf("run.json: %v", err)
 	}
-	if len(rj.Hunts) != 2 || strings.Join(rj.Hunts[0].NoData, ",") != "cloudtrail" || len(rj.Coverage) != 1 || rj.Coverage[0].Rows != 0 ||
-		!rj.Coverage[0].Newest.Equal(day.Add(4*time.Hour)) {
+	// Coverage lists every table; only cloudtrail was hunted.
+	var hunted []lake.Coverage
+	for _, c := range rj.Coverage {
+		if !c.Unread {
+			hunted = append(hunted, c)
+		}
+	}
+	if len(rj.Hunts) != 2 || strings.Join(rj.Hunts[0].NoData, ",") != "cloudtrail" || len(hunted) != 1 || hunted[0].Table != "cloudtrail" || hunted[0].Rows != 0 ||
+		!hunted[0].Newest.Equal(day.Add(4*time.Hour)) {
 		t.Errorf("run.json does not record the empty window: hunts %+v coverage %+v", rj.Hunts, rj.Coverage)
 	}
 	if b, _ := os.ReadFile(filepath.Join(rd, "report.html")); !strings.Contains(string(b), `id="no-data"`) || strings.Contains(string(b), "panel good") {
