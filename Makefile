@@ -40,6 +40,7 @@ demo: build
 	$(BIN) query --lake $(DEMO)/lake "SELECT event_name, count(*) AS events FROM cloudtrail GROUP BY 1 ORDER BY 2 DESC LIMIT 10"
 	$(BIN) query --lake $(DEMO)/lake "SELECT action, flow_direction, count(*) AS flows, sum(bytes) AS bytes FROM vpc_flow GROUP BY ALL ORDER BY 3 DESC"
 	$(BIN) query --lake $(DEMO)/lake "SELECT rtrim(query_name, '.') AS name, count(*) AS queries FROM route53_resolver GROUP BY 1 ORDER BY 2 DESC LIMIT 10"
+	$(BIN) query --lake $(DEMO)/lake "SELECT 'waf' AS source, action AS kind, count(*) AS records FROM waf GROUP BY ALL UNION ALL SELECT 'alb', elb_status_code::VARCHAR, count(*) FROM alb GROUP BY ALL UNION ALL SELECT 'guardduty', severity_label, count(*) FROM guardduty_latest GROUP BY ALL UNION ALL SELECT 'securityhub', product_name || ' ' || severity_label, count(*) FROM securityhub_latest GROUP BY ALL UNION ALL SELECT 'hids', 'level ' || rule_level, count(*) FROM hids GROUP BY ALL ORDER BY 1, 3 DESC"
 	$(BIN) ti import --lake $(DEMO)/lake --feed feodo --now 2025-06-17 $(DEMO)/raw/ti/feodo-2025-06-16.csv
 	$(BIN) ti import --lake $(DEMO)/lake --feed blocklist --now 2025-06-17 $(DEMO)/raw/ti/ip-blocklist-2025-06-16.txt
 	$(BIN) ti import --lake $(DEMO)/lake --feed c2-domains --now 2025-06-17 $(DEMO)/raw/ti/domains-2025-06-16.txt

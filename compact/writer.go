@@ -302,6 +302,7 @@ func (f *fileWriter[T]) add(r *T) error {
 }
 
 func (f *fileWriter[T]) writeChunk() error {
+	lake.NullEmptyStrings(f.chunk)
 	if _, err := f.pw.Write(f.chunk); err != nil {
 		return fmt.Errorf("write %s rows: %w", f.b.name, err)
 	}

@@ -320,7 +320,8 @@ func TestTaskRoleIsLeastPrivilege(t *testing.T) {
 	if role == nil {
 		t.Fatal("no TaskRole")
 	}
-	allowed := []string{"s3:ListBucket", "s3:GetObject", "s3:PutObject", "securityhub:BatchImportFindings", "kms:Decrypt", "kms:GenerateDataKey", "secretsmanager:GetSecretValue"}
+	allowed := []string{"s3:ListBucket", "s3:GetObject", "s3:PutObject", "securityhub:BatchImportFindings", "kms:Decrypt", "kms:GenerateDataKey", "secretsmanager:GetSecretValue",
+		"glue:GetDatabase", "glue:CreateDatabase", "glue:GetTable", "glue:CreateTable", "glue:UpdateTable"}
 	grants := map[string][]string{} // action → resources
 	for _, s := range statements(role) {
 		if s["Effect"] != "Allow" {
@@ -364,6 +365,8 @@ func TestTaskRoleIsLeastPrivilege(t *testing.T) {
 		{"s3:PutObject", "${RawBucketName}", false}, // never write the raw logs
 		{"securityhub:BatchImportFindings", ":product/${AWS::AccountId}/default", true},
 		{"secretsmanager:GetSecretValue", "map[Ref:HandoffSecretArn]", true}, // that one secret
+		{"glue:UpdateTable", ":table/${GlueDatabase}/*", true},               // that database's tables
+		{"glue:UpdateTable", ":database/${GlueDatabase}", true},
 	} {
 		if got := has(c.action, c.resource); got != c.want {
 			t.Errorf("%s on %s: granted %v, want %v (grants: %v)", c.action, c.resource, got, c.want, grants[c.action])
@@ -371,6 +374,13 @@ func TestTaskRoleIsLeastPrivilege(t *testing.T) {
 	}
 	if r := grants["secretsmanager:GetSecretValue"]; len(r) != 1 {
 		t.Errorf("GetSecretValue on %v, want only the HandoffSecretArn secret", r)
+	}
+	for _, a := range []string{"glue:GetDatabase", "glue:CreateDatabase", "glue:GetTable", "glue:CreateTable", "glue:UpdateTable"} {
+		for _, r := range grants[a] {
+			if !strings.Contains(r, "${GlueDatabase}") && !strings.HasSuffix(r, ":catalog]") {
+				t.Errorf("%s on %s: only the GlueDatabase parameter's database and its tables", a, r)
+			}
+		}
 	}
 	if len(grants["s3:DeleteObject"]) > 0 {
 		t.Error("the task role may delete objects")

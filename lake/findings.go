@@ -207,6 +207,9 @@ type Coverage struct {
 	// Hourly is the table's rows per hour of the window, from the window's first hour (reports draw it);
 	// empty for tables without event time and windows longer than MaxHourly hours.
 	Hourly []int64 `json:"hourly,omitempty"`
+	// Unread: no hunt of the run read the table. It is listed so reports show every table of the lake,
+	// with its accounts, regions, files and rows only (no gaps or hourly counts).
+	Unread bool `json:"unread,omitempty"`
 }
 
 // MaxHourly bounds Coverage.Hourly: 92 days of hours.

@@ -238,6 +238,11 @@ func LookupTable(name string) (*Table, error) {
 	var names []string
 	for _, t := range Tables() {
 		names = append(names, t.Name)
+		for _, v := range t.Views {
+			if v.Name == name {
+				return nil, fmt.Errorf("%q is a view over table %q, not a table: list %q under tables: (its views come with it) and query %s in the SQL", name, t.Name, t.Name, name)
+			}
+		}
 	}
 	return nil, fmt.Errorf("unknown table %q (known tables: %s)", name, strings.Join(names, ", "))
 }
@@ -256,10 +261,12 @@ func (t *Table) HasColumn(name string) bool {
 }
 
 // ViewSelect is the DuckDB SELECT a view of the table runs over from (e.g. a read_parquet call).
-// Empty strings read as NULL, so hunts can rely on "IS NULL" for absent fields such as error_code: files
-// written before nullable columns were pointer fields hold "" for some NULLs (see CloudTrailEvent), and a
-// source's own empty string means no value to a hunt too. JSON columns are stored as strings (parquet-go
-// loses or panics on optional JSON-typed strings) and typed JSON here.
+// Empty strings read as NULL, so hunts can rely on "IS NULL" for absent fields such as error_code: the
+// writers store an empty string as NULL (NullEmptyStrings), but older files hold "" for a source's empty
+// strings and, before nullable columns were pointer fields, for some NULLs (see CloudTrailEvent); required
+// columns cannot hold NULL. JSON columns are stored as plain strings and typed JSON here: parquet-go v0.32.0
+// writes every value of an optional JSON-typed *string as NULL (its JSON writer takes the pointer for a
+// value to encode and writes below the column's definition level); v0.32.1 writes them right.
 func (t *Table) ViewSelect(from string) string {
 	var fix []string
 	for _, c := range t.Columns {

@@ -120,3 +120,24 @@ func readAll[T any](path string) ([]any, error) {
 	}
 	return out, nil
 }
+
+// A hunt that lists a view (guardduty_latest) under tables: is told which table to list instead.
+func TestLookupTableNamesTheTableOfAView(t *testing.T) {
+	type row struct {
+		ID string `parquet:"id"`
+	}
+	lake.RegisterTable("lookup_test_findings", "test", row{})
+	lake.AddViews("lookup_test_findings", lake.View{Name: "lookup_test_findings_latest", SQL: "SELECT * FROM lookup_test_findings"})
+	for _, tc := range []struct{ name, want string }{
+		{"lookup_test_findings_latest", `"lookup_test_findings_latest" is a view over table "lookup_test_findings"`},
+		{"no_such_table", `unknown table "no_such_table" (known tables: `},
+	} {
+		_, err := lake.LookupTable(tc.name)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("LookupTable(%q) = %v, want an error containing %q", tc.name, err, tc.want)
+		}
+	}
+	if _, err := lake.LookupTable("lookup_test_findings"); err != nil {
+		t.Errorf("the table itself: %v", err)
+	}
+}

@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"sync/atomic"
 
@@ -37,6 +39,54 @@ func reportCatalog(version int64, err error) error {
 		fmt.Fprintln(os.Stderr, "lakehunt: warning:", safetext.Text((&lake.CatalogError{Version: version, Err: err}).Error()))
 	}
 	return err
+}
+
+// glueTarget is the Glue database the lake's Iceberg tables are registered in.
+type glueTarget struct{ Database, Region, Endpoint string }
+
+var errNoGlueRegion = errors.New("no AWS region for Glue: pass --region (compact: --glue-region, lakehunt.yaml: catalog.region) or set AWS_REGION")
+
+// register creates or updates the Glue tables of lk to its current Iceberg metadata.
+func (g glueTarget) register(ctx context.Context, lk *lake.Lake) ([]iceberg.GlueTable, error) {
+	var load []func(*awsconfig.LoadOptions) error
+	if g.Region != "" {
+		load = append(load, awsconfig.WithRegion(g.Region))
+	}
+	cfg, err := awsconfig.LoadDefaultConfig(ctx, load...)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Region == "" {
+		return nil, errNoGlueRegion
+	}
+	client := glue.NewFromConfig(cfg, func(o *glue.Options) {
+		if g.Endpoint != "" {
+			o.BaseEndpoint = aws.String(g.Endpoint)
+		}
+	})
+	return iceberg.RegisterGlue(ctx, lk, client, g.Database)
+}
+
+// syncGlue registers the lake in Glue after a command committed to it, if a Glue database is configured.
+// A failure does not undo the commits: it is reported, and main exits 1 (catalogFailures).
+func (g glueTarget) sync(ctx context.Context, lk *lake.Lake, stderr io.Writer) {
+	if g.Database == "" {
+		return
+	}
+	done, err := g.register(ctx, lk)
+	if err != nil {
+		catalogFailures.Add(1)
+		fmt.Fprintf(stderr, "lakehunt: warning: the lake's commits stand, but the Glue tables in %s were not updated (Athena reads the previous snapshot): %s; run 'lakehunt catalog register --lake %s --glue-database %s' once it is fixed\n",
+			g.Database, safetext.Line(err.Error()), lk.URL(), g.Database)
+		return
+	}
+	changed := 0
+	for _, d := range done {
+		if d.Action != "unchanged" {
+			changed++
+		}
+	}
+	fmt.Fprintf(stderr, "glue: %d of %d tables in %s updated to the lake's current snapshot\n", changed, len(done), g.Database)
 }
 
 func newCatalogCmd() *cobra.Command {
@@ -110,23 +160,10 @@ again after compacting (in the same cron job) for Athena to see the new commits.
 			if lk.IsLocal() {
 				return &exitCodeError{code: exitUsage, msg: "catalog register needs an S3 lake (--lake s3://bucket/prefix): Glue and Athena read Iceberg tables in S3 only"}
 			}
-			var load []func(*awsconfig.LoadOptions) error
-			if region != "" {
-				load = append(load, awsconfig.WithRegion(region))
+			done, err := glueTarget{Database: database, Region: region, Endpoint: endpoint}.register(ctx, lk)
+			if errors.Is(err, errNoGlueRegion) {
+				return &exitCodeError{code: exitUsage, msg: err.Error()}
 			}
-			cfg, err := awsconfig.LoadDefaultConfig(ctx, load...)
-			if err != nil {
-				return err
-			}
-			if cfg.Region == "" {
-				return &exitCodeError{code: exitUsage, msg: "no AWS region for Glue: pass --region or set AWS_REGION"}
-			}
-			client := glue.NewFromConfig(cfg, func(o *glue.Options) {
-				if endpoint != "" {
-					o.BaseEndpoint = aws.String(endpoint)
-				}
-			})
-			done, err := iceberg.RegisterGlue(ctx, lk, client, database)
 			if asJSON && err == nil {
 				return printJSON(cmd.OutOrStdout(), done)
 			}

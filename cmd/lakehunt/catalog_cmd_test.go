@@ -336,6 +336,38 @@ func TestCatalogRegisterGlue(t *testing.T) {
 		t.Errorf("second register: %+v; cloudtrail now %v", second, g.tables["cloudtrail"]["Parameters"])
 	}
 
+	// compact --glue-database updates Glue itself: Athena sees the commit without a separate register.
+	before = fmt.Sprint(get(g.tables["cloudtrail"], "Parameters", "metadata_location"))
+	if _, code := run(t, append([]string{"gen", "--out", srv.Bucket(t, "raw3"), "--scale", "tiny", "--days", "1", "--seed", "11"}, s3[:2]...)...); code != 0 {
+		t.Fatal("gen 3")
+	}
+	glueFlags := []string{"--glue-database", "sec", "--glue-region", "eu-west-1", "--glue-endpoint", gs.URL}
+	_, errs, code := cli(t, append(append([]string{"compact", "--from", "s3://raw3/", "--lake", lakeURL}, glueFlags...), s3...)...)
+	after := fmt.Sprint(get(g.tables["cloudtrail"], "Parameters", "metadata_location"))
+	if code != 0 || after == before || !strings.Contains(errs, "tables in sec updated to the lake's current snapshot") {
+		t.Errorf("compact --glue-database: exit %d, cloudtrail metadata %s (before %s)\n%s", code, after, before, errs)
+	}
+	for _, d := range register() {
+		if d.Action != "unchanged" {
+			t.Errorf("register after compact --glue-database: %s %s, want unchanged", d.Table, d.Action)
+		}
+	}
+	// A Glue that cannot be reached: the commit stands, the user is told, and the process exits 1.
+	dead := httptest.NewServer(http.NotFoundHandler())
+	dead.Close()
+	failed := catalogFailures.Load()
+	if _, code := run(t, append([]string{"gen", "--out", srv.Bucket(t, "raw4"), "--scale", "tiny", "--days", "1", "--seed", "12"}, s3[:2]...)...); code != 0 {
+		t.Fatal("gen 4")
+	}
+	_, errs, _ = cli(t, append([]string{"compact", "--from", "s3://raw4/", "--lake", lakeURL, "--glue-region", "eu-west-1", "--glue-database", "sec", "--glue-endpoint", dead.URL}, s3...)...)
+	if catalogFailures.Load() != failed+1 || !strings.Contains(errs, "the lake's commits stand, but the Glue tables in sec were not updated") {
+		t.Errorf("compact with an unreachable Glue: catalog failures %d → %d, stderr:\n%s", failed, catalogFailures.Load(), errs)
+	}
+	catalogFailures.Store(failed)
+	if _, errs, code := cli(t, "compact", "--from", t.TempDir(), "--lake", t.TempDir(), "--glue-database", "sec"); code != exitUsage || !strings.Contains(errs, "needs an S3 lake") {
+		t.Errorf("compact --glue-database into a local lake: exit %d, %s", code, errs)
+	}
+
 	// Every call made is allowed by the policy deploy/ documents.
 	var policy struct{ Statement []struct{ Action any } }
 	b, err := os.ReadFile("../../deploy/iam-catalog-register.json")

@@ -28,18 +28,23 @@ func newCompactCmd() *cobra.Command {
 		batch          int
 		memLimit       int64
 		settle         time.Duration
+		glueDB         glueTarget
 	)
 	c := &cobra.Command{
 		Use:   "compact --from RAW --lake LAKE",
 		Short: "Compact raw AWS logs into the Parquet lake, exactly once",
 		Long: `compact reads every raw log object under --from that the lake has not consumed yet, and writes its
-records into the lake's tables (cloudtrail, vpc_flow, route53_resolver), partitioned by account, region
-and event-time day, as zstd Parquet sorted by time.
+records into the lake's tables (one per source: cloudtrail, vpc_flow, route53_resolver, waf, alb,
+guardduty, securityhub, hids; 'lakehunt schema' lists their columns), partitioned by account, region and
+event-time day, as zstd Parquet sorted by time.
 
 --from holds logs laid out as AWS delivers them to S3: AWSLogs/[o-ORG/]ACCOUNT/CloudTrail/...,
-.../vpcflowlogs/..., .../vpcdnsquerylogs/.... It may be the folder (or bucket) that holds AWSLogs/,
-AWSLogs/ itself, or any folder below it, down to one account, service, region or day: the lake records each
-object by its key from AWSLogs/ on, so the same object is read once whichever level it was listed from.
+.../vpcflowlogs/..., .../vpcdnsquerylogs/..., .../WAFLogs/..., .../elasticloadbalancing/...,
+.../GuardDuty/.... Logs written elsewhere by Firehose or agents (Security Hub findings, WAF through
+Firehose, OSSEC/Wazuh alerts) are read from the folders --source-prefix names. --from may be the folder
+(or bucket) that holds AWSLogs/, AWSLogs/ itself, or any folder below it, down to one account, service,
+region or day: the lake records each object by its key from AWSLogs/ on, so the same object is read once
+whichever level it was listed from.
 A --from with no objects, or with none in that layout, is an error (exit 1). CloudTrail digest and
 Insights files are recognised and skipped.
 
@@ -82,6 +87,9 @@ run reads it.`,
 			if err != nil {
 				return err
 			}
+			if glueDB.Database != "" && lk.IsLocal() {
+				return &exitCodeError{code: exitUsage, msg: "--glue-database needs an S3 lake (--lake s3://bucket/prefix): Glue and Athena read Iceberg tables in S3 only"}
+			}
 			opts := compact.Options{From: src, Lake: lk, Log: logger(verbose), BatchRows: batch, Settle: settle}
 			if sources != "" {
 				opts.Sources = strings.Split(sources, ",")
@@ -106,6 +114,7 @@ run reads it.`,
 			} else {
 				printCompactSummary(cmd, sum)
 			}
+			glueDB.sync(ctx, lk, cmd.ErrOrStderr())
 			// Exit 1, not 3: nothing was compacted because the location is wrong, not because input was bad.
 			if msg := sum.NothingFound(); msg != "" {
 				return &exitCodeError{code: exitError, msg: msg}
@@ -138,6 +147,9 @@ run reads it.`,
 	f := c.Flags()
 	f.StringVar(&from, "from", "", "raw logs: a local directory or s3://bucket/prefix in the AWS delivery layout")
 	f.StringVar(&lakeURL, "lake", "", "the lake: a local directory or s3://bucket/prefix")
+	f.StringVar(&glueDB.Database, "glue-database", "", "after compacting, point this AWS Glue database's Iceberg tables at the new snapshot (as 'catalog register' does), so Athena sees it at once")
+	f.StringVar(&glueDB.Region, "glue-region", "", "AWS region of the Glue catalog (default: AWS_REGION or the profile's)")
+	f.StringVar(&glueDB.Endpoint, "glue-endpoint", "", "Glue endpoint URL (a VPC endpoint or a test server)")
 	f.StringArrayVar(&sourcePrefixes, "source-prefix", nil, "SOURCE=PREFIX: objects under PREFIX (below --from) are logs of SOURCE whatever their keys, e.g. waf=firehose/waf/ for Firehose delivery (repeatable)")
 	f.StringVar(&sources, "sources", "", "comma-separated tables to fill: "+strings.Join(compact.Sources, ",")+" (default all)")
 	f.StringVar(&prefix, "prefix", "", "appended to --from")

@@ -32,8 +32,17 @@ type config struct {
 	Outputs  outputsConfig  `yaml:"outputs"`
 	Schedule scheduleConfig `yaml:"schedule"`
 	S3       s3Config       `yaml:"s3"`
+	Catalog  catalogConfig  `yaml:"catalog"`
 
 	path string // the file it was read from ("" = flags only)
+}
+
+// catalogConfig: a scheduled tick that committed points these Glue tables at the lake's new Iceberg
+// snapshot, so Athena reads what lakehunt reads without a separate 'catalog register'.
+type catalogConfig struct {
+	GlueDatabase string `yaml:"glue_database"`
+	Region       string `yaml:"region"`
+	Endpoint     string `yaml:"endpoint"`
 }
 
 type rawConfig struct {
@@ -337,6 +346,14 @@ s3:
   endpoint: ""        # an S3-compatible endpoint (path-style); default $AWS_ENDPOINT_URL_S3, else AWS
   region: ""
   cache_dir: ""       # local cache of an S3 lake's files (default: the user cache dir + /lakehunt)
+
+# Athena: each tick points these AWS Glue tables (Iceberg) at the lake's current snapshot, as 'lakehunt
+# catalog register' does, so Athena reads what lakehunt reads. Needs an S3 lake and
+# deploy/iam-catalog-register.json.
+catalog:
+  glue_database: ""   # e.g. lakehunt; "" = do not touch Glue
+  region: ""          # Glue's region (default: AWS_REGION)
+  endpoint: ""        # a VPC endpoint, if any
 `
 
 func renderInitConfig(lakeURL string, raws []string) string {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -28,10 +29,14 @@ func newGenCmd() *cobra.Command {
 		Use:   "gen --out DIR|s3://bucket/prefix",
 		Short: "Write realistic raw AWS logs, with planted attacks, in the exact S3 delivery layout",
 		Long: `gen writes raw logs exactly as AWS delivers them to S3 (object keys, gzip, CloudTrail Records files and
-digests, VPC flow logs with a custom v5 header, Route 53 Resolver JSON lines), from a population of principals
-and instances with stable habits, with CloudTrail duplicates and late files. It plants attack scenarios taken
-from public incident write-ups in the last days of the range, writes a threat-intel feed that lists the C2 IP
-after the fact, and a ground-truth file (ground-truth.json) naming every planted event.
+digests, VPC flow logs with a custom v5 header, Route 53 Resolver JSON lines, WAF and ALB logs, GuardDuty and
+Security Hub findings) and Wazuh alerts (under hids/: compact them with --source-prefix hids=hids/), all
+about one world: a population of principals and instances with stable habits, load balancers with their
+clients and the internet's scanners, with CloudTrail duplicates and late files. It plants attack scenarios
+taken from public incident write-ups in the last days of the range, some across sources (a scanner WAF
+blocked gets in through a load balancer, then its web server raises host alerts, calls a C2 and GuardDuty
+reports it), writes threat-intel feeds that list the attackers' addresses after the fact, and a
+ground-truth file (ground-truth.json) naming every planted record.
 
 The same flags and --seed always give byte-identical output.`,
 		Example: `  lakehunt gen --out ./raw --scale small
@@ -58,8 +63,14 @@ The same flags and --seed always give byte-identical output.`,
 				if err := lake.PutBytes(context.WithoutCancel(ctx), st, key, body); err != nil || local == nil {
 					return err
 				}
-				// Dated like a delivery at the time in its name, so compact --settle does not wait for it.
-				if t := rawkey.Classify(key).FileTime; !t.IsZero() {
+				// Dated like a delivery at the time in its name (or the end of the day in its folders), so
+				// compact --settle does not wait for it.
+				info := rawkey.Classify(key)
+				t := info.FileTime
+				if t.IsZero() && !info.Day.IsZero() {
+					t = info.Day.Add(24*time.Hour - time.Minute)
+				}
+				if !t.IsZero() {
 					return os.Chtimes(local.Path(key), t, t)
 				}
 				return nil
@@ -68,8 +79,10 @@ The same flags and --seed always give byte-identical output.`,
 			if err != nil {
 				return fmt.Errorf("gen: %w", err)
 			}
-			// Sources with their own generator add background traffic in the same world.
-			gc := source.GenConfig{Start: sum.Start, Days: int(sum.End.Sub(sum.Start).Hours() / 24), Accounts: sum.Accounts, Regions: sum.Regions, Seed: cfg.Seed}
+			// Sources with their own generator add background traffic about the same world; their planted
+			// records are written as a hunt test's events are.
+			gc := source.GenConfig{Start: sum.Start, Days: int(sum.End.Sub(sum.Start).Hours() / 24), Accounts: sum.Accounts, Regions: sum.Regions,
+				Seed: cfg.Seed, World: sum.World}
 			for _, d := range compact.Descriptors() {
 				if d.Generate() == nil {
 					continue
@@ -85,6 +98,19 @@ The same flags and --seed always give byte-identical output.`,
 				n, err := d.Generate()(gc, put)
 				if err != nil {
 					return fmt.Errorf("gen %s: %w", d.Table(), err)
+				}
+				if events, ok := sum.Planted[d.Table()]; ok {
+					if d.Fixture() == nil {
+						return fmt.Errorf("gen %s: planted records but the source has no fixture writer", d.Table())
+					}
+					if err := d.Fixture()(events, sum.Start, put); err != nil {
+						return fmt.Errorf("gen %s: planted records: %w", d.Table(), err)
+					}
+					if list, ok := events.([]any); ok {
+						n += len(list)
+					} else {
+						n += strings.Count(events.(string), "\n")
+					}
 				}
 				sum.Events[d.Table()] = int64(n)
 			}

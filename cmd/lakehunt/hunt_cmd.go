@@ -549,7 +549,7 @@ in run.json (asff_left_out), and the exit status is 3.`,
 			}
 			opts := hunts.RunOptions{Lake: lk, Hunts: selected, From: fromT, To: toT, Trigger: trigger(),
 				ToolVersion: version, GitRevision: gitRevision, CacheDir: baselineCache(s3.cacheDir), Limits: lim,
-				Organization: cfg.organization(), OrganizationID: cfg.Org.ID}
+				Organization: cfg.organization(), OrganizationID: cfg.Org.ID, AllTables: true}
 			if !asJSON {
 				opts.Log = cmd.ErrOrStderr()
 			}

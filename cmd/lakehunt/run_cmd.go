@@ -222,6 +222,9 @@ Without a config file: --lake LAKE --from RAW_SOURCE --runs WHERE_RUN_DIRECTORIE
 			if cfg.path != "" {
 				log.Info("configuration", "file", cfg.path)
 			}
+			if cfg.Catalog.GlueDatabase != "" && s.lake.IsLocal() {
+				return &exitCodeError{code: exitUsage, msg: "catalog.glue_database needs an S3 lake: Glue and Athena read Iceberg tables in S3 only"}
+			}
 			badHunts := 0
 			for _, d := range s.diags {
 				if !d.Warning {
@@ -263,6 +266,13 @@ Without a config file: --lake LAKE --from RAW_SOURCE --runs WHERE_RUN_DIRECTORIE
 			if err != nil {
 				log.Error("could not run", "error", err.Error())
 				return &exitCodeError{code: exitError}
+			}
+			if g := cfg.Catalog; g.GlueDatabase != "" && res.Status != scheduler.StatusBusy {
+				if _, err := (glueTarget{Database: g.GlueDatabase, Region: g.Region, Endpoint: g.Endpoint}).register(ctx, s.lake); err != nil {
+					catalogFailures.Add(1)
+					log.Error("the Glue tables were not updated: Athena reads the previous snapshot until the next tick or 'lakehunt catalog register'",
+						"glue_database", g.GlueDatabase, "error", err.Error())
+				}
 			}
 			if asJSON {
 				if err := printJSON(cmd.OutOrStdout(), res); err != nil {

@@ -109,77 +109,76 @@ func fixture(events any, _ time.Time, put source.Put) error {
 	return nil
 }
 
-// generate writes background traffic: an internet-facing ALB per account and region in front of a few
-// instances, browsers and API clients from a pool of returning addresses, redirects from HTTP, and a few
-// scanners probing for admin pages and getting 4xx.
+// generate writes background traffic for each of the world's load balancers: browsers and API clients
+// of the world's client population forwarded to its targets, redirects from HTTP, a few server errors,
+// and requests of the world's internet scanners that its WAF web ACL blocked (403, actions_executed waf).
 func generate(c source.GenConfig, put source.Put) (int, error) {
 	perDay := c.PerDay
 	if perDay <= 0 {
 		perDay = 500
 	}
+	w := c.TheWorld()
 	r := rand.New(rand.NewPCG(uint64(c.Seed), 0x616c622d67656e)) // "alb-gen"
 	paths := []string{"/", "/login", "/api/v1/orders", "/api/v1/cart", "/static/app.js", "/health", "/search?q=shoes"}
-	probes := []string{"/wp-admin/", "/.env", "/admin/config.php", "/phpmyadmin/", "/.git/config", "/cgi-bin/luci"}
+	probes := []string{"/wp-admin/", "/.env", "/admin/config.php", "/phpmyadmin/", "/.git/config", "/search?q=1%27%20OR%20%271%27%3D%271"}
 	agents := []string{"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36",
 		"Mozilla/5.0 (Macintosh; Intel Mac OS X 14_4) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Safari/605.1.15",
 		"Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148", "okhttp/4.12.0"}
-	clients := make([]string, 300)
-	for i := range clients {
-		clients[i] = fmt.Sprintf("%d.%d.%d.%d", 23+r.IntN(180), r.IntN(256), r.IntN(256), 1+r.IntN(254))
-	}
 	n := 0
-	for _, acct := range c.Accounts {
-		for _, region := range c.Regions {
-			elb := fmt.Sprintf("app/web/%016x", r.Uint64())
-			tg := fmt.Sprintf("arn:aws:elasticloadbalancing:%s:%s:targetgroup/web/%016x", region, acct, r.Uint64())
-			cert := fmt.Sprintf("arn:aws:acm:%s:%s:certificate/%08x-1234-4234-8234-%012x", region, acct, r.Uint32(), r.Uint64()&0xffffffffffff)
-			targets := []string{"10.0.1.10", "10.0.2.11", "10.0.3.12"}
-			nodes := []string{"203.0.113.10", "203.0.113.74"}
-			for d := 0; d < c.Days; d++ {
-				day := c.Start.AddDate(0, 0, d)
-				files := map[string][]byte{}
-				for i := 0; i < perDay; i++ {
-					t := day.Add(time.Duration(r.Int64N(int64(24*time.Hour/time.Microsecond))) * time.Microsecond)
-					created := t.Add(-time.Duration(1+r.IntN(400)) * time.Millisecond)
-					client := clients[r.IntN(1+r.IntN(len(clients)))]
-					target := targets[r.IntN(len(targets))] + ":8080"
-					typ, url, cipher, proto, certARN, ua := "https", "https://app.example.com:443"+paths[r.IntN(len(paths))], "ECDHE-RSA-AES128-GCM-SHA256", "TLSv1.2", cert, agents[r.IntN(len(agents))]
-					status, tstatus, actions, redirect := "200", "200", "forward", "-"
-					switch x := r.IntN(100); {
-					case x < 5: // plain HTTP, redirected to HTTPS by the listener
-						typ, url, cipher, proto, certARN = "http", "http://app.example.com:80"+paths[r.IntN(len(paths))], "-", "-", "-"
-						status, tstatus, actions, target = "301", "-", "redirect", "-"
-						redirect = "https://app.example.com:443" + strings.TrimPrefix(url, "http://app.example.com:80")
-					case x < 8: // a scanner
-						url, ua, status, tstatus = "https://app.example.com:443"+probes[r.IntN(len(probes))], "Mozilla/5.0 zgrab/0.x", "404", "404"
-					case x < 10:
-						status, tstatus = "500", "500"
-					}
-					tgt, tgtList, tstatusList, tProc := target, target, tstatus, fmt.Sprintf("%.3f", r.Float64()/5)
-					if target == "-" {
-						tProc = "-1"
-					}
-					line := fmt.Sprintf(`%s %s %s %s:%d %s 0.000 %s 0.000 %s %s %d %d "GET %s HTTP/1.1" "%s" %s %s %s "Root=1-%08x-%024x" "%s" "%s" %d %s "%s" "%s" "-" "%s" "%s" "-" "-" TID_%016x`,
-						typ, t.Format("2006-01-02T15:04:05.000000Z"), elb, client, 1024+r.IntN(60000), tgt, tProc, status, tstatus,
-						200+r.IntN(600), 300+r.IntN(20000), url, ua, cipher, proto, tg, t.Unix(), r.Uint64(),
-						domain(typ), certARN, r.IntN(3), created.Format("2006-01-02T15:04:05.000000Z"), actions, redirect, tgtList, tstatusList, r.Uint64())
-					// A file per node and hour, not per 5 minutes as ALB writes them: fewer objects to generate.
-					k := logKey(acct, region, elb, t.Truncate(time.Hour).Add(55*time.Minute), nodes[r.IntN(len(nodes))]+"_gen")
-					files[k] = append(append(files[k], line...), '\n')
-					n++
+	for _, lb := range w.LoadBalancers {
+		elb := lb.Name
+		tg := lb.TargetGroup
+		cert := fmt.Sprintf("arn:aws:acm:%s:%s:certificate/%08x-1234-4234-8234-%012x", lb.Region, lb.Account, r.Uint32(), r.Uint64()&0xffffffffffff)
+		targets, nodes := lb.Targets, lb.Nodes
+		if len(targets) == 0 || len(nodes) == 0 {
+			continue
+		}
+		host := lb.Host
+		for d := 0; d < c.Days; d++ {
+			day := c.Start.AddDate(0, 0, d)
+			files := map[string][]byte{}
+			for i := 0; i < perDay; i++ {
+				t := day.Add(time.Duration(r.Int64N(int64(24*time.Hour/time.Microsecond))) * time.Microsecond)
+				created := t.Add(-time.Duration(1+r.IntN(400)) * time.Millisecond)
+				client := w.Clients[r.IntN(1+r.IntN(len(w.Clients)))]
+				target := targets[r.IntN(len(targets))]
+				typ, url, cipher, proto, certARN, ua := "https", "https://"+host+":443"+paths[r.IntN(len(paths))], "ECDHE-RSA-AES128-GCM-SHA256", "TLSv1.2", cert, agents[r.IntN(len(agents))]
+				status, tstatus, actions, redirect := "200", "200", "forward", "-"
+				switch x := r.IntN(100); {
+				case x < 5: // plain HTTP, redirected to HTTPS by the listener
+					typ, url, cipher, proto, certARN = "http", "http://"+host+":80"+paths[r.IntN(len(paths))], "-", "-", "-"
+					status, tstatus, actions, target = "301", "-", "redirect", "-"
+					redirect = "https://" + host + ":443" + strings.TrimPrefix(url, "http://"+host+":80")
+				case x < 8 && len(w.Scanners) > 0: // a scanner, blocked by the web ACL
+					client = w.Scanners[r.IntN(len(w.Scanners))]
+					url, ua, status, tstatus, actions, target = "https://"+host+":443"+probes[r.IntN(len(probes))], "Mozilla/5.0 zgrab/0.x", "403", "-", "waf", "-"
+				case x < 10:
+					status, tstatus = "500", "500"
 				}
-				if err := putAll(files, put); err != nil {
-					return n, err
+				tProc := fmt.Sprintf("%.3f", r.Float64()/5)
+				if target == "-" {
+					tProc = "-1"
 				}
+				line := fmt.Sprintf(`%s %s %s %s:%d %s 0.000 %s 0.000 %s %s %d %d "GET %s HTTP/1.1" "%s" %s %s %s "Root=1-%08x-%024x" "%s" "%s" %d %s "%s" "%s" "-" "%s" "%s" "-" "-" TID_%016x`,
+					typ, t.Format("2006-01-02T15:04:05.000000Z"), elb, client, 1024+r.IntN(60000), target, tProc, status, tstatus,
+					200+r.IntN(600), 300+r.IntN(20000), url, ua, cipher, proto, tg, t.Unix(), r.Uint64(),
+					domain(typ, host), certARN, r.IntN(3), created.Format("2006-01-02T15:04:05.000000Z"), actions, redirect, target, tstatus, r.Uint64())
+				// A file per node and hour, not per 5 minutes as ALB writes them: fewer objects to generate.
+				k := logKey(lb.Account, lb.Region, elb, t.Truncate(time.Hour).Add(55*time.Minute), nodes[r.IntN(len(nodes))]+"_gen")
+				files[k] = append(append(files[k], line...), '\n')
+				n++
+			}
+			if err := putAll(files, put); err != nil {
+				return n, err
 			}
 		}
 	}
 	return n, nil
 }
 
-func domain(typ string) string {
+func domain(typ, host string) string {
 	if typ == "https" {
-		return "app.example.com"
+		return host
 	}
 	return "-"
 }

@@ -286,6 +286,11 @@ func (g *generator) appendIdentity(b []byte, ev *ctEvent) []byte {
 		b = append(b, `{"type":"AWSService","invokedBy":`...)
 		b = appendStr(b, p.invokedBy)
 		return append(b, '}')
+	case kExternal:
+		b = append(b, `{"type":"AWSAccount","principalId":`...)
+		b = appendStr(b, p.principalID)
+		b = kv(b, "accountId", p.extAccount)
+		return append(b, '}')
 	case kRoot:
 		b = append(b, `{"type":"Root","principalId":`...)
 		b = appendStr(b, acct)

@@ -22,6 +22,7 @@ import (
 
 	"github.com/klauspost/compress/gzip"
 
+	"github.com/lakehunt/lakehunt/compact/source"
 	"github.com/lakehunt/lakehunt/lake"
 )
 
@@ -74,6 +75,10 @@ type Summary struct {
 	Scenarios            []string      `json:"scenarios"`
 	GroundTruthKey       string        `json:"ground_truth_key"`
 	Elapsed              time.Duration `json:"elapsed_ns"`
+	// World is what the sources with their own generator write their background about; Planted their
+	// planted records by table, in the form the source's Fixture writes (compact/source.Def).
+	World   source.GenWorld `json:"-"`
+	Planted map[string]any  `json:"-"`
 }
 
 // GroundTruthKey is the key of the ground-truth object.
@@ -249,7 +254,8 @@ func Generate(ctx context.Context, cfg Config, sink Sink) (*Summary, error) {
 	s := &Summary{Start: gt.Start, End: gt.End, Objects: g.sum.objects.Load(), Bytes: g.sum.bytes.Load(),
 		Events:               map[string]int64{tableCloudTrail: g.sum.ct.Load(), tableVPCFlow: g.sum.flow.Load(), tableRoute53: g.sum.dns.Load()},
 		CloudTrailDuplicates: g.sum.duplicates.Load(), CloudTrailLateFiles: g.sum.lateFiles.Load(),
-		CloudTrailDigests: g.sum.digests.Load(), GroundTruthKey: groundTruthKey, Elapsed: time.Since(began)}
+		CloudTrailDigests: g.sum.digests.Load(), GroundTruthKey: groundTruthKey, Elapsed: time.Since(began),
+		World: w.export(), Planted: pl.edge.byTable()}
 	for _, sc := range gt.Scenarios {
 		s.Scenarios = append(s.Scenarios, sc.Name)
 	}

@@ -217,6 +217,8 @@ func (bl block) host(r *rng) uint32 {
 	return bl.base + 1 + uint32(r.intn(int(bl.size-2)))
 }
 
+func (bl block) contains(ip uint32) bool { return ip-bl.base < bl.size }
+
 // hostOf is host() for a value derived from a hash (stable per name).
 func (bl block) hostOf(h uint64) uint32 {
 	r := rng{s: h}

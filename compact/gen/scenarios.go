@@ -33,15 +33,18 @@ type TIFeed struct {
 
 // Scenario is one planted attack: its entities, time span and exactly the records that belong to it.
 type Scenario struct {
-	Name          string            `json:"name"`
-	Description   string            `json:"description"`
-	Entities      map[string]string `json:"entities"`
-	Start         time.Time         `json:"start"` // first record
-	End           time.Time         `json:"end"`   // last record
-	EventIDs      []string          `json:"event_ids,omitempty"`
-	Flows         []FlowKey         `json:"flows,omitempty"`
-	DNSQueries    []DNSQuery        `json:"dns_queries,omitempty"`
-	ExpectedHunts []string          `json:"expected_hunts"`
+	Name        string            `json:"name"`
+	Description string            `json:"description"`
+	Entities    map[string]string `json:"entities"`
+	Start       time.Time         `json:"start"` // first record
+	End         time.Time         `json:"end"`   // last record
+	EventIDs    []string          `json:"event_ids,omitempty"`
+	Flows       []FlowKey         `json:"flows,omitempty"`
+	DNSQueries  []DNSQuery        `json:"dns_queries,omitempty"`
+	// Records names the planted records of the other sources, by table: WAF request_id, ALB trace_id,
+	// GuardDuty and Security Hub finding id (every version of it), hids alert_id.
+	Records       map[string][]string `json:"records,omitempty"`
+	ExpectedHunts []string            `json:"expected_hunts"`
 }
 
 // FlowKey identifies one planted flow-log record.
@@ -106,6 +109,7 @@ type planner struct {
 	reservedIPs        map[string]bool
 	reservedPrincipals map[*principal]bool
 	evasionIPs         []string
+	edge               planted // records of the sources with their own generator
 }
 
 // plan places every scenario, records its ground truth and hands its records to the streams.
@@ -142,6 +146,7 @@ func plan(w *world, seed int64, scaleName string) (*GroundTruth, *planner, error
 	}
 	pl.gt.Scenarios = append(pl.gt.Scenarios, pl.iamScenarios()...)
 	pl.gt.Scenarios = append(pl.gt.Scenarios, pl.instanceScenarios()...)
+	pl.gt.Scenarios = append(pl.gt.Scenarios, pl.edgeScenarios()...)
 	slices.SortFunc(pl.gt.Scenarios, func(a, b Scenario) int { return strings.Compare(a.Name, b.Name) })
 	if err := pl.finish(); err != nil {
 		return nil, nil, err

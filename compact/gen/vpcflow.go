@@ -24,6 +24,8 @@ type vpc struct {
 	instances        []*instance
 	albs             []*instance // load balancer interfaces: no instance id
 	offices          []uint32    // where admins SSH from
+	clients          []uint32    // the world's: users of the load balancers
+	scanners         []uint32    // the world's internet scanners
 	byTier           [5][]*instance
 
 	conns        []conn
@@ -259,7 +261,7 @@ func (v *vpc) emitConn(out []flowRec, c *conn, t int64, r *rng) []flowRec {
 			flowRec{start: start, end: end, eni: to, src: to.ip, dst: c.from.ip, sport: c.port, dport: eph, proto: 6,
 				packets: int64(max(1, inB/900)), bytes: int64(inB), flags: 19, egress: true, path: 1})
 	case cClient:
-		client := clientBlocks[r.intn(len(clientBlocks))].host(r)
+		client := v.clients[r.intn(len(v.clients))]
 		inB, outB := r.heavy(300, 3000), r.heavy(1000, 60000)
 		out = append(out,
 			flowRec{start: start, end: end, eni: c.to, src: client, dst: c.to.ip, sport: eph, dport: 443, proto: 6,
@@ -275,7 +277,7 @@ func (v *vpc) emitConn(out []flowRec, c *conn, t int64, r *rng) []flowRec {
 			flowRec{start: start, end: end, eni: c.to, src: c.to.ip, dst: office, sport: 22, dport: eph, proto: 6,
 				packets: int64(max(1, outB/600)), bytes: int64(outB), flags: 19, egress: true, path: 8})
 	case cScan:
-		scanner := scannerBlocks[r.intn(len(scannerBlocks))].host(r)
+		scanner := v.scanners[r.intn(len(v.scanners))]
 		out = append(out, flowRec{start: start, end: start + int64(r.intn(5)), eni: c.to, src: scanner, dst: c.to.ip,
 			sport: eph, dport: scanPorts[r.intn(len(scanPorts))], proto: 6, packets: 1, bytes: int64(40 + 4*r.intn(6)),
 			reject: true, flags: 2})

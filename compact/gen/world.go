@@ -2,6 +2,7 @@ package gen
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 )
 
@@ -57,6 +58,7 @@ const (
 	kService                    // an AWS service acting itself (userIdentity.type AWSService)
 	kServiceLinked              // a service-linked role session (invokedBy set)
 	kRoot
+	kExternal // a principal of another account, in this account's data events (userIdentity type AWSAccount)
 )
 
 type principal struct {
@@ -81,6 +83,7 @@ type principal struct {
 	rate        float64 // events per active hour (relative)
 	sessionSecs int64   // how long a session key lives
 	inst        *instance
+	extAccount  string // kExternal: the caller's account
 	lambdaIPs   []string
 	habits      []habit
 	mfa         bool
@@ -189,8 +192,11 @@ type world struct {
 	people   []*person
 	corp     string
 	offices  []uint32 // one NAT address per office, shared by everyone working there
-	streams  []*ctStream
-	vpcs     []*vpc
+	// clients use the applications behind the load balancers (VPC flows, WAF and ALB logs); scanners
+	// probe every public address and are rejected by the network or blocked by WAF, never let in.
+	clients, scanners []uint32
+	streams           []*ctStream
+	vpcs              []*vpc
 }
 
 func (w *world) end() int64 { return w.start + int64(w.days)*86400 }
@@ -207,6 +213,7 @@ func buildWorld(c *resolved) (*world, error) {
 	for _, off := range offices {
 		w.offices = append(w.offices, off.block.host(&r))
 	}
+	w.buildPopulation()
 
 	seen := map[string]bool{}
 	for a := 0; a < c.accounts; a++ {
@@ -237,6 +244,23 @@ func buildWorld(c *resolved) (*world, error) {
 	}
 	w.buildStreams()
 	return w, nil
+}
+
+// buildPopulation draws the internet users of the applications and the scanners, from their own seed so
+// that the rest of the world does not depend on them. A scanner address is in no block any other
+// generated traffic uses.
+func (w *world) buildPopulation() {
+	r := newRNG(w.seed, hashStr("population"))
+	for range 400 {
+		w.clients = append(w.clients, clientBlocks[r.intn(len(clientBlocks))].host(&r))
+	}
+	others := append(append(append(append(append([]block{}, clientBlocks...), homeBlocks...), hostingBlocks...), officeBlocks...), ciBlocks...)
+	for len(w.scanners) < 120 {
+		ip := scannerBlocks[r.intn(len(scannerBlocks))].host(&r)
+		if !slices.ContainsFunc(others, func(b block) bool { return b.contains(ip) }) {
+			w.scanners = append(w.scanners, ip)
+		}
+	}
 }
 
 func (w *world) buildResources(acct *account) {
@@ -426,7 +450,7 @@ func (w *world) buildHumans(acct *account) {
 func (w *world) buildVPC(ar *acctRegion, vidx int) {
 	r := newRNG(w.seed, hashStr("vpc"), uint64(ar.acct.idx), uint64(ar.ridx), uint64(vidx))
 	env := []string{"prod", "dev"}[vidx]
-	v := &vpc{idx: len(w.vpcs), ar: ar, vidx: vidx, env: env, offices: w.offices}
+	v := &vpc{idx: len(w.vpcs), ar: ar, vidx: vidx, env: env, offices: w.offices, clients: w.clients, scanners: w.scanners}
 	w.vpcs = append(w.vpcs, v)
 	ar.vpcs = append(ar.vpcs, v)
 	v.id = "vpc-0" + r.hex(16)

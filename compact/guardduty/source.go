@@ -86,37 +86,76 @@ type genType struct {
 	severity                     float64
 }
 
+// What a quiet account's detector reports, about its world: probes and brute force against instances
+// with a public address (low), a bucket's access logging turned off (low), and now and then an access key
+// called from a scanner's address (medium).
 var genTypes = []genType{
 	{"Recon:EC2/PortProbeUnprotectedPort", "Unprotected port on EC2 instance is being probed.", "Instance", "PORT_PROBE", 2},
 	{"UnauthorizedAccess:EC2/SSHBruteForce", "SSH brute force attacks against an EC2 instance.", "Instance", "NETWORK_CONNECTION", 2},
+	{"Stealth:S3/ServerAccessLoggingDisabled", "S3 server access logging was disabled for a bucket.", "S3Bucket", "AWS_API_CALL", 2},
 	{"Recon:IAMUser/MaliciousIPCaller", "Reconnaissance API invoked from a known malicious IP address.", "AccessKey", "AWS_API_CALL", 5},
-	{"Trojan:EC2/DNSDataExfiltration", "Data exfiltration through DNS queries from an EC2 instance.", "Instance", "DNS_REQUEST", 8},
 }
 
-// generate writes background findings: per account and region a few new findings a day (mostly low
-// severity), about half of them exported again later with a higher count, as GuardDuty does.
+// generate writes background findings: per account and region a few new findings a day about the world's
+// instances, buckets and keys (mostly low severity), about half of them exported again later with a
+// higher count, as GuardDuty does.
 func generate(c source.GenConfig, put source.Put) (int, error) {
 	perDay := c.PerDay / 100
 	if perDay <= 0 {
 		perDay = 4
 	}
+	w := c.TheWorld()
 	r := rand.New(rand.NewPCG(uint64(c.Seed), 0x67642d67656e)) // "gd-gen"
 	n := 0
 	for _, acct := range c.Accounts {
 		for _, region := range c.Regions {
+			var exposed []source.GenInstance
+			for _, in := range w.Instances {
+				if in.Account == acct && in.Region == region && in.PublicIP != "" {
+					exposed = append(exposed, in)
+				}
+			}
+			var buckets []source.GenBucket
+			for _, b := range w.Buckets {
+				if b.Account == acct {
+					buckets = append(buckets, b)
+				}
+			}
+			var keys []source.GenAccessKey
+			for _, k := range w.AccessKeys {
+				if k.Account == acct {
+					keys = append(keys, k)
+				}
+			}
 			detector := fmt.Sprintf("%032x", r.Uint64())[:32]
 			files := map[string][]byte{}
 			for d := 0; d < c.Days; d++ {
 				day := c.Start.AddDate(0, 0, d)
 				for i := 0; i < perDay; i++ {
-					gt := genTypes[r.IntN(len(genTypes))]
-					if r.IntN(4) != 0 {
-						gt = genTypes[r.IntN(2)] // mostly the noisy low ones
+					gt := genTypes[r.IntN(2)] // mostly the noisy low ones
+					switch x := r.IntN(10); {
+					case x == 0 && len(keys) > 0:
+						gt = genTypes[3]
+					case x < 3 && len(buckets) > 0:
+						gt = genTypes[2]
+					case len(exposed) == 0:
+						continue
 					}
 					id := fmt.Sprintf("%016x%016x", r.Uint64(), r.Uint64())
 					created := day.Add(time.Duration(r.Int64N(int64(20*time.Hour/time.Second))) * time.Second)
-					ip := fmt.Sprintf("%d.%d.%d.%d", 23+r.IntN(180), r.IntN(256), r.IntN(256), 1+r.IntN(254))
-					f := genFinding(acct, region, detector, id, gt, ip, fmt.Sprintf("i-0%016x", r.Uint64()>>4), fmt.Sprintf("AKIA%016X", r.Uint64()))
+					var f map[string]any
+					ip := ""
+					if len(w.Scanners) > 0 {
+						ip = w.Scanners[r.IntN(len(w.Scanners))]
+					}
+					switch gt.resource {
+					case "Instance":
+						f = genFinding(acct, region, detector, id, gt, ip, exposed[r.IntN(len(exposed))], source.GenAccessKey{}, "")
+					case "S3Bucket":
+						f = genFinding(acct, region, detector, id, gt, "", source.GenInstance{}, keys[r.IntN(len(keys))], buckets[r.IntN(len(buckets))].Name)
+					default:
+						f = genFinding(acct, region, detector, id, gt, ip, source.GenInstance{}, keys[r.IntN(len(keys))], "")
+					}
 					versions := 1 + r.IntN(2)
 					for v := 0; v < versions; v++ {
 						updated := created.Add(time.Duration(v) * time.Duration(1+r.IntN(3)) * time.Hour)
@@ -142,16 +181,23 @@ func generate(c source.GenConfig, put source.Put) (int, error) {
 	return n, nil
 }
 
-func genFinding(acct, region, detector, id string, gt genType, ip, instance, key string) map[string]any {
+func genFinding(acct, region, detector, id string, gt genType, ip string, in source.GenInstance, key source.GenAccessKey, bucket string) map[string]any {
 	remote := map[string]any{"ipAddressV4": ip, "organization": map[string]any{"asn": "64500", "asnOrg": "EXAMPLE-NET"}}
 	action := map[string]any{"actionType": gt.action}
 	resource := map[string]any{"resourceType": gt.resource}
-	switch gt.resource {
-	case "Instance":
-		resource["instanceDetails"] = map[string]any{"instanceId": instance, "instanceType": "t3.medium",
-			"networkInterfaces": []any{map[string]any{"privateIpAddress": "10.0.1.10"}}}
-	case "AccessKey":
-		resource["accessKeyDetails"] = map[string]any{"accessKeyId": key, "principalId": "AIDA" + key[4:], "userName": "ci-deployer", "userType": "IAMUser"}
+	if in.ID != "" {
+		nic := map[string]any{"privateIpAddress": in.PrivateIP}
+		if in.PublicIP != "" {
+			nic["publicIp"] = in.PublicIP
+		}
+		resource["instanceDetails"] = map[string]any{"instanceId": in.ID, "instanceType": "t3.medium", "networkInterfaces": []any{nic},
+			"iamInstanceProfile": map[string]any{"arn": "arn:aws:iam::" + acct + ":instance-profile/" + in.Role}}
+	}
+	if key.ID != "" {
+		resource["accessKeyDetails"] = map[string]any{"accessKeyId": key.ID, "principalId": key.PrincipalID, "userName": key.UserName, "userType": "IAMUser"}
+	}
+	if bucket != "" {
+		resource["s3BucketDetails"] = []any{map[string]any{"name": bucket, "arn": "arn:aws:s3:::" + bucket, "type": "Destination"}}
 	}
 	switch gt.action {
 	case "PORT_PROBE":
@@ -161,9 +207,11 @@ func genFinding(acct, region, detector, id string, gt genType, ip, instance, key
 		action["networkConnectionAction"] = map[string]any{"connectionDirection": "INBOUND", "protocol": "TCP", "blocked": false,
 			"localPortDetails": map[string]any{"port": 22, "portName": "SSH"}, "remoteIpDetails": remote}
 	case "AWS_API_CALL":
-		action["awsApiCallAction"] = map[string]any{"api": "ListBuckets", "serviceName": "s3.amazonaws.com", "callerType": "Remote IP", "remoteIpDetails": remote}
-	case "DNS_REQUEST":
-		action["dnsRequestAction"] = map[string]any{"domain": "data.exfil-example.net", "protocol": "UDP", "blocked": false}
+		if bucket != "" {
+			action["awsApiCallAction"] = map[string]any{"api": "PutBucketLogging", "serviceName": "s3.amazonaws.com", "callerType": "Domain", "domainDetails": map[string]any{"domain": "cloudformation.amazonaws.com"}}
+		} else {
+			action["awsApiCallAction"] = map[string]any{"api": "ListBuckets", "serviceName": "s3.amazonaws.com", "callerType": "Remote IP", "remoteIpDetails": remote}
+		}
 	}
 	return map[string]any{
 		"schemaVersion": "2.0", "accountId": acct, "region": region, "partition": "aws", "id": id, "type": gt.typ,

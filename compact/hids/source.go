@@ -120,32 +120,49 @@ var genRules = []genRule{
 		log: "sudo[%d]: ec2-user : TTY=pts/0 ; PWD=/opt/app ; USER=root ; COMMAND=/usr/bin/systemctl status nginx"},
 	{id: "550", level: 7, desc: "Integrity checksum changed.", decoder: "syscheck_integrity_changed", location: "syscheck", groups: []string{"ossec", "syscheck", "syscheck_entry_modified", "syscheck_file"}, mitre: []string{"T1565.001"},
 		log: "File '/etc/nginx/nginx.conf' modified (pid %d)"},
-	{id: "40112", level: 12, desc: "Multiple authentication failures followed by a success.", decoder: "sshd", location: "/var/log/auth.log", groups: []string{"syslog", "attack", "authentication_success"}, mitre: []string{"T1110"},
-		log: "sshd[%d]: Accepted password for admin from %s port 40022 ssh2", src: true},
 	{id: "510", level: 7, desc: "Host-based anomaly detection event (rootcheck).", decoder: "rootcheck", location: "rootcheck", groups: []string{"ossec", "rootcheck"},
 		log: "Trojaned version of file '/bin/diff' detected. Signature used: 'bash|^/bin/sh|file\\.h|proc\\.h|/dev/[^n]|^/bin/.*sh' (Generic) (pid %d)"},
 }
 
-// generate writes background traffic: a few agents per account and region (EC2 instances labelled with
-// their account, region and instance id), mostly routine sshd and sudo alerts, some integrity changes
-// and rootcheck findings, and failed logins from the internet.
+// generate writes background traffic: a Wazuh agent on each of the world's instances (named by its host
+// name, with its interface address, labelled with its account, region and instance id), mostly routine
+// sshd logins (from the bastion, or the offices to the bastion) and sudo, configuration files changing,
+// the well-known rootcheck false positive on /bin/diff now and then, and failed logins from internet
+// scanners on instances with a public address. Nothing above level 7: a high-level alert is an incident.
 func generate(c source.GenConfig, put source.Put) (int, error) {
 	perDay := c.PerDay
 	if perDay <= 0 {
 		perDay = 100
 	}
+	w := c.TheWorld()
 	r := rand.New(rand.NewPCG(uint64(c.Seed), 0x686964732d67656e)) // "hids-gen"
 	n := 0
 	offset := map[string]int64{} // per manager: alert ids are EPOCH.OFFSET in its alerts log
-	for ai, acct := range c.Accounts {
-		for ri, region := range c.Regions {
-			type agent struct{ id, name, ip, instance string }
-			agents := make([]agent, 4)
-			for i := range agents {
-				agents[i] = agent{id: fmt.Sprintf("%03d", 1+i), name: fmt.Sprintf("web-%d-%d-%d", ai, ri, i),
-					ip: fmt.Sprintf("10.%d.%d.%d", ai%250, 10+ri, 10+i), instance: fmt.Sprintf("i-%017x", r.Uint64()>>4)}
+	for _, acct := range c.Accounts {
+		for _, region := range c.Regions {
+			type agent struct {
+				id string
+				in source.GenInstance
 			}
-			manager := fmt.Sprintf("wazuh-manager-%s", region)
+			var agents, exposed []agent
+			bastion := ""
+			for _, in := range w.Instances {
+				if in.Account != acct || in.Region != region {
+					continue
+				}
+				ag := agent{id: in.AgentID, in: in}
+				agents = append(agents, ag)
+				if in.PublicIP != "" {
+					exposed = append(exposed, ag)
+				}
+				if in.Tier == "bastion" && bastion == "" {
+					bastion = in.PrivateIP
+				}
+			}
+			if len(agents) == 0 {
+				continue
+			}
+			manager := Manager(region)
 			files := map[string][]byte{}
 			for d := 0; d < c.Days; d++ {
 				day := c.Start.AddDate(0, 0, d)
@@ -155,41 +172,28 @@ func generate(c source.GenConfig, put source.Put) (int, error) {
 					rule := genRules[0]
 					switch x := r.IntN(100); {
 					case x < 40:
-					case x < 70:
-						rule = genRules[1]
+					case x < 70 && len(exposed) > 0 && len(w.Scanners) > 0:
+						rule, ag = genRules[1], exposed[r.IntN(len(exposed))]
 					case x < 92:
 						rule = genRules[2]
-					case x < 97:
+					case x < 99:
 						rule = genRules[3]
-					case x < 98:
-						rule = genRules[4]
 					default:
-						rule = genRules[5]
+						rule = genRules[4]
 					}
-					src := fmt.Sprintf("%d.%d.%d.%d", 23+r.IntN(180), r.IntN(256), r.IntN(256), 1+r.IntN(254))
-					var full string
-					if rule.src {
-						full = fmt.Sprintf(rule.log, 1000+r.IntN(60000), src)
-					} else {
-						full = fmt.Sprintf(rule.log, 1000+r.IntN(60000))
+					var src string
+					switch {
+					case rule.id == "5710":
+						src = w.Scanners[r.IntN(len(w.Scanners))]
+					case ag.in.PublicIP != "" && len(w.Offices) > 0:
+						src = w.Offices[r.IntN(len(w.Offices))]
+					case bastion != "":
+						src = bastion
+					default:
+						src = ag.in.PrivateIP
 					}
-					full = t.Format("Jan _2 15:04:05 ") + ag.name + " " + full
-					a := map[string]any{
-						"timestamp": t.Format("2006-01-02T15:04:05.000-0700"),
-						"rule": map[string]any{"level": rule.level, "description": rule.desc, "id": rule.id, "firedtimes": 1 + r.IntN(20),
-							"mail": false, "groups": rule.groups},
-						"agent": map[string]any{"id": ag.id, "name": ag.name, "ip": ag.ip,
-							"labels": map[string]any{"aws": map[string]any{"account_id": acct, "region": region, "instance_id": ag.instance}}},
-						"manager":  map[string]any{"name": manager},
-						"id":       fmt.Sprintf("%d.%d", t.Unix(), offset[manager]),
-						"full_log": full, "decoder": map[string]any{"name": rule.decoder}, "location": rule.location,
-					}
-					if len(rule.mitre) > 0 {
-						a["rule"].(map[string]any)["mitre"] = map[string]any{"id": rule.mitre}
-					}
-					if rule.src {
-						a["data"] = map[string]any{"srcip": src, "srcport": "52144", "dstuser": "ec2-user"}
-					}
+					a := Wazuh(acct, region, manager, ag.id, ag.in, t, fmt.Sprintf("%d.%d", t.Unix(), offset[manager]), rule.id, rule.level, rule.desc,
+						rule.decoder, rule.location, rule.groups, rule.mitre, rule.log, 1000+r.IntN(60000), src, rule.src, 1+r.IntN(20))
 					if rule.location == "syscheck" {
 						a["syscheck"] = map[string]any{"path": "/etc/nginx/nginx.conf", "event": "modified", "mode": "realtime",
 							"md5_after": fmt.Sprintf("%032x", r.Uint64()), "changed_attributes": []string{"size", "mtime", "md5", "sha1", "sha256"}}
@@ -210,4 +214,36 @@ func generate(c source.GenConfig, put source.Put) (int, error) {
 		}
 	}
 	return n, nil
+}
+
+// Manager is the name of the Wazuh manager of region's agents.
+func Manager(region string) string { return "wazuh-manager-" + region }
+
+// Wazuh is an alert as a Wazuh manager writes it to alerts.json, raised by the agent on instance in.
+// logFmt is the full log after the syslog header, with %d for a process id and, when withSrc, %s for src.
+func Wazuh(acct, region, manager, agentID string, in source.GenInstance, t time.Time, id, ruleID string, level int, desc, decoder, location string,
+	groups, mitre []string, logFmt string, pid int, src string, withSrc bool, fired int) map[string]any {
+	var full string
+	if withSrc {
+		full = fmt.Sprintf(logFmt, pid, src)
+	} else {
+		full = fmt.Sprintf(logFmt, pid)
+	}
+	rule := map[string]any{"level": level, "description": desc, "id": ruleID, "firedtimes": fired, "mail": level >= 12, "groups": groups}
+	if len(mitre) > 0 {
+		rule["mitre"] = map[string]any{"id": mitre}
+	}
+	a := map[string]any{
+		"timestamp": t.UTC().Format("2006-01-02T15:04:05.000-0700"),
+		"rule":      rule,
+		"agent": map[string]any{"id": agentID, "name": in.Hostname, "ip": in.PrivateIP,
+			"labels": map[string]any{"aws": map[string]any{"account_id": acct, "region": region, "instance_id": in.ID}}},
+		"manager":  map[string]any{"name": manager},
+		"id":       id,
+		"full_log": t.UTC().Format("Jan _2 15:04:05 ") + in.Hostname + " " + full, "decoder": map[string]any{"name": decoder}, "location": location,
+	}
+	if withSrc {
+		a["data"] = map[string]any{"srcip": src, "srcport": "52144", "dstuser": "ec2-user"}
+	}
+	return a
 }

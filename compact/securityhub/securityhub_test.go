@@ -215,18 +215,21 @@ func TestGenerate(t *testing.T) {
 			func(n int64, reason string, _ []byte) { t.Errorf("%s#%d: %s", k, n, reason) })
 		return err
 	})
-	if err != nil || n != len(all) || n != 2*(len(genControls)+3) {
+	if err != nil || n != len(all) || n != 2*(len(genControls)+3)+1 {
 		t.Fatalf("n %d rows %d err %v", n, len(all), err)
 	}
-	ids, cves := map[string]bool{}, 0
+	ids, cves, analyzer := map[string]bool{}, 0, 0
 	for _, f := range all {
 		ids[f.ID] = true
 		if f.CVEIDs != nil {
 			cves++
 		}
+		if *f.ProductName == "IAM Access Analyzer" {
+			analyzer++
+		}
 	}
-	if len(ids) != len(genControls)+2*3 || cves != 6 {
-		t.Errorf("%d ids, %d findings with CVEs", len(ids), cves)
+	if len(ids) != len(genControls)+2*3+1 || cves != 6 || analyzer != 1 {
+		t.Errorf("%d ids, %d findings with CVEs, %d of Access Analyzer", len(ids), cves, analyzer)
 	}
 	if _, err := generate(c, func(k string, body []byte) error { b.WriteString(k); b.Write(body); return nil }); err != nil || !bytes.Equal(a.Bytes(), b.Bytes()) {
 		t.Errorf("the same config wrote different bytes (err %v)", err)

@@ -87,7 +87,10 @@ type GenConfig struct {
 	Accounts []string
 	Regions  []string
 	Seed     int64
-	PerDay   int // records per day per account and region
+	PerDay   int // records per day per account and region (per load balancer for waf and alb)
+	// World is what the logs are about: `lakehunt gen` passes the instances, load balancers and address
+	// pools its CloudTrail and VPC flow logs use. Empty: a small world for Accounts × Regions (TheWorld).
+	World GenWorld
 }
 
 // Gzip compresses b as AWS delivers logs.

@@ -467,6 +467,7 @@ func derefStr(p *string) string {
 
 // writeFile stores the feed's rows as one new Parquet file (zstd, statistics on) and describes it.
 func writeFile(ctx context.Context, lk *lake.Lake, feed string, rows []lake.TIIndicator, now time.Time) (lake.FileEntry, error) {
+	lake.NullEmptyStrings(rows)
 	var buf bytes.Buffer
 	w := parquet.NewGenericWriter[lake.TIIndicator](&buf,
 		parquet.Compression(&parquet.Zstd),

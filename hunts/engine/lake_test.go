@@ -20,22 +20,32 @@ import (
 // compactor lays them out, and commits them. Each call adds new files (late data arrives this way).
 func commitEvents(t testing.TB, lk *lake.Lake, events []lake.CloudTrailEvent) {
 	t.Helper()
+	commitRows(t, lk, lake.TableCloudTrail, events, func(e lake.CloudTrailEvent) (string, string, time.Time) {
+		return e.AccountID, e.Region, e.EventTime
+	})
+}
+
+// commitRows is commitEvents for any table; at gives a row's account, region and event time.
+func commitRows[T any](t testing.TB, lk *lake.Lake, table string, rows []T, at func(T) (acct, region string, when time.Time)) {
+	t.Helper()
 	ctx := context.Background()
 	type part struct{ acct, region, day string }
-	parts := map[part][]lake.CloudTrailEvent{}
-	for _, e := range events {
-		p := part{e.AccountID, e.Region, e.EventTime.UTC().Format(time.DateOnly)}
-		parts[p] = append(parts[p], e)
+	parts := map[part][]T{}
+	for _, r := range rows {
+		a, rg, when := at(r)
+		p := part{a, rg, when.UTC().Format(time.DateOnly)}
+		parts[p] = append(parts[p], r)
 	}
 	snap, err := lk.Snapshot(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
+	timeOf := func(r T) time.Time { _, _, when := at(r); return when }
 	var add []lake.FileEntry
 	for p, rows := range parts {
-		sort.Slice(rows, func(i, j int) bool { return rows[i].EventTime.Before(rows[j].EventTime) })
+		sort.Slice(rows, func(i, j int) bool { return timeOf(rows[i]).Before(timeOf(rows[j])) })
 		var buf bytes.Buffer
-		w := parquet.NewGenericWriter[lake.CloudTrailEvent](&buf, parquet.Compression(&parquet.Zstd))
+		w := parquet.NewGenericWriter[T](&buf, parquet.Compression(&parquet.Zstd))
 		if _, err := w.Write(rows); err != nil {
 			t.Fatal(err)
 		}
@@ -43,12 +53,12 @@ func commitEvents(t testing.TB, lk *lake.Lake, events []lake.CloudTrailEvent) {
 			t.Fatal(err)
 		}
 		sum := sha256.Sum256(buf.Bytes())
-		key := fmt.Sprintf("%s/part-v%d-%s.parquet", lake.PartitionPath(lake.TableCloudTrail, p.acct, p.region, p.day), snap.Version+1, hex.EncodeToString(sum[:4]))
+		key := fmt.Sprintf("%s/part-v%d-%s.parquet", lake.PartitionPath(table, p.acct, p.region, p.day), snap.Version+1, hex.EncodeToString(sum[:4]))
 		if err := lake.PutBytes(ctx, lk.Store(), key, buf.Bytes()); err != nil {
 			t.Fatal(err)
 		}
-		add = append(add, lake.FileEntry{Table: lake.TableCloudTrail, Key: key, AccountID: p.acct, Region: p.region, Day: p.day,
-			Rows: int64(len(rows)), Size: int64(buf.Len()), MinTime: rows[0].EventTime, MaxTime: rows[len(rows)-1].EventTime,
+		add = append(add, lake.FileEntry{Table: table, Key: key, AccountID: p.acct, Region: p.region, Day: p.day,
+			Rows: int64(len(rows)), Size: int64(buf.Len()), MinTime: timeOf(rows[0]), MaxTime: timeOf(rows[len(rows)-1]),
 			SHA256: hex.EncodeToString(sum[:])})
 	}
 	if _, err := lk.Commit(ctx, snap, lake.Commit{Operation: "test", Add: add}); err != nil {

@@ -44,6 +44,8 @@ type RunOptions struct {
 	OrganizationID string
 	// Limits bounds each hunt's DuckDB session: memory, threads and time (zero fields: the defaults).
 	Limits Limits
+	// AllTables: the run's coverage lists every lake table, those no hunt reads too (marked Unread).
+	AllTables bool
 }
 
 // HuntWindow is the window a hunt runs over for the run's From/To.
@@ -144,9 +146,26 @@ func Run(ctx context.Context, opts RunOptions) (*lake.Run, []lake.Finding, error
 		}
 		run.Hunts = append(run.Hunts, hr)
 	}
-	cov, err := coverage(ctx, opts.Lake, snap, tables, run.WindowStart, run.WindowEnd, opts.Limits)
+	cov, err := coverage(ctx, opts.Lake, snap, tables, run.WindowStart, run.WindowEnd, opts.Limits, true)
 	if err != nil {
 		return nil, nil, err
+	}
+	if opts.AllTables {
+		unread := map[string]bool{}
+		for _, t := range lake.Tables() {
+			if !tables[t.Name] {
+				unread[t.Name] = true
+			}
+		}
+		more, err := coverage(ctx, opts.Lake, snap, unread, run.WindowStart, run.WindowEnd, opts.Limits, false)
+		if err != nil {
+			return nil, nil, err
+		}
+		for i := range more {
+			more[i].Unread = true
+		}
+		cov = append(cov, more...)
+		slices.SortFunc(cov, func(a, b lake.Coverage) int { return strings.Compare(a.Table, b.Table) })
 	}
 	run.Coverage = cov
 	run.FindingCount = len(findings)
@@ -355,7 +374,8 @@ func hasRows(ctx context.Context, lk *lake.Lake, snap *lake.Snapshot, t *lake.Ta
 	return found, nil
 }
 
-func coverage(ctx context.Context, lk *lake.Lake, snap *lake.Snapshot, tables map[string]bool, from, to time.Time, lim Limits) ([]lake.Coverage, error) {
+// coverage counts each table's data in the window; with gaps, also its gaps and hourly counts.
+func coverage(ctx context.Context, lk *lake.Lake, snap *lake.Snapshot, tables map[string]bool, from, to time.Time, lim Limits, withGaps bool) ([]lake.Coverage, error) {
 	var out []lake.Coverage
 	for _, t := range slices.Sorted(maps.Keys(tables)) {
 		table, err := lake.LookupTable(t)
@@ -369,6 +389,15 @@ func coverage(ctx context.Context, lk *lake.Lake, snap *lake.Snapshot, tables ma
 			accts[e.AccountID], regions[e.Region], parts[e.Partition()] = true, true, true
 		}
 		c.Accounts, c.Regions, c.Partitions = slices.Sorted(maps.Keys(accts)), slices.Sorted(maps.Keys(regions)), len(parts)
+		if !withGaps {
+			// Rows only: a file whose events all lie in the window counts its entry's rows; DuckDB counts
+			// only the files that straddle the window's edges.
+			if c.Rows, err = rowsIn(ctx, lk, table, entries, from, to, lim); err != nil {
+				return nil, fmt.Errorf("coverage of %s: %w", t, err)
+			}
+			out = append(out, c)
+			continue
+		}
 		if len(entries) > 0 {
 			// The day before the window too: gaps compares a stream's silence with its own activity then.
 			paths, err := lk.LocalPaths(ctx, snap.FilesFor(t, from.Add(-24*time.Hour), to))
@@ -401,6 +430,37 @@ func coverage(ctx context.Context, lk *lake.Lake, snap *lake.Snapshot, tables ma
 		out = append(out, c)
 	}
 	return out, nil
+}
+
+// rowsIn counts the rows of entries (files of table) whose event time is in [from, to).
+func rowsIn(ctx context.Context, lk *lake.Lake, table *lake.Table, entries []lake.FileEntry, from, to time.Time, lim Limits) (int64, error) {
+	var n int64
+	var straddle []lake.FileEntry
+	for _, e := range entries {
+		if !table.HasColumn("event_time") || (!e.MinTime.IsZero() && !e.MinTime.Before(from) && e.MaxTime.Before(to)) {
+			n += e.Rows
+		} else {
+			straddle = append(straddle, e)
+		}
+	}
+	if len(straddle) == 0 {
+		return n, nil
+	}
+	paths, err := lk.LocalPaths(ctx, straddle)
+	if err != nil {
+		return 0, err
+	}
+	s, err := NewSession(ctx, map[string][]string{table.Name: paths}, lim)
+	if err != nil {
+		return 0, err
+	}
+	defer s.Close()
+	var m int64
+	q := fmt.Sprintf("SELECT count(*) FROM %s WHERE event_time >= $window_start AND event_time < $window_end", ident(table.Name))
+	if err := s.db.QueryRowContext(ctx, q, Window{Start: from, End: to}.params()...).Scan(&m); err != nil {
+		return 0, sqlError(err)
+	}
+	return n + m, nil
 }
 
 // hourly counts a table's rows per hour of the window, for the report's heatmap.

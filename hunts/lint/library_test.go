@@ -4,7 +4,7 @@ import (
 	"context"
 	"testing"
 
-	_ "github.com/lakehunt/lakehunt/compact" // registers every source's table (waf, alb, guardduty, hids, ...), as the CLI does
+	_ "github.com/lakehunt/lakehunt/compact" // registers the tables of every source the library reads (guardduty, securityhub, ...)
 	"github.com/lakehunt/lakehunt/hunts/engine"
 	"github.com/lakehunt/lakehunt/hunts/huntfile"
 	"github.com/lakehunt/lakehunt/hunts/library"

@@ -289,6 +289,7 @@ func combineCoverage(runs []*StoredRun, used map[*StoredRun]bool, from, to time.
 		regions  map[string]bool
 		gaps     map[string]lake.Gap
 		counted  []Window
+		read     bool
 	}
 	byTable := map[string]*acc{}
 	for _, sr := range runs { // newest first: a re-run's rows count, the older run's are skipped
@@ -302,6 +303,7 @@ func combineCoverage(runs []*StoredRun, used map[*StoredRun]bool, from, to time.
 				a = &acc{c: lake.Coverage{Table: c.Table}, accounts: map[string]bool{}, regions: map[string]bool{}, gaps: map[string]lake.Gap{}}
 				byTable[c.Table] = a
 			}
+			a.read = a.read || !c.Unread
 			for _, x := range c.Accounts {
 				a.accounts[x] = true
 			}
@@ -336,6 +338,7 @@ func combineCoverage(runs []*StoredRun, used map[*StoredRun]bool, from, to time.
 	for _, t := range slices.Sorted(maps.Keys(byTable)) {
 		a := byTable[t]
 		a.c.Accounts, a.c.Regions = slices.Sorted(maps.Keys(a.accounts)), slices.Sorted(maps.Keys(a.regions))
+		a.c.Unread = !a.read
 		for _, k := range slices.Sorted(maps.Keys(a.gaps)) {
 			a.c.Gaps = append(a.c.Gaps, a.gaps[k])
 		}

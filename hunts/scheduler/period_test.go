@@ -79,3 +79,27 @@ func TestCombineLatestWinsAndNamesWhatWasNotChecked(t *testing.T) {
 		t.Errorf("hourly %v, want %v", got, wantHourly)
 	}
 }
+
+// A period's table is unread only if no run of the period read it.
+func TestCombineCoverageKeepsUnread(t *testing.T) {
+	day := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	run := func(d int, cov ...lake.Coverage) *StoredRun {
+		from := day.AddDate(0, 0, d)
+		return &StoredRun{Run: &lake.Run{WindowStart: from, WindowEnd: from.AddDate(0, 0, 1), Coverage: cov}}
+	}
+	runs := []*StoredRun{
+		run(1, lake.Coverage{Table: "waf", Rows: 5, Unread: true}, lake.Coverage{Table: "alb", Rows: 2}),
+		run(0, lake.Coverage{Table: "waf", Rows: 4, Unread: true}, lake.Coverage{Table: "alb", Rows: 3, Unread: true}),
+	}
+	used := map[*StoredRun]bool{runs[0]: true, runs[1]: true}
+	got := map[string]lake.Coverage{}
+	for _, c := range combineCoverage(runs, used, day, day.AddDate(0, 0, 2)) {
+		got[c.Table] = c
+	}
+	if w := got["waf"]; !w.Unread || w.Rows != 9 {
+		t.Errorf("waf: %+v, want unread with 9 rows", w)
+	}
+	if a := got["alb"]; a.Unread || a.Rows != 5 {
+		t.Errorf("alb (read by one run of the period): %+v, want read with 5 rows", a)
+	}
+}

@@ -510,7 +510,7 @@ func (t *ticker) runGroup(ctx context.Context, snap *lake.Snapshot, g *group) er
 	}
 	run, findings, err := engine.Run(ctx, engine.RunOptions{Lake: t.opts.Lake, Hunts: hs, From: g.w.Start, To: g.w.End, Now: t.clock,
 		CacheDir: t.opts.CacheDir, Trigger: trigger, ToolVersion: t.opts.ToolVersion, GitRevision: t.opts.GitRevision,
-		Organization: t.opts.Organization, OrganizationID: t.opts.OrganizationID, Limits: t.opts.Limits})
+		Organization: t.opts.Organization, OrganizationID: t.opts.OrganizationID, Limits: t.opts.Limits, AllTables: true})
 	if err != nil {
 		if ctx.Err() != nil {
 			return err

@@ -348,6 +348,7 @@ func (s *update) snapshot(ctx context.Context, st *tableState, version int64, ts
 		if err != nil {
 			return err
 		}
+		timeBounds(b, st.schema, f)
 		entries = append(entries, ice.NewManifestEntry(ice.EntryStatusADDED, &snapID, nil, nil, b.Build()))
 		addedRows += f.Rows
 	}

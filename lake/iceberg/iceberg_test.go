@@ -9,6 +9,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -16,9 +17,12 @@ import (
 	iceio "github.com/apache/iceberg-go/io"
 	_ "github.com/apache/iceberg-go/io/gocloud/s3"
 	icetable "github.com/apache/iceberg-go/table"
-	"github.com/parquet-go/parquet-go"
 
 	"github.com/lakehunt/lakehunt/compact"
+	"github.com/lakehunt/lakehunt/compact/gen"
+	"github.com/lakehunt/lakehunt/compact/hids"
+	"github.com/lakehunt/lakehunt/compact/source"
+	"github.com/lakehunt/lakehunt/hunts/engine"
 	"github.com/lakehunt/lakehunt/lake"
 	"github.com/lakehunt/lakehunt/lake/iceberg"
 	"github.com/lakehunt/lakehunt/lake/s3test"
@@ -35,12 +39,20 @@ func putCloudTrail(t *testing.T, raw lake.Store, run, n int) {
 		if i > 0 {
 			b.WriteString(",")
 		}
-		errCode := ""
-		if i%3 == 0 {
-			errCode = `,"errorCode":"AccessDenied"`
+		// Some fields absent, some "" (stored as NULL like absent ones), some with values.
+		extra, user := "", ""
+		switch i % 4 {
+		case 0:
+			extra = `,"errorCode":"AccessDenied","errorMessage":"denied","userAgent":"aws-cli/2","vpcEndpointId":"vpce-1"`
+			user = `,"userName":"u","accessKeyId":"AKIAEXAMPLE"`
+		case 1:
+			extra = `,"errorCode":"","errorMessage":"","userAgent":"","vpcEndpointId":"","sourceIPAddress":"","requestParameters":null`
+			user = `,"userName":"","accessKeyId":"","invokedBy":""`
+		case 2:
+			extra = `,"userAgent":"aws-cli/2","sourceIPAddress":"192.0.2.1","requestParameters":{"bucketName":""}`
 		}
-		fmt.Fprintf(&b, `{"eventVersion":"1.08","eventID":"run%d-%d","eventTime":"2022-11-1%dT%02d:%02d:00Z","eventSource":"s3.amazonaws.com","eventName":"GetObject","awsRegion":"us-east-1","recipientAccountId":"%s","userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::%s:user/u"}%s}`,
-			run, i, i%2, i%24, run, acct, acct, errCode)
+		fmt.Fprintf(&b, `{"eventVersion":"1.08","eventID":"run%d-%d","eventTime":"2022-11-1%dT%02d:%02d:00Z","eventSource":"s3.amazonaws.com","eventName":"GetObject","awsRegion":"us-east-1","recipientAccountId":"%s","userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::%s:user/u"%s}%s}`,
+			run, i, i%2, i%24, run, acct, acct, user, extra)
 	}
 	b.WriteString("]}")
 	var z bytes.Buffer
@@ -53,45 +65,68 @@ func putCloudTrail(t *testing.T, raw lake.Store, run, n int) {
 	}
 }
 
-// lakeRows reads the event IDs of the lake's live cloudtrail files with parquet-go: what lakehunt reads.
-func lakeRows(t *testing.T, lk *lake.Lake) (ids []string, errs int) {
+// lakeRows runs what "lakehunt query --lake LAKE" runs over the lake's live files of a table (its views,
+// through hunts/engine): the event IDs (cloudtrail only), the rows, and the NULLs of each column.
+func lakeRows(t *testing.T, lk *lake.Lake, table string) (ids []string, rows int64, nulls map[string]int64) {
 	t.Helper()
 	ctx := context.Background()
 	snap, err := lk.FileSnapshot(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range snap.FilesFor(lake.TableCloudTrail, time.Time{}, time.Time{}) {
-		b, err := lake.ReadAll(ctx, lk.Store(), f.Key)
-		if err != nil {
+	files := map[string][]string{}
+	for _, tb := range lake.Tables() {
+		if files[tb.Name], err = lk.LocalPaths(ctx, snap.FilesFor(tb.Name, time.Time{}, time.Time{})); err != nil {
 			t.Fatal(err)
-		}
-		rows, err := parquet.Read[lake.CloudTrailEvent](bytes.NewReader(b), int64(len(b)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, r := range rows {
-			ids = append(ids, r.EventID)
-			if r.ErrorCode != nil {
-				errs++
-			}
 		}
 	}
-	sort.Strings(ids)
-	return ids, errs
+	sess, err := engine.NewSession(ctx, files, engine.Limits{Timeout: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sess.Close()
+	if table == lake.TableCloudTrail {
+		res, err := sess.Query(ctx, "SELECT event_id FROM cloudtrail ORDER BY event_id", engine.Window{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range res.Rows {
+			ids = append(ids, r[0].(string))
+		}
+	}
+	tb, err := lake.LookupTable(table)
+	if err != nil {
+		t.Fatal(err)
+	}
+	counts := []string{"count(*) AS \"rows()\""}
+	for _, c := range tb.Columns {
+		counts = append(counts, fmt.Sprintf("count(*) FILTER (WHERE %s IS NULL) AS %s", c.Name, c.Name))
+	}
+	res, err := sess.Query(ctx, "SELECT "+strings.Join(counts, ", ")+" FROM "+table, engine.Window{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nulls = map[string]int64{}
+	for i, c := range res.Columns {
+		nulls[c.Name] = res.Rows[0][i].(int64)
+	}
+	rows = nulls["rows()"]
+	delete(nulls, "rows()")
+	return ids, rows, nulls
 }
 
 // scan reads a table through iceberg-go's own scan (its metadata parser, manifest reader, Parquet reader
-// and name mapping), from the metadata file the pointer names: no lakehunt code on the read path.
-func scan(t *testing.T, lk *lake.Lake, props map[string]string) (ids []string, errs int, snapID int64) {
+// and name mapping), from the metadata file the pointer names: no lakehunt code on the read path. It
+// returns the event IDs (cloudtrail only), the rows, and the NULLs of each column.
+func scan(t *testing.T, lk *lake.Lake, props map[string]string, table string) (ids []string, rows int64, nulls map[string]int64, snapID int64) {
 	t.Helper()
 	ctx := context.Background()
 	ptr, _, err := iceberg.ReadPointer(ctx, lk)
 	if err != nil || ptr == nil {
 		t.Fatalf("no Iceberg pointer: %v", err)
 	}
-	loc := lk.ObjectURL(ptr.Tables[lake.TableCloudTrail])
-	tbl, err := icetable.NewFromLocation(ctx, []string{lake.TableCloudTrail}, loc, iceio.LoadFSFunc(props, loc), nil)
+	loc := lk.ObjectURL(ptr.Tables[table])
+	tbl, err := icetable.NewFromLocation(ctx, []string{table}, loc, iceio.LoadFSFunc(props, loc), nil)
 	if err != nil {
 		t.Fatalf("iceberg-go cannot load %s: %v", loc, err)
 	}
@@ -100,43 +135,53 @@ func scan(t *testing.T, lk *lake.Lake, props map[string]string) (ids []string, e
 	}
 	at, err := tbl.Scan().ToArrowTable(ctx)
 	if err != nil {
-		t.Fatalf("iceberg-go scan: %v", err)
+		t.Fatalf("iceberg-go scan of %s: %v", table, err)
 	}
 	defer at.Release()
-	col := func(name string) []*array.String {
-		idx := at.Schema().FieldIndices(name)
-		if len(idx) != 1 {
-			t.Fatalf("scan has no column %s: %s", name, at.Schema())
+	nulls = map[string]int64{}
+	for i, f := range at.Schema().Fields() {
+		for _, c := range at.Column(i).Data().Chunks() {
+			nulls[f.Name] += int64(c.NullN())
+			if f.Name == "event_id" && table == lake.TableCloudTrail {
+				for j := 0; j < c.Len(); j++ {
+					ids = append(ids, c.(*array.String).Value(j))
+				}
+			}
 		}
-		var out []*array.String
-		for _, c := range at.Column(idx[0]).Data().Chunks() {
-			out = append(out, c.(*array.String))
-		}
-		return out
-	}
-	for _, c := range col("event_id") {
-		for i := 0; i < c.Len(); i++ {
-			ids = append(ids, c.Value(i))
-		}
-	}
-	for _, c := range col("error_code") {
-		errs += c.Len() - c.NullN()
 	}
 	sort.Strings(ids)
-	return ids, errs, snapID
+	return ids, at.NumRows(), nulls, snapID
 }
 
-// check asserts the Iceberg table holds exactly the lake's rows and NULLs, at the lake's latest commit.
+// sameNulls fails t unless the Iceberg scan of table holds the rows and the NULLs of each column that
+// lakehunt query returns; it returns what lakehunt query returns.
+func sameNulls(t *testing.T, step string, lk *lake.Lake, props map[string]string, table string) (ids []string, rows int64, nulls map[string]int64) {
+	t.Helper()
+	want, wantRows, wantNulls := lakeRows(t, lk, table)
+	got, gotRows, gotNulls, _ := scan(t, lk, props, table)
+	if gotRows != wantRows || strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Fatalf("%s: %s: Iceberg scan returned %d rows, lakehunt query %d", step, table, gotRows, wantRows)
+	}
+	for c, n := range wantNulls {
+		if g, ok := gotNulls[c]; !ok || g != n {
+			t.Errorf("%s: %s.%s: the Iceberg scan has %d NULLs (column read: %v), lakehunt query %d", step, table, c, g, ok, n)
+		}
+	}
+	if len(gotNulls) != len(wantNulls) {
+		t.Errorf("%s: %s: the Iceberg scan has %d columns, lakehunt query %d", step, table, len(gotNulls), len(wantNulls))
+	}
+	return want, wantRows, wantNulls
+}
+
+// check asserts the Iceberg cloudtrail table holds exactly the rows and NULLs lakehunt query returns, at
+// the lake's latest commit.
 func check(t *testing.T, step string, lk *lake.Lake, props map[string]string) {
 	t.Helper()
-	want, wantErrs := lakeRows(t, lk)
-	got, gotErrs, snapID := scan(t, lk, props)
-	if strings.Join(got, ",") != strings.Join(want, ",") {
-		t.Fatalf("%s: Iceberg scan returned %d rows, the lake %d", step, len(got), len(want))
+	ids, _, nulls := sameNulls(t, step, lk, props, lake.TableCloudTrail)
+	if nulls["error_code"] == 0 || nulls["error_code"] == int64(len(ids)) {
+		t.Fatalf("%s: error_code has %d NULLs in %d rows: the input must give some rows one and not others", step, nulls["error_code"], len(ids))
 	}
-	if gotErrs != wantErrs {
-		t.Fatalf("%s: Iceberg scan has %d non-NULL error_code, the lake %d", step, gotErrs, wantErrs)
-	}
+	_, _, _, snapID := scan(t, lk, props, lake.TableCloudTrail)
 	snap, _ := lk.FileSnapshot(context.Background())
 	ptr, _, _ := iceberg.ReadPointer(context.Background(), lk)
 	if ptr.Version != snap.Version {
@@ -240,13 +285,13 @@ func TestIcebergOneBehindAfterCrashAndRebuild(t *testing.T) {
 		t.Fatal(err)
 	}
 	check(t, "first run", with, nil)
-	ids0, _, snap0 := scan(t, with, nil)
+	ids0, _, _, snap0 := scan(t, with, nil, lake.TableCloudTrail)
 
 	putCloudTrail(t, raw, 1, 20)
 	if _, err := compact.Run(ctx, compact.Options{From: raw, Lake: without, MergeMinFiles: 1000}); err != nil {
 		t.Fatal(err)
 	}
-	ids1, _, snap1 := scan(t, with, nil)
+	ids1, _, _, snap1 := scan(t, with, nil, lake.TableCloudTrail)
 	if strings.Join(ids1, ",") != strings.Join(ids0, ",") || snap1 != snap0 {
 		t.Fatalf("after a commit without its Iceberg write, Iceberg changed: %d rows (snapshot %d), was %d rows (snapshot %d)", len(ids1), snap1, len(ids0), snap0)
 	}
@@ -269,6 +314,52 @@ func TestIcebergOneBehindAfterCrashAndRebuild(t *testing.T) {
 		t.Fatal(err)
 	}
 	check(t, "catch-up on the next commit", with, nil)
+}
+
+// TestIcebergNullsMatchQueryInEveryTable: in every table of a lake compacted from generated logs of every
+// source (and CloudTrail records with "" values), iceberg-go's scan returns the rows and the NULLs of
+// each column that lakehunt query returns.
+func TestIcebergNullsMatchQueryInEveryTable(t *testing.T) {
+	ctx := context.Background()
+	raw, _ := lake.OpenStore(ctx, t.TempDir(), lake.StoreOptions{})
+	lk, err := lake.Open(ctx, t.TempDir(), lake.Options{Create: true, Catalog: iceberg.Catalog{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	put := func(key string, body []byte) error {
+		mu.Lock()
+		defer mu.Unlock()
+		return lake.PutBytes(ctx, raw, key, body)
+	}
+	sum, err := gen.Generate(ctx, gen.Config{Scale: "custom", Days: 1, Accounts: 1, Regions: 1, Seed: 5,
+		CloudTrailPerDay: 2000, FlowsPerDay: 2000, DNSPerDay: 2000}, put)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gc := source.GenConfig{Start: sum.Start, Days: 1, Accounts: sum.Accounts, Regions: sum.Regions, Seed: 5}
+	for _, d := range compact.Descriptors() {
+		if d.Generate() != nil {
+			if _, err := d.Generate()(gc, put); err != nil {
+				t.Fatalf("gen %s: %v", d.Table(), err)
+			}
+		}
+	}
+	putCloudTrail(t, raw, 0, 40)
+	if _, err := compact.Run(ctx, compact.Options{From: raw, Lake: lk, Prefixes: map[string][]string{hids.Table: {hids.GenPrefix}}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := lk.CatalogErr(); err != nil {
+		t.Fatal(err)
+	}
+	for _, tb := range lake.Tables() {
+		if tb.Name == lake.TableTIIndicators {
+			continue // filled by ti import, not compact
+		}
+		if _, rows, _ := sameNulls(t, "generated lake", lk, nil, tb.Name); rows == 0 {
+			t.Errorf("%s: no rows: the generator wrote none, or compact did not read them", tb.Name)
+		}
+	}
 }
 
 // TestMetadataHasSpecRequiredFields checks the written metadata JSON against the Iceberg v2 spec's

@@ -9,6 +9,7 @@
 package iceberg
 
 import (
+	"encoding/binary"
 	"fmt"
 	"reflect"
 	"strings"
@@ -125,4 +126,21 @@ func hiveValue(key, name string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// timeBounds gives a data file event_time's lower and upper bounds from its lake entry (the compactor
+// records the first and last event time of the rows it wrote sorted by time), so Athena, Spark and Trino
+// skip files outside a query's time range within a day partition. Iceberg's single-value form of a
+// timestamp is its microseconds since the epoch, 8 bytes little-endian; the lake stores microseconds
+// truncated the same way, so the bounds are the column's exact min and max.
+func timeBounds(b *ice.DataFileBuilder, sc *ice.Schema, f lake.FileEntry) {
+	field, ok := sc.FindFieldByName("event_time")
+	if !ok || f.MinTime.IsZero() || f.MaxTime.IsZero() || f.MaxTime.Before(f.MinTime) {
+		return
+	}
+	micros := func(t time.Time) []byte {
+		return binary.LittleEndian.AppendUint64(nil, uint64(t.Truncate(time.Microsecond).UnixMicro()))
+	}
+	b.LowerBoundValues(map[int][]byte{field.ID: micros(f.MinTime)})
+	b.UpperBoundValues(map[int][]byte{field.ID: micros(f.MaxTime)})
 }

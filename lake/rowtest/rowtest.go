@@ -121,6 +121,8 @@ func value(t reflect.Type, name string, i int, s State) reflect.Value {
 		v.SetInt(int64(i + 1))
 	case reflect.Bool:
 		v.SetBool(true)
+	case reflect.Float64:
+		v.SetFloat(float64(i) + 0.5)
 	default:
 		panic(fmt.Sprintf("rowtest: no values for %s", t))
 	}
@@ -216,4 +218,27 @@ func Check[T any](t testing.TB, db *sql.DB, path, orderBy string, rows []T) {
 	if wrong > 10 {
 		t.Errorf("%s: %d wrong cells in all", path, wrong)
 	}
+}
+
+// EmptyStringsNull is rows as a reader should find them in the lake: every *string column that points to
+// "" is NULL (the writers store an empty string as NULL).
+func EmptyStringsNull[T any](rows []T) []T {
+	out := make([]T, len(rows))
+	var walk func(v reflect.Value)
+	walk = func(v reflect.Value) {
+		for f := 0; f < v.NumField(); f++ {
+			fv := v.Field(f)
+			switch {
+			case v.Type().Field(f).Anonymous:
+				walk(fv)
+			case fv.Type() == reflect.TypeFor[*string]() && !fv.IsNil() && fv.Elem().String() == "":
+				fv.SetZero()
+			}
+		}
+	}
+	for i := range rows {
+		out[i] = rows[i]
+		walk(reflect.ValueOf(&out[i]).Elem())
+	}
+	return out
 }

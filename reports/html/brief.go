@@ -438,9 +438,18 @@ func heatmap(run *lake.Run, gaps map[string][]lake.Gap) picture {
 	unit := time.Hour * time.Duration(max(1, (hours+picW/2-1)/(picW/2))) // cells at least 2 units wide
 	cells := int((to.Sub(from) + unit - 1) / unit)
 	const row = 18
-	p := picture{Height: len(run.Coverage)*row + 44}
+	var read []lake.Coverage
+	for _, c := range run.Coverage {
+		if !c.Unread {
+			read = append(read, c)
+		}
+	}
+	if len(read) == 0 {
+		return picture{}
+	}
+	p := picture{Height: len(read)*row + 44}
 	x := func(t time.Time) int { return picX0 + int(float64(t.Sub(from))/float64(to.Sub(from))*picW) }
-	for i, c := range run.Coverage {
+	for i, c := range read {
 		y := i*row + 2
 		p.Labels = append(p.Labels, svgLabel{X: picX0 - 8, Y: y + 12, Text: c.Table, Anchor: "end"})
 		// Rows per cell, from the run's hourly counts; shaded in four steps of the table's busiest cell.
@@ -502,7 +511,7 @@ func heatmap(run *lake.Run, gaps map[string][]lake.Gap) picture {
 			start, cur = k, s
 		}
 	}
-	y := len(run.Coverage)*row + 4
+	y := len(read)*row + 4
 	p.Labels = append(p.Labels, svgLabel{X: picX0, Y: y + 12, Text: fmtTime(from)}, svgLabel{X: picX0 + picW, Y: y + 12, Text: fmtTime(to), Anchor: "end"})
 	for i, k := range []string{"hm-1", "hm-4", "hm-none", "hm-gap"} {
 		x := picX0 + i*150

@@ -315,3 +315,32 @@ func TestRenderAttackCoverage(t *testing.T) {
 		t.Error("a run without techniques does not say so")
 	}
 }
+
+// Every lake table is in the coverage table; those no hunt read say so, and their rows are not counted as
+// scanned, drawn in the heatmap or listed as gaps.
+func TestRenderListsUnreadTables(t *testing.T) {
+	t0 := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	gap := lake.Gap{AccountID: "111122223333", Region: "us-east-1", Start: t0, End: t0.Add(3 * time.Hour)}
+	run := &lake.Run{ID: "r", WindowStart: t0, WindowEnd: t0.Add(24 * time.Hour), Hunts: []lake.HuntRun{
+		{ID: "h", Status: "ok", Tables: []string{"cloudtrail"}},
+	}, Coverage: []lake.Coverage{
+		{Table: "alb", Rows: 7000, Files: 5, Partitions: 2, Unread: true, Gaps: []lake.Gap{gap}},
+		{Table: "cloudtrail", Rows: 10, Files: 1, Partitions: 1, Hourly: make([]int64, 24)},
+		{Table: "waf", Rows: 0, Unread: true},
+	}}
+	out := render(t, run, nil)
+	for _, want := range []string{
+		`<p id="unread">No hunt of this run read <code>alb</code>, <code>waf</code>: the lake holds these tables`,
+		`<td class="num">7000</td><td class="num">not checked</td><td>no hunt read it</td></tr>`,
+		`<td class="num">10</td><td class="num">0</td><td>yes</td></tr>`,
+		`<p>10 rows in 1 partitions (1 files).</p>`,
+		`<summary>Gaps: 0</summary>`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the report lacks %q", want)
+		}
+	}
+	if hm := regexp.MustCompile(`(?s)<figure id="heatmap">.*?</figure>`).FindString(out); strings.Contains(hm, ">alb<") || !strings.Contains(hm, ">cloudtrail<") {
+		t.Errorf("the heatmap should draw cloudtrail and not the unread alb:\n%s", hm)
+	}
+}

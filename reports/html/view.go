@@ -37,6 +37,7 @@ type view struct {
 	Rows                      int64
 	Partitions, Files         int
 	Coverage                  []coverageView
+	Unread                    []string // lake tables no hunt of the run read
 	Gaps                      []gapView
 	Blind                     []string // sentences: where a hunt could not see
 	Verdict                   *verdict // nil when there are findings and everything was checked
@@ -250,8 +251,12 @@ func (v *view) coverage(run *lake.Run, used map[string]bool) {
 	gaps := map[string][]lake.Gap{}
 	for _, c := range run.Coverage {
 		c.Gaps = mergeGaps(c.Gaps)
-		gaps[c.Table] = c.Gaps
 		v.Coverage = append(v.Coverage, coverageView{Coverage: c, GapCount: len(c.Gaps)})
+		if c.Unread {
+			v.Unread = append(v.Unread, c.Table)
+			continue
+		}
+		gaps[c.Table] = c.Gaps
 		covered[c.Table] = c
 		v.Rows += c.Rows
 		v.Partitions += c.Partitions
