@@ -28,7 +28,8 @@ func TestPipeline(t *testing.T) {
 	if _, code := run(t, "gen", "--out", raw, "--scale", "tiny", "--days", "10", "--seed", "5"); code != 0 {
 		t.Fatalf("gen exit %d", code)
 	}
-	out, code := run(t, "compact", "--from", raw, "--lake", lk, "--json")
+	// gen writes host IDS alerts under hids/, as an agent or Firehose would, just now: compacted as `make demo` does.
+	out, code := run(t, "compact", "--from", raw, "--lake", lk, "--source-prefix", "hids=hids/", "--settle", "0", "--json")
 	if code != 0 {
 		t.Fatalf("compact exit %d", code)
 	}
@@ -40,7 +41,7 @@ func TestPipeline(t *testing.T) {
 		t.Fatalf("compact --json: %v %s", err, out)
 	}
 	// A second run reads nothing new.
-	out, _ = run(t, "compact", "--from", raw, "--lake", lk, "--json")
+	out, _ = run(t, "compact", "--from", raw, "--lake", lk, "--source-prefix", "hids=hids/", "--settle", "0", "--json")
 	if !strings.Contains(out, `"objects_read": 0`) || !strings.Contains(out, `"records_written": 0`) {
 		t.Fatalf("second compact was not a no-op: %s", out)
 	}

@@ -500,7 +500,8 @@ const gapMinHours = 2
 // end, in hours that had rows the day before, stopped too (a trail stopped at 02:00); a stream that is
 // simply quiet at night is not reported.
 func gaps(ctx context.Context, s *Session, table string, from, to time.Time) ([]lake.Gap, error) {
-	rows, err := s.db.QueryContext(ctx, fmt.Sprintf(`SELECT account_id, region, list(DISTINCT date_trunc('hour', event_time))
+	// Agents without aws.* labels give hids rows no account or region (NULL in the views): one stream of its own.
+	rows, err := s.db.QueryContext(ctx, fmt.Sprintf(`SELECT coalesce(account_id, ''), coalesce(region, ''), list(DISTINCT date_trunc('hour', event_time))
 		FROM %s WHERE event_time >= $window_start - INTERVAL 1 DAY AND event_time < $window_end GROUP BY ALL ORDER BY ALL`, ident(table)),
 		Window{Start: from, End: to}.params()...)
 	if err != nil {

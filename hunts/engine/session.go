@@ -345,6 +345,16 @@ var macros = []Macro{
 			ELSE 'Other' END`,
 	},
 	{
+		Name: "is_public_ip", Signature: "is_public_ip(addr VARCHAR) → BOOLEAN",
+		Doc: "A textual IPv4 or IPv6 address on the Internet: not private (RFC 1918), shared (100.64/10), loopback, link-local, " +
+			"this-network (0/8), multicast or reserved (224/3), nor IPv6 unique-local, link-local, multicast, loopback or IPv4-mapped. " +
+			"Anything else (NULL, '-', a service name) is false.",
+		sql: `CREATE MACRO is_public_ip(a) AS coalesce(
+			(regexp_full_match(a, '[0-9]{1,3}(\.[0-9]{1,3}){3}')
+			 AND NOT regexp_matches(a, '^(0\.|10\.|127\.|169\.254\.|172\.(1[6-9]|2[0-9]|3[01])\.|192\.168\.|100\.(6[4-9]|[7-9][0-9]|1[01][0-9]|12[0-7])\.|22[4-9]\.|2[3-5][0-9]\.)'))
+			OR (contains(a, ':') AND regexp_full_match(lower(a), '[0-9a-f:]+') AND NOT regexp_matches(lower(a), '^(f[cd]|fe[89ab]|ff|::1?$)')), false)`,
+	},
+	{
 		Name: "org_accounts", Signature: "org_accounts() → VARCHAR[]",
 		Doc: "The accounts of the organization: `organization.accounts` in lakehunt.yaml, else every account the lake holds logs for " +
 			"(in hunt tests: the accounts of the test's events). run.json records which.",
