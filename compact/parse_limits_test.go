@@ -283,6 +283,7 @@ func TestParseLimitsChild(t *testing.T) {
 		t.Skip("run by TestParseLimits")
 	}
 	debug.SetMemoryLimit(384 << 20) // lakehunt compact's default --memory-limit
+	debug.SetGCPercent(200)         // and the GOGC it sets with it
 	ctx := context.Background()
 	raw, err := lake.OpenStore(ctx, os.Getenv("CHILD_RAW"), lake.StoreOptions{})
 	if err != nil {

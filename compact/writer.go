@@ -277,6 +277,9 @@ func (b *tableBuf[T]) newFile(k partKey) *fileWriter[T] {
 		parquet.Compression(&parquet.Zstd),
 		parquet.MaxRowsPerRowGroup(rowsPerRowGroup),
 		parquet.PageBufferSize(pageBytes),
+		// Min/max per page go to the column index and the row group's statistics, which readers use;
+		// the copy in each page header (computed again, over every value) is one they do not.
+		parquet.DataPageStatistics(false),
 		parquet.CreatedBy("lakehunt", "1", ""))
 	return f
 }

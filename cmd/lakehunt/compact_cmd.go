@@ -78,6 +78,11 @@ run reads it.`,
 			ctx := cmd.Context()
 			if memLimit > 0 && os.Getenv("GOMEMLIMIT") == "" {
 				debug.SetMemoryLimit(memLimit << 20)
+				// The limit caps the heap, so a collection can wait for 3x the live heap instead of 2x:
+				// 4% less CPU on CloudTrail for ~25 MiB more peak RSS. GOGC wins, as GOMEMLIMIT does.
+				if os.Getenv("GOGC") == "" {
+					debug.SetGCPercent(200)
+				}
 			}
 			src, err := openRaw(ctx, withPrefix(from, prefix), s3.storeOptions())
 			if err != nil {
