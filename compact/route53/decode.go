@@ -7,6 +7,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/lakehunt/lakehunt/compact/lines"
 	"github.com/lakehunt/lakehunt/compact/logtime"
 	"github.com/lakehunt/lakehunt/lake"
 )
@@ -23,7 +24,9 @@ import (
 type decoder struct {
 	strs strCache
 	s    scan
-	seen uint32 // column bits of the entry being decoded
+	lr   lines.Reader
+	seen uint32         // bit per column of the entry being decoded
+	last [nCols]*string // each column's last string: most repeat it (account, VPC, class, transport, ...)
 }
 
 var decoders = sync.Pool{New: func() any { return new(decoder) }}
@@ -74,9 +77,10 @@ type scan struct {
 	stack    [maxDepth]byte
 }
 
-// Column bits, to refuse keys given twice (the careful path keeps the last).
+// Columns, numbered to refuse keys given twice (the careful path keeps the last) and to remember each
+// column's last string.
 const (
-	bVersion = 1 << iota
+	bVersion = iota
 	bAccount
 	bRegion
 	bVPC
@@ -96,6 +100,7 @@ const (
 	bInstance
 	bEndpoint
 	bIface
+	nCols
 )
 
 // decode fills q from line (trimmed, starting with '{') and reports whether it could.
@@ -116,39 +121,39 @@ func (d *decoder) decode(line []byte, q *lake.Route53ResolverQuery, fallbackAcco
 			}
 			switch string(key) {
 			case "version":
-				ok = d.once(bVersion) && d.scalarCol(&q.Version)
+				ok = d.once(bVersion) && d.scalarCol(bVersion, &q.Version)
 			case "account_id":
 				ok = d.once(bAccount) && s.strBytes(&account)
 			case "region":
 				ok = d.once(bRegion) && s.strBytes(&region)
 			case "vpc_id":
-				ok = d.once(bVPC) && d.strCol(&q.VPCID)
+				ok = d.once(bVPC) && d.strCol(bVPC, &q.VPCID)
 			case "query_timestamp":
 				ok = d.once(bTimestamp) && s.strBytes(&ts)
 			case "query_name":
-				ok = d.once(bName) && d.strCol(&q.QueryName)
+				ok = d.once(bName) && d.strCol(bName, &q.QueryName)
 			case "query_type":
-				ok = d.once(bType) && d.strCol(&q.QueryType)
+				ok = d.once(bType) && d.strCol(bType, &q.QueryType)
 			case "query_class":
-				ok = d.once(bClass) && d.strCol(&q.QueryClass)
+				ok = d.once(bClass) && d.strCol(bClass, &q.QueryClass)
 			case "rcode":
-				ok = d.once(bRcode) && d.strCol(&q.Rcode)
+				ok = d.once(bRcode) && d.strCol(bRcode, &q.Rcode)
 			case "answers":
-				ok = d.once(bAnswers) && d.jsonCol(&q.Answers)
+				ok = d.once(bAnswers) && d.jsonCol(bAnswers, &q.Answers)
 			case "srcaddr":
-				ok = d.once(bSrcAddr) && d.strCol(&q.SrcAddr)
+				ok = d.once(bSrcAddr) && d.strCol(bSrcAddr, &q.SrcAddr)
 			case "srcport":
 				ok = d.once(bSrcPort) && s.scalarBytes(&port)
 			case "transport":
-				ok = d.once(bTransport) && d.strCol(&q.Transport)
+				ok = d.once(bTransport) && d.strCol(bTransport, &q.Transport)
 			case "srcids":
 				ok = d.once(bSrcIDs) && d.srcIDs(q)
 			case "firewall_rule_action":
-				ok = d.once(bAction) && d.strCol(&q.FirewallRuleAction)
+				ok = d.once(bAction) && d.strCol(bAction, &q.FirewallRuleAction)
 			case "firewall_rule_group_id":
-				ok = d.once(bGroup) && d.strCol(&q.FirewallRuleGroupID)
+				ok = d.once(bGroup) && d.strCol(bGroup, &q.FirewallRuleGroupID)
 			case "firewall_domain_list_id":
-				ok = d.once(bList) && d.strCol(&q.FirewallDomainListID)
+				ok = d.once(bList) && d.strCol(bList, &q.FirewallDomainListID)
 			default:
 				ok = s.skip()
 			}
@@ -189,24 +194,34 @@ func (d *decoder) decode(line []byte, q *lake.Route53ResolverQuery, fallbackAcco
 	}
 	q.AccountID, q.Region = fallbackAccount, fallbackRegion
 	if len(account) > 0 {
-		q.AccountID = *d.strs.get(account)
+		q.AccountID = *d.intern(bAccount, account)
 	}
 	if len(region) > 0 {
-		q.Region = *d.strs.get(region)
+		q.Region = *d.intern(bRegion, region)
 	}
 	if (q.VPCID == nil || *q.VPCID == "") && fallbackVPC != "" {
-		q.VPCID = d.strs.get([]byte(fallbackVPC))
+		q.VPCID = d.intern(bVPC, []byte(fallbackVPC))
 	}
 	return true
 }
 
-// once reports whether the column's bit was not yet seen, and sets it.
-func (d *decoder) once(bit uint32) bool {
-	if d.seen&bit != 0 {
+// once reports whether the column was not yet seen in this entry.
+func (d *decoder) once(col uint) bool {
+	if d.seen&(1<<col) != 0 {
 		return false
 	}
-	d.seen |= bit
+	d.seen |= 1 << col
 	return true
+}
+
+// intern returns the shared copy of column col's string v.
+func (d *decoder) intern(col int, v []byte) *string {
+	if p := d.last[col]; p != nil && *p == string(v) {
+		return p
+	}
+	p := d.strs.get(v)
+	d.last[col] = p
+	return p
 }
 
 // srcIDs reads srcids: null, or an object whose three known members are columns; the object is kept as
@@ -238,11 +253,11 @@ func (d *decoder) srcIDs(q *lake.Route53ResolverQuery) bool {
 			s.wsIn(&sp)
 			switch string(key) {
 			case "instance":
-				ok = d.once(bInstance) && d.strCol(&q.SrcInstanceID)
+				ok = d.once(bInstance) && d.strCol(bInstance, &q.SrcInstanceID)
 			case "resolver_endpoint":
-				ok = d.once(bEndpoint) && d.strCol(&q.SrcResolverEndpoint)
+				ok = d.once(bEndpoint) && d.strCol(bEndpoint, &q.SrcResolverEndpoint)
 			case "resolver_network_interface":
-				ok = d.once(bIface) && d.strCol(&q.SrcResolverNetworkIface)
+				ok = d.once(bIface) && d.strCol(bIface, &q.SrcResolverNetworkIface)
 			default:
 				ok = s.skip()
 				sp = sp || s.sp
@@ -263,26 +278,26 @@ func (d *decoder) srcIDs(q *lake.Route53ResolverQuery) bool {
 			}
 		}
 	}
-	q.SrcIDs = d.text(s.b[start:s.i], sp)
+	q.SrcIDs = d.text(bSrcIDs, s.b[start:s.i], sp)
 	return true
 }
 
 // text is a JSON value's text as a column: compact, shared when short.
-func (d *decoder) text(t []byte, sp bool) *string {
+func (d *decoder) text(col int, t []byte, sp bool) *string {
 	if sp {
 		return jsonText(t)
 	}
-	return d.strs.get(t)
+	return d.intern(col, t)
 }
 
 // strCol reads a string without escapes, or null.
-func (d *decoder) strCol(dst **string) bool {
+func (d *decoder) strCol(col int, dst **string) bool {
 	s := &d.s
 	switch s.next() {
 	case '"':
 		body, ok := s.str()
 		if ok {
-			*dst = d.strs.get(body)
+			*dst = d.intern(col, body)
 		}
 		return ok
 	case 'n':
@@ -292,26 +307,26 @@ func (d *decoder) strCol(dst **string) bool {
 }
 
 // scalarCol reads a string without escapes, a number (as its text), or null.
-func (d *decoder) scalarCol(dst **string) bool {
+func (d *decoder) scalarCol(col int, dst **string) bool {
 	var b []byte
 	if !d.s.scalarBytes(&b) {
 		return false
 	}
 	if b != nil {
-		*dst = d.strs.get(b)
+		*dst = d.intern(col, b)
 	}
 	return true
 }
 
 // jsonCol reads any value and keeps its text; null is NULL.
-func (d *decoder) jsonCol(dst **string) bool {
+func (d *decoder) jsonCol(col int, dst **string) bool {
 	s := &d.s
 	start := s.i
 	if !s.skip() {
 		return false
 	}
 	if t := s.b[start:s.i]; string(t) != "null" {
-		*dst = d.text(t, s.sp)
+		*dst = d.text(col, t, s.sp)
 	}
 	return true
 }

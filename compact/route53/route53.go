@@ -13,8 +13,6 @@ import (
 	"github.com/lakehunt/lakehunt/compact/internal/jsonlimit"
 	"github.com/lakehunt/lakehunt/compact/logtime"
 
-	"github.com/lakehunt/lakehunt/compact/lines"
-
 	"github.com/lakehunt/lakehunt/lake"
 )
 
@@ -50,9 +48,10 @@ func Parse(r io.Reader, o Options, emit func(*lake.Route53ResolverQuery) error, 
 	if limit <= 0 {
 		limit = DefaultMaxLineBytes
 	}
-	lr := lines.NewReader(r, limit)
 	d := decoders.Get().(*decoder)
 	defer decoders.Put(d)
+	lr := &d.lr
+	lr.Reset(r, limit)
 	var lineNo int64
 	for {
 		line, tooLong, rerr := lr.Next()
