@@ -2,6 +2,7 @@ package route53
 
 import (
 	"bytes"
+	"encoding/binary"
 	"hash/maphash"
 	"sync"
 	"time"
@@ -401,7 +402,16 @@ func (s *scan) str() ([]byte, bool) {
 		return nil, false
 	}
 	start := s.i + 1
-	for i := start; i < len(s.b); i++ {
+	i := start
+	// Eight bytes at a time while none is a quote, a backslash, a control character or non-ASCII.
+	for ; i+8 <= len(s.b); i += 8 {
+		w := binary.LittleEndian.Uint64(s.b[i:])
+		q, bs := w^0x2222222222222222, w^0x5c5c5c5c5c5c5c5c
+		if ((q-lsb)&^q|(bs-lsb)&^bs|(w-0x2020202020202020)&^w|w)&msb != 0 {
+			break
+		}
+	}
+	for ; i < len(s.b); i++ {
 		switch c := s.b[i]; {
 		case c == '"':
 			s.i = i + 1
@@ -414,6 +424,8 @@ func (s *scan) str() ([]byte, bool) {
 	}
 	return nil, false
 }
+
+const lsb, msb = 0x0101010101010101, 0x8080808080808080
 
 // strAny reads a string at s.i, escapes included (checked, not decoded).
 func (s *scan) strAny() bool {

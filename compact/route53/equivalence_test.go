@@ -174,3 +174,17 @@ func TestTimestampsAsLogtime(t *testing.T) {
 		}
 	}
 }
+
+// FuzzFastMatchesCareful: on any line, parseQuery (fast path first) and the careful path alone give the
+// same row or the same reason.
+func FuzzFastMatchesCareful(f *testing.F) {
+	for line := range bytes.SplitSeq(genQueries(3), []byte("\n")) {
+		f.Add(line)
+	}
+	f.Add([]byte(`{"query_timestamp":"2024-01-02T03:04:05Z","answers":[ {"Rdata":"a\"b"} ],"srcids":{ "instance":"i-1","x":[1,{}]},"srcport":53}`))
+	f.Fuzz(func(t *testing.T, line []byte) {
+		if diff := compareWithCareful(new(decoder), line); diff != "" {
+			t.Fatalf("%q: %s", line, diff)
+		}
+	})
+}
