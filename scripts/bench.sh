@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # make bench: compaction throughput, CPU and memory, lakehunt vs a fair DuckDB-only pipeline, then hunting.
-# Compaction runs over two corpora: lakehunt's generated raw logs (CloudTrail, VPC flow, Route 53), and
+# Compaction runs over two corpora: lakehunt's generated raw logs (every source), and
 # CloudTrail records replayed from the public samples in testdata/ (scripts/replay), which lakehunt's
 # generator did not shape. The DuckDB side runs in the DuckDB lakehunt embeds, at DuckDB's defaults (all
 # cores, 80% of memory; scripts/duckdb), on the same files, in the same run. Each row reports wall time,
 # CPU seconds (user+sys), cores busy ((user+sys)/wall) and peak RSS (GNU time); compare CPU seconds, as the
 # machine may be shared. Each side's row count is printed: they must agree.
 # Usage: scripts/bench.sh [CT_EVENTS...]   (default: 500000 4000000; or BENCH_SIZES="100000" for a quick run)
+#   Each corpus also holds 1 M flows, 1 M DNS queries and, for N CloudTrail events, N ALB entries, N host IDS
+#   alerts, N/2 WAF requests and about N/70 GuardDuty and N/100 Security Hub findings (gen --others-per-day);
+#   the sources other than CloudTrail are compared at the first size only.
+#   BENCH_SOURCES (default: all eight) picks sources, e.g. BENCH_SOURCES="waf alb guardduty securityhub hids".
 #   BENCH_REPLAY_EVENTS (default 500000, in 1,000 objects), BENCH_DIR keeps corpora between runs,
 #   BENCH_HUNT_SCALE=small|medium|large (hunting part), BENCH_SKIP_HUNT=1 skips it.
 set -euo pipefail
@@ -16,6 +20,7 @@ WORK=${BENCH_DIR:-$(mktemp -d /tmp/lakehunt-bench.XXXX)}
 mkdir -p "$WORK"
 SIZES=${*:-${BENCH_SIZES:-500000 4000000}}
 REPLAY_EVENTS=${BENCH_REPLAY_EVENTS:-500000}
+SOURCES=${BENCH_SOURCES:-cloudtrail vpc_flow route53_resolver waf alb guardduty securityhub hids}
 DAYS=7
 OUT=${BENCH_OUT:-$WORK/results.md}
 command -v /usr/bin/time >/dev/null || { echo "bench needs GNU time (/usr/bin/time): apt-get install time" >&2; exit 1; }
@@ -118,6 +123,133 @@ r53_sql() { # raw, out
     TO '$2' (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (account_id, region, dt))"
 }
 
+# The sources of issue 16, each the same way: a typed read of the fields the table keeps (free-form
+# objects as JSON), the lake's columns as far as DuckDB computes them, the source's dedup key with DISTINCT
+# ON where it has one, COPY partitioned, zstd. source_key and ingested_at as above.
+SK="substr(filename, strpos(filename, 'AWSLogs/')) AS source_key, now()::TIMESTAMP AS ingested_at"
+waf_sql() { # raw, out
+  echo "COPY (SELECT DISTINCT ON (request_id) *, strftime(event_time, '%Y-%m-%d') AS dt FROM (SELECT
+      make_timestamp(\"timestamp\" * 1000) AS event_time, split_part(webaclId, ':', 5) AS account_id,
+      split_part(webaclId, ':', 4) AS region, webaclId AS web_acl_id, regexp_extract(webaclId, '/webacl/([^/]+)/', 1) AS web_acl_name,
+      formatVersion AS format_version, action, terminatingRuleId AS terminating_rule_id, terminatingRuleType AS terminating_rule_type,
+      terminatingRuleMatchDetails AS terminating_rule_match_details, httpSourceName AS source_name, httpSourceId AS source_id,
+      httpRequest.clientIp AS client_ip, v4(httpRequest.clientIp) AS client_ip_v4, httpRequest.country AS country,
+      httpRequest.uri AS uri, httpRequest.args AS args, httpRequest.httpMethod AS http_method, httpRequest.httpVersion AS http_version,
+      list_filter(httpRequest.headers, h -> lower(h.name) = 'host')[1].value AS host,
+      list_filter(httpRequest.headers, h -> lower(h.name) = 'user-agent')[1].value AS user_agent,
+      to_json(httpRequest.headers) AS headers, httpRequest.requestId AS request_id, responseCodeSent AS response_code,
+      ruleGroupList AS rule_groups, nonTerminatingMatchingRules AS non_terminating_matching_rules, rateBasedRuleList AS rate_based_rules,
+      labels, requestHeadersInserted AS request_headers_inserted, captchaResponse AS captcha_response,
+      challengeResponse AS challenge_response, oversizeFields AS oversize_fields, ja3Fingerprint AS ja3_fingerprint,
+      ja4Fingerprint AS ja4_fingerprint, $SK
+    FROM read_json('$1/AWSLogs/*/WAFLogs/*/*/*/*/*/*/*/*.log.gz', format = 'newline_delimited', filename = true,
+      columns = {\"timestamp\": 'BIGINT', formatVersion: 'INTEGER', webaclId: 'VARCHAR', terminatingRuleId: 'VARCHAR',
+        terminatingRuleType: 'VARCHAR', action: 'VARCHAR', terminatingRuleMatchDetails: 'JSON', httpSourceName: 'VARCHAR',
+        httpSourceId: 'VARCHAR', ruleGroupList: 'JSON', rateBasedRuleList: 'JSON', nonTerminatingMatchingRules: 'JSON',
+        requestHeadersInserted: 'JSON', responseCodeSent: 'INTEGER', labels: 'JSON', captchaResponse: 'JSON',
+        challengeResponse: 'JSON', oversizeFields: 'JSON', ja3Fingerprint: 'VARCHAR', ja4Fingerprint: 'VARCHAR',
+        httpRequest: 'STRUCT(clientIp VARCHAR, country VARCHAR, headers STRUCT(name VARCHAR, value VARCHAR)[], uri VARCHAR,
+          args VARCHAR, httpVersion VARCHAR, httpMethod VARCHAR, requestId VARCHAR)'})))
+    TO '$2' (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (account_id, region, dt))"
+}
+# ALB: read_csv of the 30 space-separated fields with names and types (the statement of the alb section).
+alb_sql() { # raw, out
+  echo "COPY (SELECT \"time\"::TIMESTAMP AS event_time, regexp_extract(filename, 'AWSLogs/([0-9]{12})/', 1) AS account_id,
+      regexp_extract(filename, '/elasticloadbalancing/([^/]+)/', 1) AS region, type, elb,
+      split_part(client, ':', 1) AS client_ip, TRY_CAST(split_part(client, ':', 2) AS INTEGER) AS client_port,
+      v4(split_part(client, ':', 1)) AS client_ip_v4, split_part(target, ':', 1) AS target_ip,
+      TRY_CAST(split_part(target, ':', 2) AS INTEGER) AS target_port, request_processing_time, target_processing_time,
+      response_processing_time, elb_status_code, target_status_code, received_bytes, sent_bytes,
+      split_part(request, ' ', 1) AS request_method, split_part(request, ' ', 2) AS request_url,
+      split_part(request, ' ', 3) AS request_protocol, user_agent, ssl_cipher, ssl_protocol, target_group_arn, trace_id,
+      domain_name, chosen_cert_arn, matched_rule_priority, request_creation_time::TIMESTAMP AS request_creation_time,
+      actions_executed, redirect_url, error_reason, target_port_list, target_status_code_list, classification,
+      classification_reason, conn_trace_id, $SK, strftime(\"time\"::TIMESTAMP, '%Y-%m-%d') AS dt
+    FROM read_csv('$1/AWSLogs/*/elasticloadbalancing/*/*/*/*/*.log.gz', delim = ' ', quote = '\"', escape = '\\',
+      header = false, auto_detect = false, nullstr = '-', filename = true, columns = {'type': 'VARCHAR', 'time': 'VARCHAR',
+      'elb': 'VARCHAR', 'client': 'VARCHAR', 'target': 'VARCHAR', 'request_processing_time': 'DOUBLE',
+      'target_processing_time': 'DOUBLE', 'response_processing_time': 'DOUBLE', 'elb_status_code': 'INTEGER',
+      'target_status_code': 'INTEGER', 'received_bytes': 'BIGINT', 'sent_bytes': 'BIGINT', 'request': 'VARCHAR',
+      'user_agent': 'VARCHAR', 'ssl_cipher': 'VARCHAR', 'ssl_protocol': 'VARCHAR', 'target_group_arn': 'VARCHAR',
+      'trace_id': 'VARCHAR', 'domain_name': 'VARCHAR', 'chosen_cert_arn': 'VARCHAR', 'matched_rule_priority': 'INTEGER',
+      'request_creation_time': 'VARCHAR', 'actions_executed': 'VARCHAR', 'redirect_url': 'VARCHAR', 'error_reason': 'VARCHAR',
+      'target_port_list': 'VARCHAR', 'target_status_code_list': 'VARCHAR', 'classification': 'VARCHAR',
+      'classification_reason': 'VARCHAR', 'conn_trace_id': 'VARCHAR'}))
+    TO '$2' (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (account_id, region, dt))"
+}
+# GuardDuty: every top-level field typed (resource and service as JSON), the whole finding rebuilt from
+# them as JSON, every version kept once (DISTINCT ON id@updatedAt).
+gd_sql() { # raw, out
+  echo "COPY (SELECT DISTINCT ON (version_id) *, strftime(event_time, '%Y-%m-%d') AS dt FROM (SELECT
+      updatedAt::TIMESTAMP AS event_time, accountId AS account_id, region, id,
+      id || '@' || strftime(updatedAt::TIMESTAMP, '%Y-%m-%dT%H:%M:%S.%fZ') AS version_id, arn, type, severity,
+      CASE WHEN severity < 4 THEN 'LOW' WHEN severity < 7 THEN 'MEDIUM' WHEN severity < 9 THEN 'HIGH' ELSE 'CRITICAL' END AS severity_label,
+      title, description, createdAt::TIMESTAMP AS created_at, updatedAt::TIMESTAMP AS updated_at,
+      resource->>'resourceType' AS resource_type, resource->'instanceDetails'->>'instanceId' AS instance_id,
+      resource->'accessKeyDetails'->>'accessKeyId' AS access_key_id, resource->'accessKeyDetails'->>'principalId' AS principal_id,
+      resource->'accessKeyDetails'->>'userName' AS user_name, resource->'accessKeyDetails'->>'userType' AS user_type,
+      to_json(json_extract_string(resource, '\$.s3BucketDetails[*].name')) AS s3_buckets,
+      service->'action'->>'actionType' AS action_type, service->'action'->'awsApiCallAction'->>'api' AS api,
+      to_json(list_sort(list_distinct(json_extract_string(service, '\$.action.*.remoteIpDetails.ipAddressV4')))) AS remote_ips,
+      to_json(json_extract_string(service, '\$.action.dnsRequestAction.domain')) AS domains,
+      (service->>'eventFirstSeen')::TIMESTAMP AS first_seen, (service->>'eventLastSeen')::TIMESTAMP AS last_seen,
+      (service->>'count')::BIGINT AS count, (service->>'archived')::BOOLEAN AS archived, service->>'detectorId' AS detector_id,
+      json_object('accountId', accountId, 'arn', arn, 'createdAt', createdAt, 'description', description, 'id', id,
+        'partition', \"partition\", 'region', region, 'resource', resource, 'schemaVersion', schemaVersion, 'service', service,
+        'severity', severity, 'title', title, 'type', type, 'updatedAt', updatedAt) AS finding, $SK
+    FROM read_json('$1/AWSLogs/*/GuardDuty/*/*/*/*/*.jsonl.gz', format = 'newline_delimited', filename = true,
+      columns = {accountId: 'VARCHAR', arn: 'VARCHAR', createdAt: 'VARCHAR', description: 'VARCHAR', id: 'VARCHAR',
+        \"partition\": 'VARCHAR', region: 'VARCHAR', resource: 'JSON', schemaVersion: 'VARCHAR', service: 'JSON',
+        severity: 'DOUBLE', title: 'VARCHAR', type: 'VARCHAR', updatedAt: 'VARCHAR'})))
+    TO '$2' (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (account_id, region, dt))"
+}
+# Security Hub: EventBridge envelopes concatenated by Firehose; the findings unnested, each typed at the
+# top level (nested parts as JSON), the whole finding rebuilt as JSON, DISTINCT ON Id@UpdatedAt.
+sh_sql() { # raw, out
+  local f="STRUCT(AwsAccountId VARCHAR, CompanyName VARCHAR, Compliance JSON, CreatedAt VARCHAR, Description VARCHAR,
+    FirstObservedAt VARCHAR, GeneratorId VARCHAR, Id VARCHAR, LastObservedAt VARCHAR, ProductArn VARCHAR,
+    ProductName VARCHAR, RecordState VARCHAR, Region VARCHAR, Resources JSON, SchemaVersion VARCHAR, Severity JSON,
+    Title VARCHAR, Types JSON, UpdatedAt VARCHAR, Vulnerabilities JSON, Workflow JSON)"
+  echo "COPY (SELECT DISTINCT ON (version_id) *, strftime(event_time, '%Y-%m-%d') AS dt FROM (SELECT
+      f.UpdatedAt::TIMESTAMP AS event_time, f.AwsAccountId AS account_id, coalesce(f.Region, region) AS region, f.Id AS id,
+      f.Id || '@' || strftime(f.UpdatedAt::TIMESTAMP, '%Y-%m-%dT%H:%M:%S.%fZ') AS version_id, f.ProductArn AS product_arn,
+      f.ProductName AS product_name, f.CompanyName AS company_name, f.GeneratorId AS generator_id, f.Types AS types,
+      f.Title AS title, f.Description AS description, f.Severity->>'Label' AS severity_label,
+      (f.Severity->>'Normalized')::INTEGER AS severity_normalized, f.Compliance->>'Status' AS compliance_status,
+      f.Compliance->>'SecurityControlId' AS control_id, f.Workflow->>'Status' AS workflow_status, f.RecordState AS record_state,
+      f.CreatedAt::TIMESTAMP AS created_at, f.UpdatedAt::TIMESTAMP AS updated_at,
+      f.FirstObservedAt::TIMESTAMP AS first_observed_at, f.LastObservedAt::TIMESTAMP AS last_observed_at,
+      to_json(json_extract_string(f.Resources, '\$[*].Id')) AS resource_ids,
+      to_json(json_extract_string(f.Resources, '\$[*].Type')) AS resource_types,
+      to_json(json_extract_string(f.Vulnerabilities, '\$[*].Id')) AS cve_ids, to_json(f) AS finding, $SK
+    FROM (SELECT unnest(detail.findings) AS f, region, filename
+      FROM read_json('$1/AWSLogs/*/SecurityHub/*/*/*/*/*/*.gz', format = 'unstructured', filename = true,
+        columns = {region: 'VARCHAR', detail: 'STRUCT(findings $f[])'}))))
+    TO '$2' (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (account_id, region, dt))"
+}
+# Host IDS (Wazuh alerts.json lines): the alert typed at the top level (nested parts typed or JSON),
+# DISTINCT ON manager/id.
+hids_sql() { # raw, out
+  echo "COPY (SELECT DISTINCT ON (alert_key) *, strftime(event_time, '%Y-%m-%d') AS dt FROM (SELECT
+      strptime(\"timestamp\", '%Y-%m-%dT%H:%M:%S.%g%z')::TIMESTAMP AS event_time,
+      coalesce(agent.labels.aws.account_id, split_part(substr(filename, strpos(filename, 'hids/')), '/', 2)) AS account_id,
+      coalesce(agent.labels.aws.region, split_part(substr(filename, strpos(filename, 'hids/')), '/', 3)) AS region,
+      'wazuh' AS format, id AS alert_id, manager.name || '/' || id AS alert_key, manager.name AS manager,
+      agent.id AS agent_id, agent.name AS agent_name, agent.ip AS agent_ip, agent.labels.aws.instance_id AS instance_id,
+      to_json(agent.labels) AS agent_labels, rule.id AS rule_id, rule.level AS rule_level, rule.description AS rule_description,
+      rule.groups AS rule_groups, rule.mitre->'id' AS mitre_ids, rule.mitre->'tactic' AS mitre_tactics,
+      rule.mitre->'technique' AS mitre_techniques, location, decoder.name AS decoder, decoder.parent AS decoder_parent,
+      data->>'srcip' AS src_ip, v4(data->>'srcip') AS src_ip_v4, data->>'dstip' AS dst_ip, data->>'srcuser' AS src_user,
+      data->>'dstuser' AS dst_user, syscheck->>'path' AS syscheck_path, syscheck, full_log, data,
+      substr(filename, strpos(filename, 'hids/')) AS source_key, now()::TIMESTAMP AS ingested_at
+    FROM read_json('$1/hids/*/*/*/*/*/*/*.gz', format = 'newline_delimited', filename = true,
+      columns = {\"timestamp\": 'VARCHAR', id: 'VARCHAR', location: 'VARCHAR', full_log: 'VARCHAR', data: 'JSON', syscheck: 'JSON',
+        manager: 'STRUCT(name VARCHAR)', decoder: 'STRUCT(name VARCHAR, parent VARCHAR)',
+        agent: 'STRUCT(id VARCHAR, name VARCHAR, ip VARCHAR, labels STRUCT(aws STRUCT(account_id VARCHAR, instance_id VARCHAR, region VARCHAR)))',
+        rule: 'STRUCT(id VARCHAR, level INTEGER, description VARCHAR, groups JSON, mitre JSON)'})))
+    TO '$2' (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (account_id, region, dt))"
+}
+
 echo "| corpus | source | records in | rows out | pipeline | wall s | CPU s | cores busy | peak RSS MiB | output MB | DuckDB CPU / lakehunt CPU |" > "$OUT"
 echo "|---|---|---|---|---|---|---|---|---|---|---|" >> "$OUT"
 row() { # corpus, source, records, label, rows, outdir
@@ -134,7 +266,9 @@ PY2
 compare() { # corpus, raw, source, records in
   local corpus=$1 raw=$2 src=$3 recs=$4
   rm -rf "$WORK/lake" "$WORK/duck-full" "$WORK/duck-lean"
-  measure lakehunt "$BIN" compact --settle 0 --from "$raw" --lake "$WORK/lake" --sources "$src" --json
+  local prefix=() # gen writes host IDS alerts under hids/, a prefix the user maps to the source
+  [ "$src" = hids ] && prefix=(--source-prefix hids=hids/)
+  measure lakehunt "$BIN" compact --settle 0 --from "$raw" --lake "$WORK/lake" --sources "$src" "${prefix[@]}" --json
   "$BIN" vacuum --lake "$WORK/lake" --min-age 0s >/dev/null # count live files only, not merged-away ones
   row "$corpus" "$src" "$recs" lakehunt \
     "$(python3 -c "import json,sys;print(json.load(open(sys.argv[1]))['records_written'])" "$WORK/lakehunt.out")" "$WORK/lake"
@@ -150,6 +284,10 @@ compare() { # corpus, raw, source, records in
   route53_resolver)
     measure duckdb-full "$DUCK" "$(r53_sql "$raw" "$WORK/duck-full")"
     row "$corpus" "$src" "$recs" duckdb-full "$(duckrows "$WORK/duck-full")" "$WORK/duck-full" ;;
+  *)
+    local sql; case $src in waf) sql=waf_sql ;; alb) sql=alb_sql ;; guardduty) sql=gd_sql ;; securityhub) sql=sh_sql ;; hids) sql=hids_sql ;; esac
+    measure duckdb-full "$DUCK" "$V4_MACRO" "$($sql "$raw" "$WORK/duck-full")"
+    row "$corpus" "$src" "$recs" duckdb-full "$(duckrows "$WORK/duck-full")" "$WORK/duck-full" ;;
   esac
 }
 
@@ -157,17 +295,19 @@ for n in $SIZES; do
   raw=$WORK/raw-$n
   if [ ! -d "$raw" ]; then
     "$BIN" gen --out "$raw" --scale custom --days $DAYS --accounts 2 --regions 2 --seed 3 --cloudtrail-per-day $((n / DAYS)) \
-      --flows-per-day $((1000000 / DAYS)) --dns-per-day $((1000000 / DAYS)) --json > "$WORK/gen-$n.json"
+      --flows-per-day $((1000000 / DAYS)) --dns-per-day $((1000000 / DAYS)) --others-per-day $((n / 28)) --json > "$WORK/gen-$n.json"
   fi
-  for src in cloudtrail vpc_flow route53_resolver; do
-    [ $src != cloudtrail ] && [ "$n" != "${SIZES%% *}" ] && continue # flows and DNS: the same volume in every corpus
+  for src in $SOURCES; do
+    [ $src != cloudtrail ] && [ "$n" != "${SIZES%% *}" ] && continue # the other sources: at the first size only
     recs=$(python3 -c "import json,sys;print(json.load(open(sys.argv[1]))['events'][sys.argv[2]])" "$WORK/gen-$n.json" $src)
     compare "generated $n" "$raw" $src "$recs"
   done
 done
-replay=$WORK/replay-$REPLAY_EVENTS
-[ -d "$replay" ] || "$WORK/replay" --out "$replay" --events "$REPLAY_EVENTS" --objects 1000 > "$WORK/replay-$REPLAY_EVENTS.json"
-compare "replayed samples" "$replay" cloudtrail "$REPLAY_EVENTS"
+if [[ " $SOURCES " = *" cloudtrail "* ]]; then
+  replay=$WORK/replay-$REPLAY_EVENTS
+  [ -d "$replay" ] || "$WORK/replay" --out "$replay" --events "$REPLAY_EVENTS" --objects 1000 > "$WORK/replay-$REPLAY_EVENTS.json"
+  compare "replayed samples" "$replay" cloudtrail "$REPLAY_EVENTS"
+fi
 
 echo
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB; $(date -u +%F); $(go version | cut -d' ' -f3); load before the run: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -24,6 +24,7 @@ func newGenCmd() *cobra.Command {
 		start  string
 		cfg    gen.Config
 		asJSON bool
+		others int
 	)
 	c := &cobra.Command{
 		Use:   "gen --out DIR|s3://bucket/prefix",
@@ -46,6 +47,9 @@ The same flags and --seed always give byte-identical output.`,
 			ctx := cmd.Context()
 			if out == "" {
 				return &exitCodeError{code: exitUsage, msg: "gen needs --out (a local directory or s3://bucket/prefix)"}
+			}
+			if others < 0 {
+				return &exitCodeError{code: exitUsage, msg: "--others-per-day must be 0 (each source's own background) or more"}
 			}
 			if start != "" {
 				t, err := time.Parse(time.DateOnly, start)
@@ -82,7 +86,7 @@ The same flags and --seed always give byte-identical output.`,
 			// Sources with their own generator add background traffic about the same world; their planted
 			// records are written as a hunt test's events are.
 			gc := source.GenConfig{Start: sum.Start, Days: int(sum.End.Sub(sum.Start).Hours() / 24), Accounts: sum.Accounts, Regions: sum.Regions,
-				Seed: cfg.Seed, World: sum.World}
+				Seed: cfg.Seed, World: sum.World, PerDay: others}
 			for _, d := range compact.Descriptors() {
 				if d.Generate() == nil {
 					continue
@@ -139,6 +143,7 @@ The same flags and --seed always give byte-identical output.`,
 	f.IntVar(&cfg.CloudTrailPerDay, "cloudtrail-per-day", 0, "CloudTrail events per day (overrides the scale)")
 	f.IntVar(&cfg.FlowsPerDay, "flows-per-day", 0, "flow records per day (overrides the scale)")
 	f.IntVar(&cfg.DNSPerDay, "dns-per-day", 0, "DNS queries per day (overrides the scale)")
+	f.IntVar(&others, "others-per-day", 0, "WAF, ALB and host IDS records per day per account and region, GuardDuty and Security Hub findings a hundredth of it (default: each source's own background)")
 	f.BoolVar(&asJSON, "json", false, "print the summary as JSON")
 	s3.register(c)
 	return c

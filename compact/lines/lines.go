@@ -26,6 +26,18 @@ func NewReader(r io.Reader, limit int) *Reader {
 	return &Reader{br: bufio.NewReaderSize(r, min(64<<10, limit+2)), limit: limit}
 }
 
+// Reset makes r read lines of at most limit bytes from src, keeping r's buffer: a parser that keeps its
+// Reader for the next object (there are many small ones) does not allocate a buffer per object.
+func (r *Reader) Reset(src io.Reader, limit int) {
+	if size := min(64<<10, limit+2); r.br == nil || r.br.Size() != max(size, 16) {
+		r.br = bufio.NewReaderSize(src, size)
+	} else {
+		r.br.Reset(src)
+	}
+	r.limit = limit
+	r.long = r.long[:0]
+}
+
 // Next returns the next line including its line ending (the last line may lack one); the slice is valid
 // until the next call. For a line over the limit it returns a sample of its first bytes and, in tooLong,
 // the line's full length without its line ending, having skipped the whole line. err is io.EOF after the last line.

@@ -24,30 +24,43 @@ func TestReader(t *testing.T) {
 		{"byte-order marks at line starts are dropped", "\ufeffa\n\ufeff\ufeffb\nc\ufeff\n\ufeff", 10, []string{"a\n", "\ufeffb\n", "c\ufeff\n"}},
 		{"byte-order mark before a long line", "\ufeff" + long + "\n", 300_000, []string{long + "\n"}},
 	}
+	// A Reader reset for the next input (a parser keeps one between objects) reads it as a new one does,
+	// whatever the previous input left in it.
+	reused := NewReader(strings.NewReader(""), 1)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			r := NewReader(strings.NewReader(c.in), c.limit)
-			var got []string
-			for {
-				line, tooLong, err := r.Next()
-				if tooLong > 0 {
-					if len(line) > SampleBytes {
-						t.Fatalf("sample of %d bytes", len(line))
-					}
-					got = append(got, "TOOLONG")
-				} else if len(line) > 0 {
-					got = append(got, string(line))
-				}
-				if err == io.EOF {
-					break
-				}
-				if err != nil {
-					t.Fatal(err)
-				}
-			}
+			got := readAll(t, NewReader(strings.NewReader(c.in), c.limit))
 			if strings.Join(got, "|") != strings.Join(c.want, "|") {
 				t.Fatalf("got %d lines %.80q, want %d %.80q", len(got), got, len(c.want), c.want)
 			}
+			reused.Reset(strings.NewReader(long+"x\nleft over\n"), c.limit)
+			reused.Next()
+			reused.Reset(strings.NewReader(c.in), c.limit)
+			if got := readAll(t, reused); strings.Join(got, "|") != strings.Join(c.want, "|") {
+				t.Fatalf("reset reader: got %d lines %.80q, want %d %.80q", len(got), got, len(c.want), c.want)
+			}
 		})
+	}
+}
+
+func readAll(t *testing.T, r *Reader) []string {
+	t.Helper()
+	var got []string
+	for {
+		line, tooLong, err := r.Next()
+		if tooLong > 0 {
+			if len(line) > SampleBytes {
+				t.Fatalf("sample of %d bytes", len(line))
+			}
+			got = append(got, "TOOLONG")
+		} else if len(line) > 0 {
+			got = append(got, string(line))
+		}
+		if err == io.EOF {
+			return got
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
 	}
 }

@@ -19,24 +19,6 @@ type reader struct {
 	strs *strCache // nil: no sharing
 }
 
-// strCache shares one copy of a string, and of the pointer a nullable column holds, between the many
-// entries that repeat it (accounts, VPCs, record types, popular names): rows share it, so it is read-only.
-// It is direct-mapped: a slot holds the last string that hashed to it, so memory is fixed.
-type strCache [1024]*string
-
-func (c *strCache) get(v []byte) *string {
-	h := uint32(2166136261) // FNV-1a
-	for _, b := range v {
-		h = (h ^ uint32(b)) * 16777619
-	}
-	slot := &c[h%uint32(len(c))]
-	if *slot == nil || **slot != string(v) {
-		s := string(v)
-		*slot = &s
-	}
-	return *slot
-}
-
 var errEnd = errors.New("unexpected end of line")
 
 func (r *reader) fail(format string, args ...any) error {

@@ -13,8 +13,6 @@ import (
 	"github.com/lakehunt/lakehunt/compact/internal/jsonlimit"
 	"github.com/lakehunt/lakehunt/compact/logtime"
 
-	"github.com/lakehunt/lakehunt/compact/lines"
-
 	"github.com/lakehunt/lakehunt/lake"
 )
 
@@ -50,8 +48,10 @@ func Parse(r io.Reader, o Options, emit func(*lake.Route53ResolverQuery) error, 
 	if limit <= 0 {
 		limit = DefaultMaxLineBytes
 	}
-	lr := lines.NewReader(r, limit)
-	strs := new(strCache)
+	d := decoders.Get().(*decoder)
+	defer decoders.Put(d)
+	lr := &d.lr
+	lr.Reset(r, limit)
 	var lineNo int64
 	for {
 		line, tooLong, rerr := lr.Next()
@@ -71,7 +71,7 @@ func Parse(r io.Reader, o Options, emit func(*lake.Route53ResolverQuery) error, 
 		case trimmed[0] != '{':
 			reason = "line is not a JSON object"
 		default:
-			row, err := parseQuery(trimmed, o.FallbackAccount, o.FallbackRegion, o.FallbackVPC, strs)
+			row, err := d.parseQuery(trimmed, o.FallbackAccount, o.FallbackRegion, o.FallbackVPC)
 			if err != nil {
 				reason = err.Error()
 				break
@@ -100,10 +100,24 @@ func Parse(r io.Reader, o Options, emit func(*lake.Route53ResolverQuery) error, 
 // ParseQuery turns one query log entry (a JSON object) into a row; Lineage is left to the caller.
 // Invalid UTF-8 is replaced by U+FFFD (as encoding/json does), so every column is valid UTF-8.
 func ParseQuery(line []byte, fallbackAccount, fallbackRegion, fallbackVPC string) (lake.Route53ResolverQuery, error) {
-	return parseQuery(line, fallbackAccount, fallbackRegion, fallbackVPC, nil)
+	d := decoders.Get().(*decoder)
+	defer decoders.Put(d)
+	return d.parseQuery(line, fallbackAccount, fallbackRegion, fallbackVPC)
 }
 
-func parseQuery(line []byte, fallbackAccount, fallbackRegion, fallbackVPC string, strs *strCache) (lake.Route53ResolverQuery, error) {
+// parseQuery decodes line on the fast path when it can, else on the careful one.
+func (d *decoder) parseQuery(line []byte, fallbackAccount, fallbackRegion, fallbackVPC string) (lake.Route53ResolverQuery, error) {
+	var q lake.Route53ResolverQuery
+	if len(line) > 0 && line[0] == '{' && d.decode(line, &q, fallbackAccount, fallbackRegion, fallbackVPC) {
+		return q, nil
+	}
+	return parseCareful(line, fallbackAccount, fallbackRegion, fallbackVPC, &d.strs)
+}
+
+// parseCareful takes the entries the fast path does not: it bounds nesting with jsonlimit, repairs
+// invalid UTF-8, decodes escapes and explains what is wrong with an entry it rejects. It was the only
+// path before the fast one, and the tests hold the fast one to it.
+func parseCareful(line []byte, fallbackAccount, fallbackRegion, fallbackVPC string, strs *strCache) (lake.Route53ResolverQuery, error) {
 	if err := jsonlimit.Check(line); err != nil { // the reader recurses per nesting level
 		return lake.Route53ResolverQuery{}, err
 	}

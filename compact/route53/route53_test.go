@@ -344,3 +344,24 @@ func BenchmarkParse(b *testing.B) {
 	}
 	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "queries/s")
 }
+
+// BenchmarkParseSmallObjects parses many objects of 60 entries, the size of a delivery of a few minutes of
+// one VPC's queries: what costs per object (buffers) shows here.
+func BenchmarkParseSmallObjects(b *testing.B) {
+	const n, per = 20000, 60
+	lines := bytes.SplitAfter(genQueries(n), []byte("\n"))
+	var objects [][]byte
+	for i := 0; i < n; i += per {
+		objects = append(objects, bytes.Join(lines[i:min(i+per, n)], nil))
+	}
+	b.SetBytes(int64(len(bytes.Join(objects, nil))))
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, o := range objects {
+			if _, err := Parse(bytes.NewReader(o), opts, func(*lake.Route53ResolverQuery) error { return nil }, func(int64, string, []byte) {}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "queries/s")
+}

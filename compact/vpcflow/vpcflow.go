@@ -11,6 +11,7 @@ import (
 	"math/bits"
 	"net/netip"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -58,7 +59,9 @@ func Parse(r io.Reader, o Options, emit func(*lake.VPCFlowRecord) error, bad fun
 	if limit <= 0 {
 		limit = DefaultMaxLineBytes
 	}
-	p := &parser{o: o}
+	p := parsers.Get().(*parser)
+	defer parsers.Put(p)
+	p.o, p.cols, p.has = o, nil, [numFields]bool{}
 	if p.o.FallbackTime.IsZero() {
 		info := rawkey.Classify(o.Key)
 		p.o.FallbackTime = info.FileTime
@@ -66,7 +69,8 @@ func Parse(r io.Reader, o Options, emit func(*lake.VPCFlowRecord) error, bad fun
 			p.o.FallbackTime = info.Day
 		}
 	}
-	lr := lines.NewReader(r, limit)
+	lr := &p.lr
+	lr.Reset(r, limit)
 	var lineNo int64
 	for {
 		line, tooLong, rerr := lr.Next()
@@ -134,8 +138,12 @@ type parser struct {
 	has  [numFields]bool
 	vals [numFields][]byte // scratch: this line's value per field
 	strs strCache
-	slab []row // rows are allocated in blocks
+	slab []row // rows are allocated in blocks; the rest of a block is left for the next object
+	lr   lines.Reader
 }
+
+// parsers are reused between objects, with their string cache, line buffer and rows not yet handed out.
+var parsers = sync.Pool{New: func() any { return new(parser) }}
 
 func (p *parser) header(line []byte) error {
 	names := strings.Fields(string(line))
