@@ -30,12 +30,13 @@ func newInvestigateCmd() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "investigate --lake LAKE --entity KIND:VALUE --out PAGE.html [--from T --to T] [--runs RUNDIR...]",
 		Short: "Write a self-contained HTML page of everything the lake and the findings say about one entity",
-		Long: `investigate writes one HTML page about an entity: its activity over time in every table that mentions
-it (CloudTrail calls by API, VPC flows by peer and port, DNS names), first and last seen, what was new in
-the window against its own history (APIs, regions, user agents, networks, peers, ports, names), the
-findings and finding groups that involve it (of the --runs directories, else of the scheduled runs the
-lake stores), and the raw rows with the object and line each came from. The page has no scripts and
-needs no network.
+		Long: `investigate writes one HTML page about an entity: its activity over time in every table of the lake
+that mentions it (CloudTrail calls by API, VPC flows by peer and port, DNS names, WAF and ALB requests,
+GuardDuty and Security Hub findings, host IDS alerts), first and last seen, what was new in the window
+against its own history (APIs, regions, user agents, networks, peers, ports, names, paths, finding types,
+rules, ...), the findings and finding groups that involve it (of the --runs directories, else of the
+scheduled runs the lake stores), and the raw rows with the object and line each came from. The page has
+no scripts and needs no network.
 
 KIND is one of ip, principal, access-key, instance, domain, bucket. A role session's ARN is read as its
 role's ARN, an instance ARN as its instance id.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/lakehunt/lakehunt/lake/group"
 	"github.com/lakehunt/lakehunt/reports/entity"
 )
 
@@ -141,5 +142,60 @@ func TestChromiumEntityPage(t *testing.T) {
 	}
 	if st.CellsDrawn == 0 {
 		t.Error("the activity chart draws nothing")
+	}
+}
+
+// The attacker's page over the newer tables in a real browser, every section opened: the WAF path it
+// sent is text, and the wider evidence tables (GuardDuty, host alerts) fit the page.
+func TestChromiumNewTablesPage(t *testing.T) {
+	ctx := browser(t)
+	iv := open(t, newTablesLake(t), at("2026-03-01T00:00:00Z"), at("2026-03-10T00:00:00Z"), at("2026-03-11T00:00:00Z"))
+	p, err := iv.Build(context.Background(), Request{Entity: group.Link{Kind: group.KindIP, Value: attacker}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if a := os.Getenv("LAKEHUNT_ARTIFACTS"); a != "" {
+		dir = a
+	}
+	file, err := filepath.Abs(filepath.Join(dir, "entity-new-tables.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := entity.WriteFile(file, p); err != nil {
+		t.Fatal(err)
+	}
+	tab, cancel := chromedp.NewContext(ctx)
+	defer cancel()
+	if err := chromedp.Do(tab, chromedp.Navigate((&url.URL{Scheme: "file", Path: file}).String())); err != nil {
+		t.Fatalf("open %s in chromium: %v", file, err)
+	}
+	if _, err := chromedp.Run(tab, chromedp.Evaluate[bool](`(() => { document.querySelectorAll('details').forEach(d => d.open = true); return true })()`)); err != nil {
+		t.Fatal(err)
+	}
+	out, err := chromedp.Run(tab, chromedp.Evaluate[[]byte](stateJS))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st pageState
+	if err := json.Unmarshal(out, &st); err != nil {
+		t.Fatal(err)
+	}
+	if st.Pwned != nil || st.Scripts != 0 || len(st.OnAttrs) != 0 {
+		t.Errorf("the WAF path acted: pwned=%v scripts=%d on-attributes=%v", st.Pwned, st.Scripts, st.OnAttrs)
+	}
+	if want := `/search'OR'1'='1<script>window.__pwned=1</script>\u202etxt.exe`; !strings.Contains(st.Text, want) {
+		t.Errorf("the page does not show the WAF path %q as text", want)
+	}
+	for _, s := range []string{"WAF requests by action", "GuardDuty findings by type", "Host IDS alerts by rule", "UnauthorizedAccess:EC2/SSHBruteForce (LOW)"} {
+		if !strings.Contains(st.Text, s) {
+			t.Errorf("the page does not show %q", s)
+		}
+	}
+	if len(st.Wide) != 0 {
+		t.Errorf("elements wider than the 1400 px page: %v", st.Wide)
+	}
+	if st.CellsDrawn == 0 {
+		t.Error("the activity charts draw nothing")
 	}
 }

@@ -73,12 +73,16 @@ type Request struct {
 	Siblings     []group.Link // the other entities with pages beside it
 }
 
-// files returns the local files of each source table some request's entity can be in.
+// files returns the local files of each source table some request's entity can be in, among the
+// tables the lake holds. A table with no files in the span gets none: its pages say it had no data.
 func (iv *Investigator) files(ctx context.Context, reqs []Request) (map[string][]string, error) {
 	files := map[string][]string{}
 	for _, s := range sources {
 		if _, err := lake.LookupTable(s.Table); err != nil {
 			continue // a source for a table this build does not have
+		}
+		if iv.snap.Stats(s.Table).Files == 0 {
+			continue // a table this lake has never held (it gets no WAF logs, say): not on the page
 		}
 		if !slices.ContainsFunc(reqs, func(r Request) bool { return s.Match(r.Entity) != "" }) {
 			continue

@@ -254,7 +254,10 @@ func TestBusyEntityChart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tb := p.Tables[1]
+	if len(p.Tables) != 1 { // the lake holds no other table
+		t.Fatalf("tables %+v, want vpc_flow only", p.Tables)
+	}
+	tb := p.Tables[0]
 	if tb.Name != lake.TableVPCFlow || tb.Rows != 78 {
 		t.Fatalf("table %s with %d rows, want vpc_flow with 78", tb.Name, tb.Rows)
 	}
@@ -312,18 +315,30 @@ func TestHostileValueIsData(t *testing.T) {
 	}
 }
 
-// Pages read (and for an S3 lake fetch) only the tables their entities can be in.
+// Pages read (and for an S3 lake fetch) only the tables their entities can be in, of those the lake holds.
 func TestOnlyTheTablesOfTheKinds(t *testing.T) {
-	lk := plantedLake(t, cli)
-	iv := open(t, lk, at("2026-02-20T00:00:00Z"), at("2026-03-10T00:00:00Z"), at("2026-03-11T00:00:00Z"))
+	every := newTablesLake(t) // and one row in each of the lake's own tables
+	commit(t, every, lake.TableCloudTrail, []lake.CloudTrailEvent{call("alice", "2026-03-10T01:00:00Z", "s3:ListBuckets", "us-east-1", "198.51.100.1", cli)}, trailKey)
+	commit(t, every, lake.TableVPCFlow, []lake.VPCFlowRecord{{EventTime: at("2026-03-10T01:00:00Z"), AccountID: acct, Region: "us-east-1",
+		SrcAddr: new("10.0.0.5"), DstAddr: new("198.51.100.1"), Lineage: lineage("AWSLogs/flow.log.gz")}}, flowKey)
+	commit(t, every, lake.TableRoute53Resolver, []lake.Route53ResolverQuery{{EventTime: at("2026-03-10T01:00:00Z"), AccountID: acct, Region: "us-east-1",
+		QueryName: new("example.com."), SrcAddr: new("10.0.0.5"), Lineage: lineage("AWSLogs/dns.log.gz")}}, dnsKey)
+	trailOnly := plantedLake(t, cli)
 	for _, tc := range []struct {
+		lake  *lake.Lake
 		kinds []string
 		want  []string
 	}{
-		{[]string{group.KindPrincipal, group.KindAccessKey}, []string{lake.TableCloudTrail}},
-		{[]string{group.KindDomain}, []string{lake.TableRoute53Resolver}},
-		{[]string{group.KindPrincipal, group.KindInstance}, []string{lake.TableCloudTrail, lake.TableRoute53Resolver, lake.TableVPCFlow}},
+		{every, []string{group.KindPrincipal, group.KindAccessKey}, []string{"cloudtrail", "guardduty", "securityhub"}},
+		{every, []string{group.KindDomain}, []string{"guardduty", "route53_resolver", "securityhub"}},
+		{every, []string{group.KindBucket}, []string{"cloudtrail", "guardduty", "securityhub"}},
+		{every, []string{group.KindPrincipal, group.KindInstance}, []string{"cloudtrail", "guardduty", "hids", "route53_resolver", "securityhub", "vpc_flow"}},
+		{every, []string{group.KindIP}, []string{"alb", "cloudtrail", "guardduty", "hids", "route53_resolver", "securityhub", "vpc_flow", "waf"}},
+		{trailOnly, []string{group.KindPrincipal, group.KindAccessKey}, []string{"cloudtrail"}},
+		{trailOnly, []string{group.KindDomain}, nil},
+		{trailOnly, []string{group.KindIP, group.KindInstance}, []string{"cloudtrail"}},
 	} {
+		iv := open(t, tc.lake, at("2026-02-20T00:00:00Z"), at("2026-03-10T00:00:00Z"), at("2026-03-11T00:00:00Z"))
 		var reqs []Request
 		for _, k := range tc.kinds {
 			reqs = append(reqs, Request{Entity: group.Link{Kind: k, Value: "x"}})

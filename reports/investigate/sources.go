@@ -1,6 +1,7 @@
 package investigate
 
 import (
+	"regexp"
 	"strings"
 
 	"github.com/lakehunt/lakehunt/lake"
@@ -139,6 +140,179 @@ var sources = []Source{
 		},
 		Evidence: []string{"account_id", "vpc_id", "srcaddr", "srcids_instance", "query_name", "query_type", "rcode", "answers"},
 	},
+	{
+		Table: tableWAF,
+		Title: "WAF requests by action, method and path",
+		Match: func(e group.Link) string {
+			if e.Kind == group.KindIP {
+				return "client_ip = " + quote(e.Value)
+			}
+			return ""
+		},
+		Activity: fixed("coalesce(action, '?') || ' ' || coalesce(http_method, '?') || ' ' || coalesce(uri, '?') || " +
+			"CASE WHEN coalesce(terminating_rule_id, 'Default_Action') = 'Default_Action' THEN '' ELSE ' (' || terminating_rule_id || ')' END"),
+		Dims: []Dim{
+			{Name: "hosts", Expr: fixed("lower(host)")},
+			{Name: "paths", Expr: fixed("uri")},
+			{Name: "terminating rules", Expr: fixed("nullif(terminating_rule_id, 'Default_Action')")},
+			{Name: "user agents", Expr: fixed("user_agent")},
+			{Name: "TLS fingerprints", Expr: fixed("coalesce(ja4_fingerprint, ja3_fingerprint)")},
+		},
+		Evidence: []string{"account_id", "web_acl_name", "action", "terminating_rule_id", "client_ip", "country", "http_method",
+			"host", "uri", "args", "user_agent"},
+	},
+	{
+		Table: tableALB,
+		Title: "Load balancer requests by method, path and status",
+		Match: func(e group.Link) string {
+			if e.Kind == group.KindIP {
+				return "(client_ip = " + quote(e.Value) + " OR target_ip = " + quote(e.Value) + ")"
+			}
+			return ""
+		},
+		Activity: fixed("coalesce(request_method, '?') || ' ' || coalesce(" + albPath + ", '?') || ' ' || coalesce(elb_status_code::VARCHAR, '?')"),
+		Dims: []Dim{
+			{Name: "paths", Expr: fixed(albPath)},
+			{Name: "hosts", Expr: fixed("nullif(lower(regexp_extract(request_url, '^[A-Za-z][A-Za-z0-9+.-]*://([^/?#:]*)', 1)), '')")},
+			{Name: "user agents", Expr: fixed("user_agent")},
+			{Name: "load balancers", Expr: fixed("elb")},
+			// the other end: the target that served the entity's requests, or the client it served
+			{Name: "peers", Expr: func(e group.Link) string {
+				return "CASE WHEN client_ip = " + quote(e.Value) + " THEN target_ip ELSE client_ip END"
+			}},
+		},
+		Evidence: []string{"account_id", "elb", "client_ip", "target_ip", "request_method", "request_url", "elb_status_code",
+			"target_status_code", "sent_bytes", "user_agent", "actions_executed"},
+	},
+	{
+		Table: tableGuardDuty,
+		Title: "GuardDuty findings by type (every update of a finding is a row)",
+		Match: func(e group.Link) string {
+			v := quote(e.Value)
+			switch e.Kind {
+			case group.KindInstance: // an instance finding, or a key of the instance's role session (AROA…:i-…)
+				return "(lower(instance_id) = " + v + " OR ends_with(lower(coalesce(principal_id, '')), ':' || " + v + "))"
+			case group.KindAccessKey:
+				return "access_key_id = " + v
+			case group.KindPrincipal:
+				return guardDutyPrincipal(e.Value)
+			case group.KindIP:
+				return "list_contains(" + jsonStrings("remote_ips") + ", " + v + ")"
+			case group.KindDomain: // the name and its subdomains
+				return "len(list_filter(" + jsonStrings("domains") + ", lambda d: rtrim(lower(d), '.') = " + v +
+					" OR ends_with(rtrim(lower(d), '.'), '.' || " + v + "))) > 0"
+			case group.KindBucket:
+				return "list_contains(" + jsonStrings("s3_buckets") + ", " + v + ")"
+			}
+			return ""
+		},
+		Activity: fixed("coalesce(type, '?') || ' (' || coalesce(severity_label, '?') || ')'"),
+		Dims: []Dim{
+			{Name: "finding types", Expr: fixed("type")},
+			{Name: "APIs", Expr: fixed("api")},
+			{Name: "remote addresses", Expr: fixed("unnest(" + jsonStrings("remote_ips") + ")"), Of: group.KindIP},
+			{Name: "domains", Expr: fixed("unnest(" + jsonStrings("domains") + ")"), Of: group.KindDomain},
+		},
+		Evidence: []string{"account_id", "region", "type", "severity", "title", "instance_id", "access_key_id", "user_name",
+			"action_type", "api", "remote_ips", "domains", "count", "archived", "id"},
+	},
+	{
+		Table: tableSecurityHub,
+		Title: "Security Hub findings by product and title (every update of a finding is a row)",
+		Match: func(e group.Link) string {
+			v := quote(e.Value)
+			ids := "coalesce(resource_ids::VARCHAR, '')"
+			switch e.Kind {
+			case group.KindInstance: // an ARN ending in instance/ID, or the bare id
+				return "(contains(lower(" + ids + "), '/' || " + v + " || '\"') OR contains(lower(" + ids + "), '\"' || " + v + " || '\"'))"
+			case group.KindBucket: // arn:PARTITION:s3:::NAME, or the bare name
+				return "(contains(" + ids + ", ':::' || " + v + " || '\"') OR contains(" + ids + ", '\"' || " + v + " || '\"'))"
+			case group.KindAccessKey: // the key id, alone or in a longer id (AWS::IAM::AccessKey:KEY)
+				return "contains(" + ids + ", " + v + ")"
+			case group.KindPrincipal:
+				return "list_contains(" + jsonStrings("resource_ids") + ", " + v + ")"
+			case group.KindIP, group.KindDomain:
+				// a string anywhere in the finding (its network, its resources' addresses), in findings that are
+				// not control checks: those, most of a busy Security Hub, are about resources and large to scan
+				return "(compliance_status IS NULL AND contains(coalesce(finding::VARCHAR, ''), '\"' || " + v + " || '\"'))"
+			}
+			return ""
+		},
+		Activity: fixed("coalesce(product_name, '?') || ': ' || coalesce(title, '?')"),
+		Dims: []Dim{
+			{Name: "products", Expr: fixed("product_name")},
+			{Name: "titles", Expr: fixed("title")},
+			{Name: "controls", Expr: fixed("control_id")},
+		},
+		Evidence: []string{"account_id", "region", "product_name", "severity_label", "title", "compliance_status",
+			"workflow_status", "record_state", "resource_types", "resource_ids", "id"},
+	},
+	{
+		Table: tableHIDS,
+		Title: "Host IDS alerts by rule",
+		Match: func(e group.Link) string {
+			v := quote(e.Value)
+			switch e.Kind {
+			case group.KindInstance:
+				return "lower(instance_id) = " + v
+			case group.KindIP:
+				return "(agent_ip = " + v + " OR src_ip = " + v + " OR dst_ip = " + v + ")"
+			}
+			return ""
+		},
+		Activity: fixed("'rule ' || coalesce(rule_id, '?') || ' level ' || coalesce(rule_level::VARCHAR, '?') || ': ' || coalesce(rule_description, '?')"),
+		Dims: []Dim{
+			{Name: "rules", Expr: fixed("rule_id || ': ' || coalesce(rule_description, '?')")},
+			{Name: "source addresses", Expr: func(e group.Link) string {
+				if e.Kind == group.KindIP {
+					return "nullif(src_ip, " + quote(e.Value) + ")" // not the entity itself
+				}
+				return "src_ip"
+			}},
+			{Name: "users", Expr: fixed("coalesce(dst_user, src_user)")},
+			{Name: "changed files", Expr: fixed("syscheck_path")},
+			{Name: "agents", Expr: fixed("agent_name"), Of: group.KindInstance},
+		},
+		Evidence: []string{"account_id", "agent_name", "agent_ip", "instance_id", "rule_id", "rule_level", "rule_description",
+			"src_ip", "dst_ip", "src_user", "dst_user", "syscheck_path", "location", "full_log"},
+	},
+}
+
+// The tables compact's sources fill. Their row types live in compact, which reports must not import: a
+// build without them skips their sources (Investigator.files).
+const (
+	tableWAF         = "waf"
+	tableALB         = "alb"
+	tableGuardDuty   = "guardduty"
+	tableSecurityHub = "securityhub"
+	tableHIDS        = "hids"
+)
+
+// albPath is the path of an ALB request's URL (protocol://host:port/path?query), "/" when it has none.
+const albPath = "CASE WHEN request_url IS NOT NULL THEN coalesce(nullif(regexp_replace(regexp_replace(request_url, " +
+	"'^[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*', ''), '[?#].*$', ''), ''), '/') END"
+
+// jsonStrings is the strings of a JSON array column as a list.
+func jsonStrings(col string) string {
+	return "CAST(json_extract_string(" + col + ", '$[*]') AS VARCHAR[])"
+}
+
+var iamARN = regexp.MustCompile(`^arn:aws[a-z-]*:iam::(\d{12}):(user|role)/(?:.*/)?([^/]+)$|^arn:aws[a-z-]*:iam::(\d{12}):root$`)
+
+// guardDutyPrincipal matches the findings about a principal's access keys. GuardDuty names no ARN, only
+// the account, the user type and name: an IAM user's name, an assumed role's role name (its principal
+// id is the role's id and the session name).
+func guardDutyPrincipal(arn string) string {
+	m := iamARN.FindStringSubmatch(arn)
+	switch {
+	case m == nil:
+		return "false" // a principal GuardDuty cannot name (a federated user, a service)
+	case m[4] != "":
+		return "(account_id = " + quote(m[4]) + " AND user_type = 'Root')"
+	case m[2] == "user":
+		return "(account_id = " + quote(m[1]) + " AND user_type = 'IAMUser' AND user_name = " + quote(m[3]) + ")"
+	}
+	return "(account_id = " + quote(m[1]) + " AND user_type = 'AssumedRole' AND user_name = " + quote(m[3]) + ")"
 }
 
 // Sources lists the registered sources, in page order.
