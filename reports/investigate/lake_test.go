@@ -14,6 +14,7 @@ import (
 
 	"github.com/lakehunt/lakehunt/hunts/engine"
 	"github.com/lakehunt/lakehunt/lake"
+	"github.com/lakehunt/lakehunt/reports/entity"
 )
 
 func newLake(t *testing.T) *lake.Lake {
@@ -125,4 +126,24 @@ func open(t *testing.T, lk *lake.Lake, hist, from, to time.Time) *Investigator {
 		t.Fatal(err)
 	}
 	return iv
+}
+
+// pagesOf builds the pages of entities (KIND:VALUE) in one Pages call, as a run writes them, over the
+// window 2026-03-10 with history from 2026-03-01.
+func pagesOf(t *testing.T, lk *lake.Lake, entities ...string) []*entity.Page {
+	t.Helper()
+	var reqs []Request
+	for _, e := range entities {
+		l, err := entity.ParseEntity(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		reqs = append(reqs, Request{Entity: l})
+	}
+	iv := open(t, lk, at("2026-03-01T00:00:00Z"), at("2026-03-10T00:00:00Z"), at("2026-03-11T00:00:00Z"))
+	pages, err := iv.Pages(context.Background(), reqs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pages
 }

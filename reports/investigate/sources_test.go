@@ -160,19 +160,11 @@ func TestNewTablesMatchEveryKind(t *testing.T) {
 		{"domain:evil.example", map[string]int64{"guardduty": 1, "securityhub": 0}},
 		{"bucket:secret-bucket", map[string]int64{"guardduty": 1, "securityhub": 1}},
 	}
-	var reqs []Request
+	var entities []string
 	for _, tc := range cases {
-		l, err := entity.ParseEntity(tc.entity)
-		if err != nil {
-			t.Fatal(err)
-		}
-		reqs = append(reqs, Request{Entity: l})
+		entities = append(entities, tc.entity)
 	}
-	iv := open(t, lk, at("2026-03-01T00:00:00Z"), at("2026-03-10T00:00:00Z"), at("2026-03-11T00:00:00Z"))
-	pages, err := iv.Pages(context.Background(), reqs)
-	if err != nil {
-		t.Fatal(err)
-	}
+	pages := pagesOf(t, lk, entities...)
 	for i, tc := range cases {
 		got := map[string]int64{}
 		for _, tb := range pages[i].Tables {
