@@ -146,20 +146,28 @@ func (iv *Investigator) Pages(ctx context.Context, reqs []Request) ([]*entity.Pa
 			continue
 		}
 		if has {
-			q := fmt.Sprintf("CREATE OR REPLACE TEMP TABLE table_rows AS SELECT * FROM %s WHERE event_time >= %s AND event_time < %s AND (%s)",
-				s.Table, timestamp(w.BaselineStart), timestamp(w.End), strings.Join(matches, " OR "))
+			// Each kept row carries which entities it is about (entity_match[k] for the k-th match), so an
+			// entity's rows are picked without the columns only matching reads (s.MatchOnly), which for
+			// CloudTrail are most of its bytes.
+			exclude := ""
+			if len(s.MatchOnly) > 0 {
+				exclude = " EXCLUDE (" + strings.Join(s.MatchOnly, ", ") + ")"
+			}
+			q := fmt.Sprintf("CREATE OR REPLACE TEMP TABLE table_rows AS SELECT *%s, [%s] AS entity_match FROM %s WHERE event_time >= %s AND event_time < %s AND (%s)",
+				exclude, strings.Join(matches, ", "), s.Table, timestamp(w.BaselineStart), timestamp(w.End), strings.Join(matches, " OR "))
 			if err := sess.QueryRows(ctx, q, func(*sql.Rows) error { return nil }); err != nil {
 				return nil, fmt.Errorf("read %s: %w", s.Table, err)
 			}
 		}
+		k := 0
 		for i, r := range reqs {
-			match := s.Match(r.Entity)
-			if match == "" {
+			if s.Match(r.Entity) == "" {
 				continue
 			}
+			k++
 			t := entity.Table{Name: s.Table, Title: s.Title, NoFiles: !has}
 			if has {
-				if err := table(ctx, sess, s, r.Entity, match, w, &t); err != nil {
+				if err := table(ctx, sess, s, r.Entity, k, w, &t); err != nil {
 					return nil, fmt.Errorf("entity %s, table %s: %w", r.Entity, s.Table, err)
 				}
 			}
@@ -177,8 +185,9 @@ func (iv *Investigator) Pages(ctx context.Context, reqs []Request) ([]*entity.Pa
 }
 
 // table reads what one table says about the entity, from the table's rows Pages copied.
-func table(ctx context.Context, sess *engine.Session, s Source, e group.Link, match string, w engine.Window, t *entity.Table) error {
-	if err := sess.QueryRows(ctx, "CREATE OR REPLACE TEMP TABLE entity_rows AS SELECT * FROM table_rows WHERE "+match, func(*sql.Rows) error { return nil }); err != nil {
+func table(ctx context.Context, sess *engine.Session, s Source, e group.Link, k int, w engine.Window, t *entity.Table) error {
+	q := fmt.Sprintf("CREATE OR REPLACE TEMP TABLE entity_rows AS SELECT * EXCLUDE (entity_match) FROM table_rows WHERE entity_match[%d]", k)
+	if err := sess.QueryRows(ctx, q, func(*sql.Rows) error { return nil }); err != nil {
 		return err
 	}
 	const from = "FROM entity_rows WHERE true"

@@ -22,6 +22,9 @@ type Source struct {
 	Activity func(e group.Link) string
 	Dims     []Dim
 	Evidence []string // columns shown per raw row, after event_time
+	// MatchOnly are columns that only Match reads (Activity, Dims and Evidence do not): the rows kept for
+	// the pages leave them out.
+	MatchOnly []string
 }
 
 // Dim is one thing a row has that can be new for the entity: its value in the window is new when no row
@@ -93,6 +96,7 @@ var sources = []Source{
 		},
 		Evidence: []string{"account_id", "region", "event_source", "event_name", "error_code", "source_ip_address",
 			"user_agent", "principal_arn", "access_key_id"},
+		MatchOnly: []string{"request_parameters", "response_elements", "resources", "user_identity", "additional_event_data", "service_event_details"},
 	},
 	{
 		Table: lake.TableVPCFlow,
