@@ -105,9 +105,11 @@ func (iv *Investigator) Build(ctx context.Context, r Request) (*entity.Page, err
 	return ps[0], nil
 }
 
-// Pages builds a page per request in one DuckDB session: each table's files are scanned once for the
-// rows of all the entities (a run's pages would otherwise read the lake once per entity), then each
-// page's questions are asked of its entity's rows alone. The session's time limit covers all pages.
+// Pages builds a page per request in one DuckDB session. Each table is read twice for all the entities
+// at once (a run's pages would otherwise read the lake once per entity): the window's rows about them, with
+// only the columns the page reads, and the history summarised to the values each entity had (so the
+// history's rows, most of them, are never kept). Each page's questions are then asked of its entity's
+// share of those. The session's time limit covers all pages.
 func (iv *Investigator) Pages(ctx context.Context, reqs []Request) ([]*entity.Page, error) {
 	for _, r := range reqs {
 		if r.Entity.Value == "" || strings.IndexByte(r.Entity.Value, 0) >= 0 {
@@ -135,43 +137,30 @@ func (iv *Investigator) Pages(ctx context.Context, reqs []Request) ([]*entity.Pa
 		if !ok {
 			continue
 		}
-		has := len(paths) > 0
-		var matches []string
-		for _, r := range reqs {
-			if m := s.Match(r.Entity); m != "" {
-				matches = append(matches, "("+m+")")
+		var ents []group.Link // the k-th entity about which the table's rows are read is ents[k-1]
+		var of []int          // its request
+		for i, r := range reqs {
+			if s.Match(r.Entity) != "" {
+				ents, of = append(ents, r.Entity), append(of, i)
 			}
 		}
-		if len(matches) == 0 {
+		if len(ents) == 0 {
 			continue
 		}
+		has := len(paths) > 0
 		if has {
-			// Each kept row carries which entities it is about (entity_match[k] for the k-th match), so an
-			// entity's rows are picked without the columns only matching reads (s.MatchOnly), which for
-			// CloudTrail are most of its bytes.
-			exclude := ""
-			if len(s.MatchOnly) > 0 {
-				exclude = " EXCLUDE (" + strings.Join(s.MatchOnly, ", ") + ")"
-			}
-			q := fmt.Sprintf("CREATE OR REPLACE TEMP TABLE table_rows AS SELECT *%s, [%s] AS entity_match FROM %s WHERE event_time >= %s AND event_time < %s AND (%s)",
-				exclude, strings.Join(matches, ", "), s.Table, timestamp(w.BaselineStart), timestamp(w.End), strings.Join(matches, " OR "))
-			if err := sess.QueryRows(ctx, q, func(*sql.Rows) error { return nil }); err != nil {
+			if err := keep(ctx, sess, s, ents, w); err != nil {
 				return nil, fmt.Errorf("read %s: %w", s.Table, err)
 			}
 		}
-		k := 0
-		for i, r := range reqs {
-			if s.Match(r.Entity) == "" {
-				continue
-			}
-			k++
+		for j, e := range ents {
 			t := entity.Table{Name: s.Table, Title: s.Title, NoFiles: !has}
 			if has {
-				if err := table(ctx, sess, s, r.Entity, k, w, &t); err != nil {
-					return nil, fmt.Errorf("entity %s, table %s: %w", r.Entity, s.Table, err)
+				if err := table(ctx, sess, s, e, j+1, w, &t); err != nil {
+					return nil, fmt.Errorf("entity %s, table %s: %w", e, s.Table, err)
 				}
 			}
-			p := pages[i]
+			p := pages[of[j]]
 			p.Tables = append(p.Tables, t)
 			if !t.FirstSeen.IsZero() && (p.FirstSeen.IsZero() || t.FirstSeen.Before(p.FirstSeen)) {
 				p.FirstSeen = t.FirstSeen
@@ -184,15 +173,73 @@ func (iv *Investigator) Pages(ctx context.Context, reqs []Request) ([]*entity.Pa
 	return pages, nil
 }
 
-// table reads what one table says about the entity, from the table's rows Pages copied.
-func table(ctx context.Context, sess *engine.Session, s Source, e group.Link, k int, w engine.Window, t *entity.Table) error {
-	q := fmt.Sprintf("CREATE OR REPLACE TEMP TABLE entity_rows AS SELECT * EXCLUDE (entity_match) FROM table_rows WHERE entity_match[%d]", k)
+// keep reads the table for the entities ents (the k-th is ents[k-1]) into two temp tables:
+//   - window_rows: the window's rows about them, with k, and the columns Activity, Dims and Evidence read;
+//   - history_values: per k, each dimension's values in the history (d = the dimension's index + 1), and a
+//     row with d = 0 and no value that counts the history's rows and their first and last time.
+func keep(ctx context.Context, sess *engine.Session, s Source, ents []group.Link, w engine.Window) error {
+	var matches, ks []string
+	for k, e := range ents {
+		m := "(" + s.Match(e) + ")"
+		matches = append(matches, m)
+		ks = append(ks, fmt.Sprintf("CASE WHEN %s THEN %d END", m, k+1))
+	}
+	about := func(from, to time.Time) string {
+		return fmt.Sprintf("SELECT *, unnest(list_filter([%s], lambda k: k IS NOT NULL)) AS k FROM %s WHERE event_time >= %s AND event_time < %s AND (%s)",
+			strings.Join(ks, ", "), s.Table, timestamp(from), timestamp(to), strings.Join(matches, " OR "))
+	}
+	cols, err := s.reads(ents)
+	if err != nil {
+		return err
+	}
+	q := fmt.Sprintf("CREATE OR REPLACE TEMP TABLE window_rows AS SELECT k, %s FROM (%s)", strings.Join(cols, ", "), about(w.Start, w.End))
 	if err := sess.QueryRows(ctx, q, func(*sql.Rows) error { return nil }); err != nil {
 		return err
 	}
-	const from = "FROM entity_rows WHERE true"
-	res, err := sess.Query(ctx, "SELECT count(*) FILTER (WHERE event_time >= $window_start), count(*) FILTER (WHERE event_time < $window_start), "+
-		"min(event_time), max(event_time) "+from, w)
+	values := []string{"[{'d': 0, 'v': NULL::VARCHAR}]"}
+	for i, d := range s.Dims {
+		expr := perEntity(ents, d.Expr)
+		if d.List {
+			values = append(values, fmt.Sprintf("list_transform(%s, lambda v: {'d': %d, 'v': v::VARCHAR})", expr, i+1))
+		} else {
+			values = append(values, fmt.Sprintf("[{'d': %d, 'v': (%s)::VARCHAR}]", i+1, expr))
+		}
+	}
+	q = fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE history_values AS
+SELECT k, x.d AS d, x.v AS v, count(*) AS n, min(event_time) AS first_time, max(event_time) AS last_time
+FROM (SELECT k, event_time, unnest(flatten([%s])) AS x FROM (%s)) GROUP BY ALL`, strings.Join(values, ", "), about(w.BaselineStart, w.Start))
+	return sess.QueryRows(ctx, q, func(*sql.Rows) error { return nil })
+}
+
+// perEntity is expr for each entity as one SQL expression over rows with k: one branch per distinct
+// expression (most are the same for every entity).
+func perEntity(ents []group.Link, expr func(group.Link) string) string {
+	var exprs []string
+	ks := map[string][]string{}
+	for k, e := range ents {
+		x := expr(e)
+		if _, ok := ks[x]; !ok {
+			exprs = append(exprs, x)
+		}
+		ks[x] = append(ks[x], fmt.Sprint(k+1))
+	}
+	if len(exprs) == 1 {
+		return exprs[0]
+	}
+	var b strings.Builder
+	b.WriteString("CASE")
+	for _, x := range exprs {
+		fmt.Fprintf(&b, " WHEN k IN (%s) THEN (%s)", strings.Join(ks[x], ", "), x)
+	}
+	b.WriteString(" END")
+	return b.String()
+}
+
+// table reads what one table says about the k-th entity e, from the rows and values keep kept.
+func table(ctx context.Context, sess *engine.Session, s Source, e group.Link, k int, w engine.Window, t *entity.Table) error {
+	res, err := sess.Query(ctx, fmt.Sprintf(`SELECT (SELECT count(*) FROM window_rows WHERE k = %[1]d), n, least(w_first, h_first), greatest(w_last, h_last)
+FROM (SELECT min(event_time) AS w_first, max(event_time) AS w_last FROM window_rows WHERE k = %[1]d),
+     (SELECT coalesce(sum(n), 0) AS n, min(first_time) AS h_first, max(last_time) AS h_last FROM history_values WHERE k = %[1]d AND d = 0)`, k), w)
 	if err != nil {
 		return err
 	}
@@ -202,10 +249,11 @@ func table(ctx context.Context, sess *engine.Session, s Source, e group.Link, k 
 	if t.Rows == 0 {
 		return nil
 	}
+	from := fmt.Sprintf("FROM window_rows WHERE k = %d", k)
 	if err := activity(ctx, sess, s, e, from, w, t); err != nil {
 		return err
 	}
-	if err := newValues(ctx, sess, s, e, from, w, t); err != nil {
+	if err := newValues(ctx, sess, s, e, k, from, w, t); err != nil {
 		return err
 	}
 	return evidence(ctx, sess, s, from, w, t)
@@ -233,7 +281,7 @@ func activity(ctx context.Context, sess *engine.Session, s Source, e group.Link,
 	for b := w.Start; b.Before(w.End); b = b.Add(t.Bucket) {
 		t.Buckets = append(t.Buckets, b)
 	}
-	acts := fmt.Sprintf("SELECT coalesce(%s, '(none)') AS a, event_time %s AND event_time >= $window_start", s.Activity(e), from)
+	acts := fmt.Sprintf("SELECT coalesce(%s, '(none)') AS a, event_time %s", s.Activity(e), from)
 	top := fmt.Sprintf("SELECT a, count(*) AS n, min(event_time), max(event_time), count(*) OVER () FROM (%s) GROUP BY a ORDER BY n DESC, a LIMIT %d", acts, maxTop)
 	res, err := sess.Query(ctx, top, w)
 	if err != nil {
@@ -279,20 +327,23 @@ SELECT b, label, count(*) FROM (SELECT CAST(floor((epoch(event_time) - epoch($wi
 	return nil
 }
 
-func newValues(ctx context.Context, sess *engine.Session, s Source, e group.Link, from string, w engine.Window, t *entity.Table) error {
+func newValues(ctx context.Context, sess *engine.Session, s Source, e group.Link, k int, from string, w engine.Window, t *entity.Table) error {
 	if t.HistoryRows == 0 {
 		return nil // with no history everything is new: the page says so instead of listing it all
 	}
-	for _, d := range s.Dims {
+	for i, d := range s.Dims {
 		if d.Of == e.Kind {
 			continue
 		}
 		expr := d.Expr(e)
-		q := fmt.Sprintf(`WITH w AS (SELECT %[1]s AS v, event_time %[2]s AND event_time >= $window_start),
-h AS (SELECT DISTINCT %[1]s AS v %[2]s AND event_time < $window_start)
+		if d.List {
+			expr = "unnest(" + expr + ")"
+		}
+		q := fmt.Sprintf(`WITH w AS (SELECT %[1]s AS v, event_time %[2]s),
+h AS (SELECT v FROM history_values WHERE k = %[4]d AND d = %[5]d)
 SELECT v, min(event_time) AS first, count(*) AS n, count(*) OVER () AS total FROM w
-WHERE v IS NOT NULL AND v <> '' AND NOT EXISTS (SELECT 1 FROM h WHERE h.v = w.v)
-GROUP BY v ORDER BY first, v LIMIT %[3]d`, expr, from, maxNewValues)
+WHERE v IS NOT NULL AND v <> '' AND NOT EXISTS (SELECT 1 FROM h WHERE h.v = w.v::VARCHAR)
+GROUP BY v ORDER BY first, v LIMIT %[3]d`, expr, from, maxNewValues, k, i+1)
 		res, err := sess.Query(ctx, q, w)
 		if err != nil {
 			return fmt.Errorf("new %s: %w", d.Name, err)
@@ -308,7 +359,7 @@ GROUP BY v ORDER BY first, v LIMIT %[3]d`, expr, from, maxNewValues)
 }
 
 func evidence(ctx context.Context, sess *engine.Session, s Source, from string, w engine.Window, t *entity.Table) error {
-	q := fmt.Sprintf("SELECT event_time, %s, source_key, source_line %s AND event_time >= $window_start ORDER BY event_time, source_key, source_line LIMIT %d",
+	q := fmt.Sprintf("SELECT event_time, %s, source_key, source_line %s ORDER BY event_time, source_key, source_line LIMIT %d",
 		strings.Join(s.Evidence, ", "), from, maxEvidence)
 	res, err := sess.Query(ctx, q, w)
 	if err != nil {

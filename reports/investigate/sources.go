@@ -22,16 +22,47 @@ type Source struct {
 	Activity func(e group.Link) string
 	Dims     []Dim
 	Evidence []string // columns shown per raw row, after event_time
-	// MatchOnly are columns that only Match reads (Activity, Dims and Evidence do not): the rows kept for
-	// the pages leave them out.
-	MatchOnly []string
 }
+
+// reads lists the columns of the table that the pages of ents read from the window's rows: event_time,
+// the evidence and lineage columns, and every column Activity and Dims name (a word of their SQL that is
+// a column of the table; a word that only looks like one keeps a column the pages do not need, no more).
+func (s Source) reads(ents []group.Link) ([]string, error) {
+	t, err := lake.LookupTable(s.Table)
+	if err != nil {
+		return nil, err
+	}
+	var sql strings.Builder
+	for _, e := range ents {
+		sql.WriteString(s.Activity(e) + " ")
+		for _, d := range s.Dims {
+			sql.WriteString(d.Expr(e) + " ")
+		}
+	}
+	words := map[string]bool{"event_time": true, "source_key": true, "source_line": true}
+	for _, c := range s.Evidence {
+		words[c] = true
+	}
+	for _, w := range sqlWord.FindAllString(sql.String(), -1) {
+		words[w] = true
+	}
+	var cols []string
+	for _, c := range t.Columns {
+		if words[c.Name] {
+			cols = append(cols, `"`+c.Name+`"`)
+		}
+	}
+	return cols, nil
+}
+
+var sqlWord = regexp.MustCompile(`[A-Za-z_][A-Za-z0-9_]*`)
 
 // Dim is one thing a row has that can be new for the entity: its value in the window is new when no row
 // about the entity had it in the history before the window.
 type Dim struct {
 	Name string                  // plural, as the page says it: "APIs", "regions"
 	Expr func(group.Link) string // SQL over the table's columns
+	List bool                    // Expr is a list: each of its items is a value
 	// Of is the entity kind the dimension would only repeat (an IP's network is itself); "" for none.
 	Of string
 }
@@ -96,7 +127,6 @@ var sources = []Source{
 		},
 		Evidence: []string{"account_id", "region", "event_source", "event_name", "error_code", "source_ip_address",
 			"user_agent", "principal_arn", "access_key_id"},
-		MatchOnly: []string{"request_parameters", "response_elements", "resources", "user_identity", "additional_event_data", "service_event_details"},
 	},
 	{
 		Table: lake.TableVPCFlow,
@@ -214,8 +244,8 @@ var sources = []Source{
 		Dims: []Dim{
 			{Name: "finding types", Expr: fixed("type")},
 			{Name: "APIs", Expr: fixed("api")},
-			{Name: "remote addresses", Expr: fixed("unnest(" + jsonStrings("remote_ips") + ")"), Of: group.KindIP},
-			{Name: "domains", Expr: fixed("unnest(" + jsonStrings("domains") + ")"), Of: group.KindDomain},
+			{Name: "remote addresses", Expr: fixed(jsonStrings("remote_ips")), List: true, Of: group.KindIP},
+			{Name: "domains", Expr: fixed(jsonStrings("domains")), List: true, Of: group.KindDomain},
 		},
 		Evidence: []string{"account_id", "region", "type", "severity", "title", "instance_id", "access_key_id", "user_name",
 			"action_type", "api", "remote_ips", "domains", "count", "archived", "id"},

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"maps"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -258,6 +259,60 @@ func TestTablesTheLakeDoesNotHold(t *testing.T) {
 		}
 		if !maps.Equal(got, tc.want) {
 			t.Errorf("%s: tables (no files) %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+// A run asks each table once for all its entities, each with its own expressions (an IP's peer is the
+// other end of its own requests): every page must read as it does when built alone.
+func TestPagesTogetherAsAlone(t *testing.T) {
+	lk := newTablesLake(t)
+	entities := []string{"ip:" + attacker, "ip:" + webIP, "ip:" + bystander, "instance:" + webInst,
+		"access-key:" + aliceKey, "principal:arn:aws:iam::" + acct + ":user/alice", "domain:evil.example", "bucket:secret-bucket"}
+	together := pagesOf(t, lk, entities...)
+	for i, e := range entities {
+		alone := pagesOf(t, lk, e)[0]
+		if !reflect.DeepEqual(together[i].Tables, alone.Tables) {
+			t.Errorf("%s: built with the others\n%+v\nbuilt alone\n%+v", e, together[i].Tables, alone.Tables)
+		}
+	}
+	// The check has something to compare: the web server's ALB peer in the window (the attacker) was its
+	// peer in the history too. With the attacker's expression, the history's peer would be the server itself.
+	for _, tb := range together[1].Tables {
+		if tb.Name == "alb" && (tb.HistoryRows != 1 || !slices.ContainsFunc(tb.New, func(n entity.NewValues) bool { return n.Dim == "peers" && n.Total() == 0 })) {
+			t.Errorf("ip:%s alb: %d history rows, new values %+v; want 1 row and no new peer", webIP, tb.HistoryRows, tb.New)
+		}
+	}
+}
+
+// The window's rows keep the columns the pages read and leave out the large ones only matching reads.
+func TestReadsOnlyWhatPagesRead(t *testing.T) {
+	ip := group.Link{Kind: group.KindIP, Value: "10.0.0.5"}
+	inst := group.Link{Kind: group.KindInstance, Value: "i-0123456789abcdef0"}
+	for _, tc := range []struct {
+		table      string
+		ents       []group.Link
+		want, omit []string
+	}{
+		{"cloudtrail", []group.Link{inst}, []string{"event_time", "source_key", "source_line", "user_agent", "event_source", "principal_arn"},
+			[]string{"request_parameters", "response_elements", "resources", "user_identity"}},
+		{"vpc_flow", []group.Link{inst}, []string{"flow_direction", "srcport", "protocol"}, []string{"pkt_srcaddr"}},
+		{"vpc_flow", []group.Link{inst, ip}, []string{"flow_direction", "pkt_srcaddr"}, nil}, // an IP's direction reads pkt_srcaddr
+	} {
+		i := slices.IndexFunc(sources, func(s Source) bool { return s.Table == tc.table })
+		cols, err := sources[i].reads(tc.ents)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range tc.want {
+			if !slices.Contains(cols, `"`+c+`"`) {
+				t.Errorf("%s %v: columns %v, want %s among them", tc.table, tc.ents, cols, c)
+			}
+		}
+		for _, c := range tc.omit {
+			if slices.Contains(cols, `"`+c+`"`) {
+				t.Errorf("%s %v: columns %v hold %s", tc.table, tc.ents, cols, c)
+			}
 		}
 	}
 }
