@@ -178,15 +178,43 @@ func (iv *Investigator) Pages(ctx context.Context, reqs []Request) ([]*entity.Pa
 //   - history_values: per k, each dimension's values in the history (d = the dimension's index + 1), and a
 //     row with d = 0 and no value that counts the history's rows and their first and last time.
 func keep(ctx context.Context, sess *engine.Session, s Source, ents []group.Link, w engine.Window) error {
+	// Entities of a kind with a narrowing condition are matched only on the rows that meet it; it is
+	// computed once per row (narrow_<i>), not once per entity.
+	var kinds []string
+	byKind := map[string][]string{}
+	for _, e := range ents {
+		if _, ok := byKind[e.Kind]; !ok {
+			kinds = append(kinds, e.Kind)
+		}
+		byKind[e.Kind] = append(byKind[e.Kind], e.Value)
+	}
+	narrow := map[string]string{}
+	var narrowCols []string
+	for i, kind := range kinds {
+		if s.Narrow == nil {
+			break
+		}
+		if n := s.Narrow(kind, byKind[kind]); n != "" {
+			narrow[kind] = fmt.Sprintf("narrow_%d", i)
+			narrowCols = append(narrowCols, fmt.Sprintf("(%s) AS %s", n, narrow[kind]))
+		}
+	}
 	var matches, ks []string
 	for k, e := range ents {
 		m := "(" + s.Match(e) + ")"
+		if col, ok := narrow[e.Kind]; ok {
+			m = "(" + col + " AND " + m + ")"
+		}
 		matches = append(matches, m)
 		ks = append(ks, fmt.Sprintf("CASE WHEN %s THEN %d END", m, k+1))
 	}
 	about := func(from, to time.Time) string {
-		return fmt.Sprintf("SELECT *, unnest(list_filter([%s], lambda k: k IS NOT NULL)) AS k FROM %s WHERE event_time >= %s AND event_time < %s AND (%s)",
-			strings.Join(ks, ", "), s.Table, timestamp(from), timestamp(to), strings.Join(matches, " OR "))
+		rows := fmt.Sprintf("SELECT * FROM %s WHERE event_time >= %s AND event_time < %s", s.Table, timestamp(from), timestamp(to))
+		if len(narrowCols) > 0 {
+			rows = fmt.Sprintf("SELECT *, %s FROM %s WHERE event_time >= %s AND event_time < %s", strings.Join(narrowCols, ", "), s.Table, timestamp(from), timestamp(to))
+		}
+		return fmt.Sprintf("SELECT *, unnest(list_filter([%s], lambda k: k IS NOT NULL)) AS k FROM (%s) WHERE %s",
+			strings.Join(ks, ", "), rows, strings.Join(matches, " OR "))
 	}
 	cols, err := s.reads(ents)
 	if err != nil {

@@ -22,6 +22,9 @@ type Source struct {
 	Activity func(e group.Link) string
 	Dims     []Dim
 	Evidence []string // columns shown per raw row, after event_time
+	// Narrow, when set, gives a condition every row about any of the entities of one kind (their values)
+	// meets and that is cheaper than their Match conditions one after another, or "" for none.
+	Narrow func(kind string, values []string) string
 }
 
 // reads lists the columns of the table that the pages of ents read from the window's rows: event_time,
@@ -127,6 +130,20 @@ var sources = []Source{
 		},
 		Evidence: []string{"account_id", "region", "event_source", "event_name", "error_code", "source_ip_address",
 			"user_agent", "principal_arn", "access_key_id"},
+		// An instance's matches search the JSON text of every call, once per instance: one regular
+		// expression over the three columns finds the calls that name any of them first (half the CPU for 11
+		// instances over 37 days of 10 M calls).
+		Narrow: func(kind string, values []string) string {
+			if kind != group.KindInstance {
+				return ""
+			}
+			alts := make([]string, len(values))
+			for i, v := range values {
+				alts[i] = regexp.QuoteMeta(v)
+			}
+			return "regexp_matches(coalesce(user_identity_principal_id, '') || coalesce(request_parameters::VARCHAR, '') || coalesce(resources::VARCHAR, ''), " +
+				quote(strings.Join(alts, "|")) + ")"
+		},
 	},
 	{
 		Table: lake.TableVPCFlow,
