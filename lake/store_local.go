@@ -162,12 +162,11 @@ func notRegularReason(mode fs.FileMode) string {
 // Open reads a regular file under the root and nothing else: a path that leads out of the root (a
 // symbolic link swapped in after listing) is refused, and a FIFO or device neither blocks nor is read.
 func (s *localStore) Open(ctx context.Context, key string) (io.ReadCloser, error) {
-	root, err := os.OpenRoot(s.root)
-	if err != nil {
-		return nil, err
+	const flags = os.O_RDONLY | syscall.O_NONBLOCK
+	f, ok, err := openBeneath(s.root, filepath.FromSlash(key), flags)
+	if !ok {
+		f, err = openInRoot(s.root, filepath.FromSlash(key), flags)
 	}
-	defer root.Close()
-	f, err := root.OpenFile(filepath.FromSlash(key), os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%s: %w", key, ErrNotFound)
 	}
@@ -183,6 +182,15 @@ func (s *localStore) Open(ctx context.Context, key string) (io.ReadCloser, error
 		return nil, err
 	}
 	return f, nil
+}
+
+func openInRoot(dir, name string, flags int) (*os.File, error) {
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close()
+	return root.OpenFile(name, flags, 0)
 }
 
 func (s *localStore) Stat(ctx context.Context, key string) (ObjectInfo, error) {
