@@ -43,17 +43,19 @@ func (s *localStore) URL() string { return s.root }
 func (s *localStore) Path(key string) string { return filepath.Join(s.root, filepath.FromSlash(key)) }
 
 func (s *localStore) List(ctx context.Context, prefix string, fn func(ObjectInfo) error) error {
-	return s.list(ctx, prefix, false, fn, nil)
+	return s.list(ctx, prefix, false, nil, fn, nil)
 }
 
 // ListRaw lists a location of raw logs, which others write. Unlike List it hides no names (List leaves out
 // the local store's own temporary files, .tmp-*, a name a raw object may have too), and it reports through
 // skip, with why, the entries of a local directory that are not objects: symbolic links (never followed, so
 // nothing outside the location is read), FIFOs, devices, sockets, and folders it cannot read. An S3
-// location holds objects only.
-func ListRaw(ctx context.Context, s Store, prefix string, fn func(ObjectInfo) error, skip func(key, why string) error) error {
+// location holds objects only. wanted, if not nil, is asked about each object's key first: an object it
+// does not want may be handed to fn with its key alone (a local listing does not read its size and time,
+// one system call per file, which adds up when most of a location's objects are of other sources).
+func ListRaw(ctx context.Context, s Store, prefix string, wanted func(key string) bool, fn func(ObjectInfo) error, skip func(key, why string) error) error {
 	if ls, ok := s.(*localStore); ok {
-		return ls.list(ctx, prefix, true, fn, skip)
+		return ls.list(ctx, prefix, true, wanted, fn, skip)
 	}
 	return s.List(ctx, prefix, fn)
 }
@@ -61,7 +63,7 @@ func ListRaw(ctx context.Context, s Store, prefix string, fn func(ObjectInfo) er
 // IsLocalStore reports whether s is a local directory, whose files may still be being written.
 func IsLocalStore(s Store) bool { _, ok := s.(*localStore); return ok }
 
-func (s *localStore) list(ctx context.Context, prefix string, raw bool, fn func(ObjectInfo) error, skip func(key, why string) error) error {
+func (s *localStore) list(ctx context.Context, prefix string, raw bool, wanted func(string) bool, fn func(ObjectInfo) error, skip func(key, why string) error) error {
 	// Start from the deepest directory the prefix names, then filter by the full prefix.
 	dir := prefix
 	if i := strings.LastIndexByte(dir, '/'); i >= 0 {
@@ -69,12 +71,12 @@ func (s *localStore) list(ctx context.Context, prefix string, raw bool, fn func(
 	} else {
 		dir = ""
 	}
-	return s.listDir(ctx, dir, prefix, raw, fn, skip)
+	return s.listDir(ctx, dir, prefix, raw, wanted, fn, skip)
 }
 
 // listDir calls fn for the objects under dir ("" for the root) in lexical key order, one directory in
 // memory at a time: a directory's entries sort as their keys do, a subdirectory "a" as "a/".
-func (s *localStore) listDir(ctx context.Context, dir, prefix string, raw bool, fn func(ObjectInfo) error, skip func(key, why string) error) error {
+func (s *localStore) listDir(ctx context.Context, dir, prefix string, raw bool, wanted func(string) bool, fn func(ObjectInfo) error, skip func(key, why string) error) error {
 	entries, err := os.ReadDir(s.Path(dir))
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
@@ -102,7 +104,7 @@ func (s *localStore) listDir(ctx context.Context, dir, prefix string, raw bool, 
 		}
 		if e.IsDir() {
 			if strings.HasPrefix(key+"/", prefix) || strings.HasPrefix(prefix, key+"/") {
-				if err := s.listDir(ctx, key, prefix, raw, fn, skip); err != nil {
+				if err := s.listDir(ctx, key, prefix, raw, wanted, fn, skip); err != nil {
 					return err
 				}
 			}
@@ -116,6 +118,12 @@ func (s *localStore) listDir(ctx context.Context, dir, prefix string, raw bool, 
 				if err := skip(key, s.notRegular(key, e.Type())); err != nil {
 					return err
 				}
+			}
+			continue
+		}
+		if wanted != nil && !wanted(key) {
+			if err := fn(ObjectInfo{Key: key}); err != nil {
+				return err
 			}
 			continue
 		}
