@@ -2,7 +2,9 @@
 
 package lake
 
-import "os"
+import "io"
 
-// openBeneath has no single-call form here: the caller uses os.Root.
-func openBeneath(root, key string, flags int) (*os.File, bool, error) { return nil, false, nil }
+// beneath has no single-call open here: the caller uses os.Root.
+type beneath struct{}
+
+func (b *beneath) open(root, key string) (io.ReadCloser, bool, error) { return nil, false, nil }

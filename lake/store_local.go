@@ -20,8 +20,9 @@ import (
 // localStore keeps objects as files under a root directory. Writes go to a temp file in the same
 // directory and are renamed (Put) or hard-linked (Create) into place, so a reader never sees half an object.
 type localStore struct {
-	root string
-	mu   sync.Mutex // serialises ReplaceIf within this process; cross-process callers rely on leases
+	root    string
+	mu      sync.Mutex // serialises ReplaceIf within this process; cross-process callers rely on leases
+	beneath beneath    // opens objects (Open)
 }
 
 func openLocal(dir string) (*localStore, error) {
@@ -170,10 +171,9 @@ func notRegularReason(mode fs.FileMode) string {
 // Open reads a regular file under the root and nothing else: a path that leads out of the root (a
 // symbolic link swapped in after listing) is refused, and a FIFO or device neither blocks nor is read.
 func (s *localStore) Open(ctx context.Context, key string) (io.ReadCloser, error) {
-	const flags = os.O_RDONLY | syscall.O_NONBLOCK
-	f, ok, err := openBeneath(s.root, filepath.FromSlash(key), flags)
+	rc, ok, err := s.beneath.open(s.root, filepath.FromSlash(key))
 	if !ok {
-		f, err = openInRoot(s.root, filepath.FromSlash(key), flags)
+		rc, err = openInRoot(s.root, filepath.FromSlash(key))
 	}
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%s: %w", key, ErrNotFound)
@@ -181,24 +181,29 @@ func (s *localStore) Open(ctx context.Context, key string) (io.ReadCloser, error
 	if err != nil {
 		return nil, err
 	}
+	return rc, nil
+}
+
+// openInRoot opens a regular file under dir for reading with os.Root.
+func openInRoot(dir, key string) (io.ReadCloser, error) {
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close()
+	f, err := root.OpenFile(key, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
 	fi, err := f.Stat()
 	if err == nil && !fi.Mode().IsRegular() {
-		err = fmt.Errorf("%s: %s", key, notRegularReason(fi.Mode()))
+		err = fmt.Errorf("%s: %s", filepath.ToSlash(key), notRegularReason(fi.Mode()))
 	}
 	if err != nil {
 		f.Close()
 		return nil, err
 	}
 	return f, nil
-}
-
-func openInRoot(dir, name string, flags int) (*os.File, error) {
-	root, err := os.OpenRoot(dir)
-	if err != nil {
-		return nil, err
-	}
-	defer root.Close()
-	return root.OpenFile(name, flags, 0)
 }
 
 func (s *localStore) Stat(ctx context.Context, key string) (ObjectInfo, error) {
