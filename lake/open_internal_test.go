@@ -29,9 +29,9 @@ func TestOpenBeneathAgreesWithRoot(t *testing.T) {
 	must(os.WriteFile(filepath.Join(dir, "top"), []byte("top"), 0o644))
 	must(os.Symlink(filepath.Join(outside, "secret"), filepath.Join(dir, "a", "out")))
 	must(os.Symlink(outside, filepath.Join(dir, "a", "outdir")))
-	must(os.Symlink("../../top", filepath.Join(dir, "a", "b", "up")))       // stays inside
-	must(os.Symlink("b/c", filepath.Join(dir, "a", "cdir")))                // a folder inside
-	must(os.Symlink("../../../..", filepath.Join(dir, "a", "b", "c", "x"))) // leads out
+	must(os.Symlink(up(2)+"top", filepath.Join(dir, "a", "b", "up"))) // stays inside
+	must(os.Symlink("b/c", filepath.Join(dir, "a", "cdir")))          // a folder inside
+	must(os.Symlink(up(4), filepath.Join(dir, "a", "b", "c", "x")))   // leads out
 	must(os.Symlink("/proc/self/root", filepath.Join(dir, "magic")))
 	must(syscall.Mkfifo(filepath.Join(dir, "a", "fifo"), 0o644))
 
@@ -74,6 +74,9 @@ func TestOpenBeneathAgreesWithRoot(t *testing.T) {
 		}
 	}
 }
+
+// up is n steps up to the parent folder, for link targets.
+func up(n int) string { return strings.Repeat("../", n) }
 
 func read(t *testing.T, f io.ReadCloser, err error) string {
 	t.Helper()
