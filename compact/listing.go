@@ -86,12 +86,32 @@ func (l *lister) prefixed(key string) rawkey.Info {
 	return rawkey.Info{}
 }
 
+// classify says which source and account an object's key is of (Source "" for neither).
+func (l *lister) classify(key string) rawkey.Info {
+	k := rawkey.Classify(l.root + key)
+	if k.Source == "" {
+		k = l.prefixed(key)
+	}
+	return k
+}
+
+func (l *lister) selected(k rawkey.Info) bool {
+	return l.want[k.Source] && (len(l.accounts) == 0 || l.accounts[k.AccountID])
+}
+
 func (l *lister) run(ctx context.Context, emit func(work) error) error {
-	err := lake.ListRaw(ctx, l.opts.From, "", func(o lake.ObjectInfo) error {
+	// The listing asks whether an object is wanted before it hands it on: the answer is kept for it.
+	var askedKey string
+	var asked rawkey.Info
+	wanted := func(key string) bool {
+		askedKey, asked = key, l.classify(key)
+		return l.selected(asked)
+	}
+	err := lake.ListRaw(ctx, l.opts.From, "", wanted, func(o lake.ObjectInfo) error {
 		l.listed.Add(1)
-		k := rawkey.Classify(l.root + o.Key)
-		if k.Source == "" {
-			k = l.prefixed(o.Key)
+		k := asked
+		if o.Key != askedKey {
+			k = l.classify(o.Key)
 		}
 		if k.Source == "" {
 			l.ignored++
@@ -100,7 +120,7 @@ func (l *lister) run(ctx context.Context, emit func(work) error) error {
 			}
 			return nil
 		}
-		if !l.want[k.Source] || (len(l.accounts) > 0 && !l.accounts[k.AccountID]) {
+		if !l.selected(k) {
 			l.notSelected++
 			return nil
 		}

@@ -67,10 +67,26 @@ func newTableBuf[T any](name string, at func(*T) time.Time, part func(*T) (strin
 
 func (b *tableBuf[T]) add(batch any) {
 	rows, _ := batch.([]*T)
-	for _, r := range rows {
+	// An object's rows mostly share their partition: each run of rows of one partition is appended at
+	// once, and the day is formatted when the rows leave the last one's.
+	var k partKey
+	var from, to time.Time // the UTC day k.day
+	start := 0
+	for i, r := range rows {
 		acct, region := b.part(r)
-		k := partKey{acct, region, b.at(r).UTC().Format("2006-01-02")}
-		b.parts[k] = append(b.parts[k], r)
+		if t := b.at(r); i > 0 && acct == k.account && region == k.region && !t.Before(from) && t.Before(to) {
+			continue
+		}
+		if i > 0 {
+			b.parts[k] = append(b.parts[k], rows[start:i]...)
+		}
+		u := b.at(r).UTC()
+		from = time.Date(u.Year(), u.Month(), u.Day(), 0, 0, 0, 0, time.UTC)
+		to = from.AddDate(0, 0, 1)
+		k, start = partKey{acct, region, from.Format("2006-01-02")}, i
+	}
+	if len(rows) > 0 {
+		b.parts[k] = append(b.parts[k], rows[start:]...)
 	}
 	b.n += len(rows)
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/lakehunt/lakehunt/compact/cloudtrail"
 	"github.com/lakehunt/lakehunt/compact/gen"
+	"github.com/lakehunt/lakehunt/compact/route53"
 	"github.com/lakehunt/lakehunt/lake"
 )
 
@@ -39,6 +40,27 @@ var benchCT = sync.OnceValues(func() ([]*lake.CloudTrailEvent, error) {
 	return rows, err
 })
 
+var benchR53 = sync.OnceValues(func() ([]*lake.Route53ResolverQuery, error) {
+	var rows []*lake.Route53ResolverQuery
+	var mu sync.Mutex
+	_, err := gen.Generate(context.Background(), gen.Config{Scale: "custom", Days: 1, Accounts: 1, Regions: 1, Seed: 3, CloudTrailPerDay: 1, FlowsPerDay: 1, DNSPerDay: 150_000},
+		func(key string, body []byte) error {
+			if !strings.Contains(key, "/vpcdnsquerylogs/") {
+				return nil
+			}
+			zr, err := gzip.NewReader(bytes.NewReader(body))
+			if err != nil {
+				return err
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			_, err = route53.Parse(zr, route53.Options{Key: key}, func(q *lake.Route53ResolverQuery) error { rows = append(rows, q); return nil }, nil)
+			return err
+		})
+	slices.SortStableFunc(rows, func(a, b *lake.Route53ResolverQuery) int { return a.EventTime.Compare(b.EventTime) })
+	return rows, err
+})
+
 // BenchmarkWriteCloudTrail encodes generated CloudTrail rows as one Parquet file, as the flusher does;
 // it reports the file's bytes per row next to the CPU time.
 func BenchmarkWriteCloudTrail(b *testing.B) {
@@ -46,9 +68,23 @@ func BenchmarkWriteCloudTrail(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	tb := newTableBuf(lake.TableCloudTrail,
+	benchWrite(b, rows, newTableBuf(lake.TableCloudTrail,
 		func(r *lake.CloudTrailEvent) time.Time { return r.EventTime }, nil, nil, "",
-		func(r *lake.CloudTrailEvent) *lake.Lineage { return &r.Lineage })
+		func(r *lake.CloudTrailEvent) *lake.Lineage { return &r.Lineage }))
+}
+
+// BenchmarkWriteRoute53 is BenchmarkWriteCloudTrail for generated Route 53 Resolver query log rows.
+func BenchmarkWriteRoute53(b *testing.B) {
+	rows, err := benchR53()
+	if err != nil {
+		b.Fatal(err)
+	}
+	benchWrite(b, rows, newTableBuf(lake.TableRoute53Resolver,
+		func(r *lake.Route53ResolverQuery) time.Time { return r.EventTime }, nil, nil, "",
+		func(r *lake.Route53ResolverQuery) *lake.Lineage { return &r.Lineage }))
+}
+
+func benchWrite[T any](b *testing.B, rows []*T, tb *tableBuf[T]) {
 	var size int
 	b.ResetTimer()
 	b.ReportAllocs()
@@ -70,7 +106,6 @@ func BenchmarkWriteCloudTrail(b *testing.B) {
 	}
 	b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N*len(rows)), "cpu-ns/row")
 	b.ReportMetric(float64(size)/float64(len(rows)), "B/row-on-disk")
-
 }
 
 // cpuTime is the process's user+system CPU time: on a shared machine, wall time says little.

@@ -132,7 +132,7 @@ type Route53ResolverQuery struct {
 	Region                  string    `parquet:"region,dict,zstd"`
 	Version                 *string   `parquet:"version,optional,dict,zstd"`
 	VPCID                   *string   `parquet:"vpc_id,optional,dict,zstd"`
-	QueryName               *string   `parquet:"query_name,optional,zstd" doc:"as logged, with the trailing dot"`
+	QueryName               *string   `parquet:"query_name,optional,dict,zstd" doc:"as logged, with the trailing dot"`
 	QueryType               *string   `parquet:"query_type,optional,dict,zstd"`
 	QueryClass              *string   `parquet:"query_class,optional,dict,zstd"`
 	Rcode                   *string   `parquet:"rcode,optional,dict,zstd"`
@@ -140,7 +140,7 @@ type Route53ResolverQuery struct {
 	SrcAddr                 *string   `parquet:"srcaddr,optional,dict,zstd"`
 	SrcPort                 *int32    `parquet:"srcport,optional,zstd"`
 	Transport               *string   `parquet:"transport,optional,dict,zstd"`
-	SrcIDs                  *string   `parquet:"srcids,optional,zstd" lake:"json" doc:"srcids as JSON text"`
+	SrcIDs                  *string   `parquet:"srcids,optional,dict,zstd" lake:"json" doc:"srcids as JSON text"`
 	SrcInstanceID           *string   `parquet:"srcids_instance,optional,dict,zstd" doc:"srcids.instance"`
 	SrcResolverEndpoint     *string   `parquet:"srcids_resolver_endpoint,optional,dict,zstd" doc:"srcids.resolver_endpoint"`
 	SrcResolverNetworkIface *string   `parquet:"srcids_resolver_network_interface,optional,dict,zstd"`

@@ -20,8 +20,9 @@ import (
 // localStore keeps objects as files under a root directory. Writes go to a temp file in the same
 // directory and are renamed (Put) or hard-linked (Create) into place, so a reader never sees half an object.
 type localStore struct {
-	root string
-	mu   sync.Mutex // serialises ReplaceIf within this process; cross-process callers rely on leases
+	root    string
+	mu      sync.Mutex // serialises ReplaceIf within this process; cross-process callers rely on leases
+	beneath beneath    // opens objects (Open)
 }
 
 func openLocal(dir string) (*localStore, error) {
@@ -43,17 +44,19 @@ func (s *localStore) URL() string { return s.root }
 func (s *localStore) Path(key string) string { return filepath.Join(s.root, filepath.FromSlash(key)) }
 
 func (s *localStore) List(ctx context.Context, prefix string, fn func(ObjectInfo) error) error {
-	return s.list(ctx, prefix, false, fn, nil)
+	return s.list(ctx, prefix, false, nil, fn, nil)
 }
 
 // ListRaw lists a location of raw logs, which others write. Unlike List it hides no names (List leaves out
 // the local store's own temporary files, .tmp-*, a name a raw object may have too), and it reports through
 // skip, with why, the entries of a local directory that are not objects: symbolic links (never followed, so
 // nothing outside the location is read), FIFOs, devices, sockets, and folders it cannot read. An S3
-// location holds objects only.
-func ListRaw(ctx context.Context, s Store, prefix string, fn func(ObjectInfo) error, skip func(key, why string) error) error {
+// location holds objects only. wanted, if not nil, is asked about each object's key first: an object it
+// does not want may be handed to fn with its key alone (a local listing does not read its size and time,
+// one system call per file, which adds up when most of a location's objects are of other sources).
+func ListRaw(ctx context.Context, s Store, prefix string, wanted func(key string) bool, fn func(ObjectInfo) error, skip func(key, why string) error) error {
 	if ls, ok := s.(*localStore); ok {
-		return ls.list(ctx, prefix, true, fn, skip)
+		return ls.list(ctx, prefix, true, wanted, fn, skip)
 	}
 	return s.List(ctx, prefix, fn)
 }
@@ -61,7 +64,7 @@ func ListRaw(ctx context.Context, s Store, prefix string, fn func(ObjectInfo) er
 // IsLocalStore reports whether s is a local directory, whose files may still be being written.
 func IsLocalStore(s Store) bool { _, ok := s.(*localStore); return ok }
 
-func (s *localStore) list(ctx context.Context, prefix string, raw bool, fn func(ObjectInfo) error, skip func(key, why string) error) error {
+func (s *localStore) list(ctx context.Context, prefix string, raw bool, wanted func(string) bool, fn func(ObjectInfo) error, skip func(key, why string) error) error {
 	// Start from the deepest directory the prefix names, then filter by the full prefix.
 	dir := prefix
 	if i := strings.LastIndexByte(dir, '/'); i >= 0 {
@@ -69,12 +72,12 @@ func (s *localStore) list(ctx context.Context, prefix string, raw bool, fn func(
 	} else {
 		dir = ""
 	}
-	return s.listDir(ctx, dir, prefix, raw, fn, skip)
+	return s.listDir(ctx, dir, prefix, raw, wanted, fn, skip)
 }
 
 // listDir calls fn for the objects under dir ("" for the root) in lexical key order, one directory in
 // memory at a time: a directory's entries sort as their keys do, a subdirectory "a" as "a/".
-func (s *localStore) listDir(ctx context.Context, dir, prefix string, raw bool, fn func(ObjectInfo) error, skip func(key, why string) error) error {
+func (s *localStore) listDir(ctx context.Context, dir, prefix string, raw bool, wanted func(string) bool, fn func(ObjectInfo) error, skip func(key, why string) error) error {
 	entries, err := os.ReadDir(s.Path(dir))
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
@@ -102,7 +105,7 @@ func (s *localStore) listDir(ctx context.Context, dir, prefix string, raw bool, 
 		}
 		if e.IsDir() {
 			if strings.HasPrefix(key+"/", prefix) || strings.HasPrefix(prefix, key+"/") {
-				if err := s.listDir(ctx, key, prefix, raw, fn, skip); err != nil {
+				if err := s.listDir(ctx, key, prefix, raw, wanted, fn, skip); err != nil {
 					return err
 				}
 			}
@@ -116,6 +119,12 @@ func (s *localStore) listDir(ctx context.Context, dir, prefix string, raw bool, 
 				if err := skip(key, s.notRegular(key, e.Type())); err != nil {
 					return err
 				}
+			}
+			continue
+		}
+		if wanted != nil && !wanted(key) {
+			if err := fn(ObjectInfo{Key: key}); err != nil {
+				return err
 			}
 			continue
 		}
@@ -162,21 +171,33 @@ func notRegularReason(mode fs.FileMode) string {
 // Open reads a regular file under the root and nothing else: a path that leads out of the root (a
 // symbolic link swapped in after listing) is refused, and a FIFO or device neither blocks nor is read.
 func (s *localStore) Open(ctx context.Context, key string) (io.ReadCloser, error) {
-	root, err := os.OpenRoot(s.root)
-	if err != nil {
-		return nil, err
+	rc, ok, err := s.beneath.open(s.root, filepath.FromSlash(key))
+	if !ok {
+		rc, err = openInRoot(s.root, filepath.FromSlash(key))
 	}
-	defer root.Close()
-	f, err := root.OpenFile(filepath.FromSlash(key), os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%s: %w", key, ErrNotFound)
 	}
 	if err != nil {
 		return nil, err
 	}
+	return rc, nil
+}
+
+// openInRoot opens a regular file under dir for reading with os.Root.
+func openInRoot(dir, key string) (io.ReadCloser, error) {
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close()
+	f, err := root.OpenFile(key, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
 	fi, err := f.Stat()
 	if err == nil && !fi.Mode().IsRegular() {
-		err = fmt.Errorf("%s: %s", key, notRegularReason(fi.Mode()))
+		err = fmt.Errorf("%s: %s", filepath.ToSlash(key), notRegularReason(fi.Mode()))
 	}
 	if err != nil {
 		f.Close()

@@ -2,6 +2,7 @@ package lake_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -62,7 +63,7 @@ func TestLocalStoreOpensRegularFilesUnderItsRootOnly(t *testing.T) {
 	}
 	listed = nil
 	skipped := map[string]string{}
-	err = lake.ListRaw(ctx, st, "", func(o lake.ObjectInfo) error { listed = append(listed, o.Key); return nil },
+	err = lake.ListRaw(ctx, st, "", nil, func(o lake.ObjectInfo) error { listed = append(listed, o.Key); return nil },
 		func(key, why string) error { skipped[key] = why; return nil })
 	if err != nil || strings.Join(listed, ",") != "d/.tmp-123,d/file" {
 		t.Errorf("ListRaw = %v, %v; want d/.tmp-123 and d/file", listed, err)
@@ -72,5 +73,39 @@ func TestLocalStoreOpensRegularFilesUnderItsRootOnly(t *testing.T) {
 		if !strings.Contains(skipped[key], want) {
 			t.Errorf("ListRaw skipped %s as %q, want %q", key, skipped[key], want)
 		}
+	}
+}
+
+// ListRaw asks wanted about each object before reading its size and time: the objects it does not want
+// are listed all the same, in key order, by key alone; entries that are not files are reported whatever
+// wanted says.
+func TestListRawReadsSizeOfWantedObjectsOnly(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	st, err := lake.OpenStore(ctx, dir, lake.StoreOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"a/keep-1", "a/other", "b/keep-2", "b/c/other-2"} {
+		os.MkdirAll(filepath.Dir(filepath.Join(dir, k)), 0o755)
+		os.WriteFile(filepath.Join(dir, k), []byte(k), 0o644)
+	}
+	if err := syscall.Mkfifo(filepath.Join(dir, "a", "other-fifo"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var listed []string
+	var skipped []string
+	var asked int
+	wanted := func(key string) bool { asked++; return strings.Contains(key, "keep") }
+	err = lake.ListRaw(ctx, st, "", wanted, func(o lake.ObjectInfo) error {
+		listed = append(listed, fmt.Sprintf("%s:%d:%t", o.Key, o.Size, o.Modified.IsZero()))
+		return nil
+	}, func(key, why string) error { skipped = append(skipped, key); return nil })
+	want := "a/keep-1:8:false,a/other:0:true,b/c/other-2:0:true,b/keep-2:8:false"
+	if err != nil || strings.Join(listed, ",") != want || asked != 4 {
+		t.Errorf("ListRaw = %v, %v (wanted asked %d times); want %s, asked 4 times", listed, err, asked, want)
+	}
+	if strings.Join(skipped, ",") != "a/other-fifo" {
+		t.Errorf("ListRaw skipped %v, want a/other-fifo", skipped)
 	}
 }
