@@ -304,8 +304,11 @@ var macros = []Macro{
 	{
 		Name: "ua_family", Signature: "ua_family(user_agent) → VARCHAR",
 		Doc: "The user agent's product name, lower case: 'aws-cli/2.15 Python/3.11' → 'aws-cli'; empty → '(empty)'; AWS services → 'aws-service'.",
+		// trim() walks the whole string through utf8proc, and user agents run to 200 characters: a first
+		// byte that is printable ASCII other than a space ('!' to '~') already proves the agent is not
+		// blank, so only the rest pay for trim(). Same results as trim(ua) = '' alone (TestUAFamily).
 		sql: `CREATE MACRO ua_family(ua) AS CASE
-			WHEN ua IS NULL OR trim(ua) = '' THEN '(empty)'
+			WHEN ua IS NULL OR (NOT (ua >= '!' AND ua < chr(127)) AND trim(ua) = '') THEN '(empty)'
 			WHEN ua = 'AWS Internal' OR ua LIKE '%.amazonaws.com' THEN 'aws-service'
 			ELSE left(lower(coalesce(nullif(regexp_extract(ua, '^\[?([A-Za-z][A-Za-z0-9._-]*( [A-Za-z][A-Za-z._-]*)*)', 1), ''), trim(ua))), 64)
 			END`,
