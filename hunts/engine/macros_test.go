@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -74,6 +75,76 @@ func TestUAFamily(t *testing.T) {
 		}
 		if got != ref {
 			t.Errorf("ua_family(%q) = %q, the reference gives %q", c.ua, got, ref)
+		}
+	}
+}
+
+// first_seen and known_entity as first written (correlated EXISTS); the macros must keep their results.
+const (
+	firstSeenReference   = `NOT EXISTS (SELECT 1 FROM p b WHERE b.entity = ent AND b.dim = d AND b.value = val)`
+	knownEntityReference = `EXISTS (SELECT 1 FROM p b WHERE b.entity = ent)`
+)
+
+func TestFirstSeenAndKnownEntity(t *testing.T) {
+	ctx := context.Background()
+	s, err := NewSession(ctx, nil, Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	// A values profile, with the NULLs a table of one's own may hold (the baselines' own never do).
+	if _, err := s.db.ExecContext(ctx, `CREATE TABLE p AS SELECT * FROM (VALUES
+		('alice', 'api', 's3:ListBuckets'), ('alice', 'region', 'us-east-1'), ('bob', 'api', 'ec2:DescribeInstances'),
+		('carol', 'api', NULL), (NULL, 'api', 's3:GetObject'), ('dave', NULL, 'x'), ('', 'api', '')) t(entity, dim, value)`); err != nil {
+		t.Fatal(err)
+	}
+	type want struct{ firstSeen, known bool }
+	null := "\x00"
+	cases := []struct {
+		ent, dim, val string
+		want
+	}{
+		{"alice", "api", "s3:ListBuckets", want{false, true}},
+		{"alice", "api", "s3:GetObject", want{true, true}},
+		{"alice", "region", "s3:ListBuckets", want{true, true}}, // the value under another dimension
+		{"bob", "api", "s3:ListBuckets", want{true, true}},      // another entity's value
+		{"erin", "api", "s3:ListBuckets", want{true, false}},
+		{"carol", "api", null, want{true, true}},
+		{"carol", "api", "s3:ListBuckets", want{true, true}},
+		{null, "api", "s3:GetObject", want{true, false}},
+		{"dave", null, "x", want{true, true}},
+		{"dave", "api", "x", want{true, true}},
+		{null, null, null, want{true, false}},
+		{"", "api", "", want{false, true}},
+		{"ALICE", "api", "s3:ListBuckets", want{true, false}},
+	}
+	arg := func(v string) string {
+		if v == null {
+			return "NULL::VARCHAR"
+		}
+		return literal(v)
+	}
+	var rows []string
+	for i, c := range cases {
+		rows = append(rows, "("+strconv.Itoa(i)+", "+arg(c.ent)+", "+arg(c.dim)+", "+arg(c.val)+")")
+	}
+	// All cases in one query, as hunts call the macros: over many rows, and in a FILTER.
+	res, err := s.Query(ctx, `SELECT first_seen('p', ent, d, val), `+firstSeenReference+`, known_entity('p', ent), `+knownEntityReference+`,
+		count(*) FILTER (WHERE first_seen('p', ent, d, val)) OVER (), count(*) FILTER (WHERE `+firstSeenReference+`) OVER ()
+		FROM (VALUES `+strings.Join(rows, ", ")+`) c(i, ent, d, val) ORDER BY i`, Window{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, c := range cases {
+		r := res.Rows[i]
+		if r[0] != c.firstSeen || r[1] != c.firstSeen {
+			t.Errorf("first_seen(%q, %q, %q) = %v, reference %v, want %v", c.ent, c.dim, c.val, r[0], r[1], c.firstSeen)
+		}
+		if r[2] != c.known || r[3] != c.known {
+			t.Errorf("known_entity(%q) = %v, reference %v, want %v", c.ent, r[2], r[3], c.known)
+		}
+		if r[4] != r[5] {
+			t.Errorf("first_seen in a FILTER counts %v rows, the reference %v", r[4], r[5])
 		}
 	}
 }

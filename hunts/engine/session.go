@@ -330,13 +330,17 @@ var macros = []Macro{
 	{
 		Name: "first_seen", Signature: "first_seen(profile, entity, dim, value) → BOOLEAN",
 		Doc: "The value of dimension dim was never used by entity in the baseline of the values profile named profile (a string).",
-		sql: `CREATE MACRO first_seen(profile, ent, d, val) AS NOT EXISTS (
-			SELECT 1 FROM query_table(profile) b WHERE b.entity = ent AND b.dim = d AND b.value = val)`,
+		// Not a correlated NOT EXISTS: DuckDB runs that as a delim join that first copies every row of the
+		// caller's query, all its columns, once per call. An IN over the profile's rows is a plain hash
+		// join. Rows with a NULL never matched (= is NULL there), so leaving them out keeps IN from NULL.
+		sql: `CREATE MACRO first_seen(profile, ent, d, val) AS ent IS NULL OR d IS NULL OR val IS NULL OR NOT (
+			{'e': ent, 'd': d, 'v': val} IN (SELECT {'e': b.entity, 'd': b.dim, 'v': b.value} FROM query_table(profile) b
+			WHERE b.entity IS NOT NULL AND b.dim IS NOT NULL AND b.value IS NOT NULL))`,
 	},
 	{
 		Name: "known_entity", Signature: "known_entity(profile, entity) → BOOLEAN",
 		Doc: "The entity has any history in the profile's baseline (first-seen hunts skip entities that are new altogether).",
-		sql: `CREATE MACRO known_entity(profile, ent) AS EXISTS (SELECT 1 FROM query_table(profile) b WHERE b.entity = ent)`,
+		sql: `CREATE MACRO known_entity(profile, ent) AS coalesce(ent IN (SELECT b.entity FROM query_table(profile) b WHERE b.entity IS NOT NULL), false)`,
 	},
 	{
 		Name: "arn_resource_type", Signature: "arn_resource_type(arn) → VARCHAR",
