@@ -304,8 +304,11 @@ var macros = []Macro{
 	{
 		Name: "ua_family", Signature: "ua_family(user_agent) → VARCHAR",
 		Doc: "The user agent's product name, lower case: 'aws-cli/2.15 Python/3.11' → 'aws-cli'; empty → '(empty)'; AWS services → 'aws-service'.",
+		// trim() walks the whole string through utf8proc, and user agents run to 200 characters: a first
+		// byte that is printable ASCII other than a space ('!' to '~') already proves the agent is not
+		// blank, so only the rest pay for trim(). Same results as trim(ua) = '' alone (TestUAFamily).
 		sql: `CREATE MACRO ua_family(ua) AS CASE
-			WHEN ua IS NULL OR trim(ua) = '' THEN '(empty)'
+			WHEN ua IS NULL OR (NOT (ua >= '!' AND ua < chr(127)) AND trim(ua) = '') THEN '(empty)'
 			WHEN ua = 'AWS Internal' OR ua LIKE '%.amazonaws.com' THEN 'aws-service'
 			ELSE left(lower(coalesce(nullif(regexp_extract(ua, '^\[?([A-Za-z][A-Za-z0-9._-]*( [A-Za-z][A-Za-z._-]*)*)', 1), ''), trim(ua))), 64)
 			END`,
@@ -327,13 +330,17 @@ var macros = []Macro{
 	{
 		Name: "first_seen", Signature: "first_seen(profile, entity, dim, value) → BOOLEAN",
 		Doc: "The value of dimension dim was never used by entity in the baseline of the values profile named profile (a string).",
-		sql: `CREATE MACRO first_seen(profile, ent, d, val) AS NOT EXISTS (
-			SELECT 1 FROM query_table(profile) b WHERE b.entity = ent AND b.dim = d AND b.value = val)`,
+		// Not a correlated NOT EXISTS: DuckDB runs that as a delim join that first copies every row of the
+		// caller's query, all its columns, once per call. An IN over the profile's rows is a plain hash
+		// join. Rows with a NULL never matched (= is NULL there), so leaving them out keeps IN from NULL.
+		sql: `CREATE MACRO first_seen(profile, ent, d, val) AS ent IS NULL OR d IS NULL OR val IS NULL OR NOT (
+			{'e': ent, 'd': d, 'v': val} IN (SELECT {'e': b.entity, 'd': b.dim, 'v': b.value} FROM query_table(profile) b
+			WHERE b.entity IS NOT NULL AND b.dim IS NOT NULL AND b.value IS NOT NULL))`,
 	},
 	{
 		Name: "known_entity", Signature: "known_entity(profile, entity) → BOOLEAN",
 		Doc: "The entity has any history in the profile's baseline (first-seen hunts skip entities that are new altogether).",
-		sql: `CREATE MACRO known_entity(profile, ent) AS EXISTS (SELECT 1 FROM query_table(profile) b WHERE b.entity = ent)`,
+		sql: `CREATE MACRO known_entity(profile, ent) AS coalesce(ent IN (SELECT b.entity FROM query_table(profile) b WHERE b.entity IS NOT NULL), false)`,
 	},
 	{
 		Name: "arn_resource_type", Signature: "arn_resource_type(arn) → VARCHAR",
