@@ -3,6 +3,7 @@ package compact
 import (
 	"bytes"
 	"context"
+	"io"
 
 	"slices"
 	"strings"
@@ -19,46 +20,47 @@ import (
 	"github.com/lakehunt/lakehunt/lake"
 )
 
-var benchCT = sync.OnceValues(func() ([]*lake.CloudTrailEvent, error) {
-	var rows []*lake.CloudTrailEvent
+// generated parses the objects gen writes for cfg whose keys want picks, sorted by event time as a
+// flush sorts them.
+func generated[T any](cfg gen.Config, want func(key string) bool, parse func(r io.Reader, key string, emit func(*T) error) error, at func(*T) time.Time) ([]*T, error) {
+	var rows []*T
 	var mu sync.Mutex
-	_, err := gen.Generate(context.Background(), gen.Config{Scale: "custom", Days: 1, Accounts: 1, Regions: 1, Seed: 3, CloudTrailPerDay: 50_000, FlowsPerDay: 1, DNSPerDay: 1},
-		func(key string, body []byte) error {
-			if !strings.Contains(key, "/CloudTrail/") || strings.Contains(key, "Digest") {
-				return nil
-			}
-			zr, err := gzip.NewReader(bytes.NewReader(body))
-			if err != nil {
-				return err
-			}
-			mu.Lock()
-			defer mu.Unlock()
-			_, err = cloudtrail.Parse(zr, cloudtrail.Options{Key: key}, func(ev *lake.CloudTrailEvent) error { rows = append(rows, ev); return nil }, nil)
+	_, err := gen.Generate(context.Background(), cfg, func(key string, body []byte) error {
+		if !want(key) {
+			return nil
+		}
+		zr, err := gzip.NewReader(bytes.NewReader(body))
+		if err != nil {
 			return err
-		})
-	slices.SortStableFunc(rows, func(a, b *lake.CloudTrailEvent) int { return a.EventTime.Compare(b.EventTime) })
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		return parse(zr, key, func(r *T) error { rows = append(rows, r); return nil })
+	})
+	slices.SortStableFunc(rows, func(a, b *T) int { return at(a).Compare(at(b)) })
 	return rows, err
+}
+
+var benchCT = sync.OnceValues(func() ([]*lake.CloudTrailEvent, error) {
+	return generated(gen.Config{Scale: "custom", Days: 1, Accounts: 1, Regions: 1, Seed: 3, CloudTrailPerDay: 50_000, FlowsPerDay: 1, DNSPerDay: 1},
+		func(key string) bool {
+			return strings.Contains(key, "/CloudTrail/") && !strings.Contains(key, "Digest")
+		},
+		func(r io.Reader, key string, emit func(*lake.CloudTrailEvent) error) error {
+			_, err := cloudtrail.Parse(r, cloudtrail.Options{Key: key}, emit, nil)
+			return err
+		},
+		func(e *lake.CloudTrailEvent) time.Time { return e.EventTime })
 })
 
 var benchR53 = sync.OnceValues(func() ([]*lake.Route53ResolverQuery, error) {
-	var rows []*lake.Route53ResolverQuery
-	var mu sync.Mutex
-	_, err := gen.Generate(context.Background(), gen.Config{Scale: "custom", Days: 1, Accounts: 1, Regions: 1, Seed: 3, CloudTrailPerDay: 1, FlowsPerDay: 1, DNSPerDay: 150_000},
-		func(key string, body []byte) error {
-			if !strings.Contains(key, "/vpcdnsquerylogs/") {
-				return nil
-			}
-			zr, err := gzip.NewReader(bytes.NewReader(body))
-			if err != nil {
-				return err
-			}
-			mu.Lock()
-			defer mu.Unlock()
-			_, err = route53.Parse(zr, route53.Options{Key: key}, func(q *lake.Route53ResolverQuery) error { rows = append(rows, q); return nil }, nil)
+	return generated(gen.Config{Scale: "custom", Days: 1, Accounts: 1, Regions: 1, Seed: 3, CloudTrailPerDay: 1, FlowsPerDay: 1, DNSPerDay: 150_000},
+		func(key string) bool { return strings.Contains(key, "/vpcdnsquerylogs/") },
+		func(r io.Reader, key string, emit func(*lake.Route53ResolverQuery) error) error {
+			_, err := route53.Parse(r, route53.Options{Key: key}, emit, nil)
 			return err
-		})
-	slices.SortStableFunc(rows, func(a, b *lake.Route53ResolverQuery) int { return a.EventTime.Compare(b.EventTime) })
-	return rows, err
+		},
+		func(q *lake.Route53ResolverQuery) time.Time { return q.EventTime })
 })
 
 // BenchmarkWriteCloudTrail encodes generated CloudTrail rows as one Parquet file, as the flusher does;
