@@ -74,13 +74,14 @@ func (b *tableBuf[T]) add(batch any) {
 	start := 0
 	for i, r := range rows {
 		acct, region := b.part(r)
-		if t := b.at(r); i > 0 && acct == k.account && region == k.region && !t.Before(from) && t.Before(to) {
+		t := b.at(r)
+		if i > 0 && acct == k.account && region == k.region && !t.Before(from) && t.Before(to) {
 			continue
 		}
 		if i > 0 {
 			b.parts[k] = append(b.parts[k], rows[start:i]...)
 		}
-		u := b.at(r).UTC()
+		u := t.UTC()
 		from = time.Date(u.Year(), u.Month(), u.Day(), 0, 0, 0, 0, time.UTC)
 		to = from.AddDate(0, 0, 1)
 		k, start = partKey{acct, region, from.Format("2006-01-02")}, i

@@ -189,14 +189,14 @@ func keep(ctx context.Context, sess *engine.Session, s Source, ents []group.Link
 		byKind[e.Kind] = append(byKind[e.Kind], e.Value)
 	}
 	narrow := map[string]string{}
-	var narrowCols []string
+	sel := "*"
 	for i, kind := range kinds {
 		if s.Narrow == nil {
 			break
 		}
 		if n := s.Narrow(kind, byKind[kind]); n != "" {
 			narrow[kind] = fmt.Sprintf("narrow_%d", i)
-			narrowCols = append(narrowCols, fmt.Sprintf("(%s) AS %s", n, narrow[kind]))
+			sel += fmt.Sprintf(", (%s) AS %s", n, narrow[kind])
 		}
 	}
 	var matches, ks []string
@@ -209,10 +209,7 @@ func keep(ctx context.Context, sess *engine.Session, s Source, ents []group.Link
 		ks = append(ks, fmt.Sprintf("CASE WHEN %s THEN %d END", m, k+1))
 	}
 	about := func(from, to time.Time) string {
-		rows := fmt.Sprintf("SELECT * FROM %s WHERE event_time >= %s AND event_time < %s", s.Table, timestamp(from), timestamp(to))
-		if len(narrowCols) > 0 {
-			rows = fmt.Sprintf("SELECT *, %s FROM %s WHERE event_time >= %s AND event_time < %s", strings.Join(narrowCols, ", "), s.Table, timestamp(from), timestamp(to))
-		}
+		rows := fmt.Sprintf("SELECT %s FROM %s WHERE event_time >= %s AND event_time < %s", sel, s.Table, timestamp(from), timestamp(to))
 		return fmt.Sprintf("SELECT *, unnest(list_filter([%s], lambda k: k IS NOT NULL)) AS k FROM (%s) WHERE %s",
 			strings.Join(ks, ", "), rows, strings.Join(matches, " OR "))
 	}

@@ -210,18 +210,14 @@ func TestMatchEveryKind(t *testing.T) {
 		{"domain:evil.example", map[string]int64{"route53_resolver": 2}},
 		{"bucket:secret-bucket", map[string]int64{"cloudtrail": 1}},
 	}
-	// All pages at once, as a run writes them: one scan per table, then each entity's rows alone.
+	// All pages at once, as a run writes them: each table read for all entities, then each entity's share.
 	var entities []string
 	for _, tc := range cases {
 		entities = append(entities, tc.entity)
 	}
 	pages := pagesOf(t, lk, entities...)
 	for i, tc := range cases {
-		got := map[string]int64{}
-		for _, tb := range pages[i].Tables {
-			got[tb.Name] = tb.Rows
-		}
-		if !maps.Equal(got, tc.rows) {
+		if got := rowsByTable(pages[i]); !maps.Equal(got, tc.rows) {
 			t.Errorf("%s: rows per table %v, want %v", tc.entity, got, tc.rows)
 		}
 	}

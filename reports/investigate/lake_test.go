@@ -147,3 +147,12 @@ func pagesOf(t *testing.T, lk *lake.Lake, entities ...string) []*entity.Page {
 	}
 	return pages
 }
+
+// rowsByTable is the rows in the window per table on the page.
+func rowsByTable(p *entity.Page) map[string]int64 {
+	got := map[string]int64{}
+	for _, tb := range p.Tables {
+		got[tb.Name] = tb.Rows
+	}
+	return got
+}
