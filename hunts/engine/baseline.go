@@ -124,7 +124,7 @@ func (s *Session) BuildBaselines(ctx context.Context, h *huntfile.Hunt, in Basel
 		}
 		if len(sources) == 0 {
 			// No history: the profile's table is empty but typed, so the hunt still prepares.
-			sources = []string{"(" + summarySQL(p, "("+t.EmptySelect()+")", time.Time{}, time.Time{}) + ")"}
+			sources = []string{"(" + summarySQL(t, p, "("+t.EmptySelect()+")", time.Time{}, time.Time{}) + ")"}
 		}
 		if err := s.createProfileTable(ctx, p, sources); err != nil {
 			return st, &ProfileError{Index: i, Err: err}
@@ -212,20 +212,39 @@ func (s *Session) summarise(ctx context.Context, p huntfile.Profile, d daySource
 	if d.cached {
 		return readParquet([]string{d.cache}), nil
 	}
-	q := summarySQL(p, readParquet(d.paths), d.day.Start, d.day.End)
+	t, err := lake.LookupTable(p.Table)
+	if err != nil {
+		return "", err
+	}
+	from := "(" + t.ViewSelect(readParquet(d.paths)) + ")"
 	fail := func(err error) (string, error) {
 		return "", fmt.Errorf("summarise %s %s: %w", p.Table, d.day.Start.Format(time.DateOnly), err)
 	}
+	// The fast form is the plain one rewritten (summaryForm); should it not bind for a profile whose
+	// columns it misread, the plain form runs and reports its own errors, if any.
+	exec := func(into func(q string) (string, duckdb.StmtType)) error {
+		stmt, typ := into(summarySQL(t, p, from, d.day.Start, d.day.End))
+		err := s.execHunt(ctx, stmt, typ)
+		if err != nil && ctx.Err() == nil && (s.limits.Timeout <= 0 || s.spent < s.limits.Timeout) {
+			stmt, typ = into(summaryForm(t, p, from, d.day.Start, d.day.End, formPlain))
+			err = s.execHunt(ctx, stmt, typ)
+		}
+		return err
+	}
 	if d.cache == "" {
-		name := fmt.Sprintf("__profile_%s_%d", p.Name, d.idx)
-		if err := s.execHunt(ctx, fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s AS %s", ident(name), q), duckdb.STATEMENT_TYPE_CREATE); err != nil {
+		name := ident(fmt.Sprintf("__profile_%s_%d", p.Name, d.idx))
+		if err := exec(func(q string) (string, duckdb.StmtType) {
+			return fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s AS %s", name, q), duckdb.STATEMENT_TYPE_CREATE
+		}); err != nil {
 			return fail(err)
 		}
-		return ident(name), nil
+		return name, nil
 	}
 	scratch := filepath.Join(s.dir, p.Name+"-"+filepath.Base(d.cache))
 	defer os.Remove(scratch)
-	if err := s.execHunt(ctx, fmt.Sprintf("COPY (%s) TO %s (FORMAT parquet, COMPRESSION zstd)", q, literal(scratch)), duckdb.STATEMENT_TYPE_COPY); err != nil {
+	if err := exec(func(q string) (string, duckdb.StmtType) {
+		return fmt.Sprintf("COPY (%s) TO %s (FORMAT parquet, COMPRESSION zstd)", q, literal(scratch)), duckdb.STATEMENT_TYPE_COPY
+	}); err != nil {
 		return fail(err)
 	}
 	b, err := os.ReadFile(scratch)
@@ -254,42 +273,12 @@ func dayKey(p huntfile.Profile, day DaySlice) string {
 	sort.Strings(hashes)
 	def, _ := json.Marshal(p)
 	h := sha256.New()
-	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s", def, macroVersion, day.Start.Format(time.RFC3339), strings.Join(hashes, ","))
+	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00%s", def, macroVersion, summaryVersion, day.Start.Format(time.RFC3339), strings.Join(hashes, ","))
 	return hex.EncodeToString(h.Sum(nil))[:24]
 }
 
 func tsLiteral(t time.Time) string {
 	return "TIMESTAMP '" + t.UTC().Format("2006-01-02 15:04:05.999999") + "'"
-}
-
-// summarySQL is one day's summary of a profile over from (a FROM-able source). Zero times mean no time filter.
-func summarySQL(p huntfile.Profile, from string, start, end time.Time) string {
-	where := "true"
-	if strings.TrimSpace(p.Where) != "" {
-		where = "(" + p.Where + ")"
-	}
-	timeFilter := "true"
-	day := "CAST(NULL AS DATE)"
-	if !start.IsZero() {
-		timeFilter = fmt.Sprintf("event_time >= %s AND event_time < %s", tsLiteral(start), tsLiteral(end))
-		day = fmt.Sprintf("DATE '%s'", start.Format(time.DateOnly))
-	}
-	src := fmt.Sprintf("WITH src AS (SELECT * FROM %s WHERE %s AND %s)\n", from, timeFilter, where)
-	if len(p.Values) > 0 {
-		var parts []string
-		for _, dim := range huntfile.SortedKeys(p.Values) {
-			parts = append(parts, fmt.Sprintf("SELECT event_time, CAST((%s) AS VARCHAR) AS entity, %s AS dim, CAST((%s) AS VARCHAR) AS value FROM src",
-				p.Entity, literal(dim), p.Values[dim]))
-		}
-		return src + fmt.Sprintf(`SELECT %s AS day, entity, dim, value, min(event_time) AS first_time, max(event_time) AS last_time, count(*)::BIGINT AS events
-FROM (%s) WHERE entity IS NOT NULL AND value IS NOT NULL GROUP BY entity, dim, value`, day, strings.Join(parts, "\nUNION ALL\n"))
-	}
-	cols := []string{fmt.Sprintf("%s AS day", day), fmt.Sprintf("CAST((%s) AS VARCHAR) AS entity", p.Entity),
-		"count(*)::BIGINT AS events", "min(event_time) AS first_time", "max(event_time) AS last_time"}
-	for _, m := range huntfile.SortedKeys(p.Measures) {
-		cols = append(cols, fmt.Sprintf("CAST((%s) AS DOUBLE) AS %s", p.Measures[m], ident(m)))
-	}
-	return src + fmt.Sprintf("SELECT %s FROM src GROUP BY 2 HAVING entity IS NOT NULL", strings.Join(cols, ", "))
 }
 
 func (s *Session) createProfileTable(ctx context.Context, p huntfile.Profile, sources []string) error {
