@@ -148,3 +148,62 @@ func TestFirstSeenAndKnownEntity(t *testing.T) {
 		}
 	}
 }
+
+// is_public_addr must give is_public_ip's answer whenever the number is the address's (vpc_flow's *_v4
+// columns, ipv4_num), and fall back to the text without one.
+func TestIsPublicAddr(t *testing.T) {
+	ctx := context.Background()
+	s, err := NewSession(ctx, nil, Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	null := "\x00"
+	cases := []struct {
+		addr string
+		want bool
+	}{
+		{"0.0.0.0", false}, {"0.255.255.255", false}, {"1.0.0.0", true}, {"8.8.8.8", true},
+		{"9.255.255.255", true}, {"10.0.0.0", false}, {"10.255.255.255", false}, {"11.0.0.0", true},
+		{"100.63.255.255", true}, {"100.64.0.0", false}, {"100.127.255.255", false}, {"100.128.0.0", true},
+		{"126.255.255.255", true}, {"127.0.0.0", false}, {"127.255.255.255", false}, {"128.0.0.0", true},
+		{"169.253.255.255", true}, {"169.254.0.0", false}, {"169.254.169.254", false}, {"169.254.255.255", false}, {"169.255.0.0", true},
+		{"172.15.255.255", true}, {"172.16.0.0", false}, {"172.31.255.255", false}, {"172.32.0.0", true},
+		{"192.167.255.255", true}, {"192.168.0.0", false}, {"192.168.255.255", false}, {"192.169.0.0", true},
+		{"223.255.255.255", true}, {"224.0.0.0", false}, {"239.255.255.250", false}, {"240.0.0.1", false}, {"255.255.255.255", false},
+		// no number: the text decides, as is_public_ip reads it
+		{"2a0e:1234::1", true}, {"2001:db8::1", true}, {"fd12:3456:789a::1", false}, {"FE80::1", false}, {"ff02::1", false},
+		{"::1", false}, {"::", false}, {"::ffff:8.8.8.8", false}, {"010.1.2.3", true}, {"999.1.1.1", true},
+		{"-", false}, {"", false}, {"ec2.amazonaws.com", false}, {null, false},
+	}
+	var rows []string
+	for i, c := range cases {
+		a := literal(c.addr)
+		if c.addr == null {
+			a = "NULL::VARCHAR"
+		}
+		rows = append(rows, "("+strconv.Itoa(i)+", "+a+")")
+	}
+	res, err := s.Query(ctx, `SELECT is_public_addr(a, ipv4_num(a)), is_public_ip(a), is_public_addr(a, NULL)
+		FROM (VALUES `+strings.Join(rows, ", ")+`) c(i, a) ORDER BY i`, Window{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, c := range cases {
+		r := res.Rows[i]
+		if r[0] != c.want || r[1] != c.want || r[2] != c.want {
+			t.Errorf("%q: is_public_addr %v, is_public_ip %v, is_public_addr without the number %v, want %v", c.addr, r[0], r[1], r[2], c.want)
+		}
+	}
+
+	// Every /16, at its first, a middle and its last address: the ranges must be is_public_ip's prefixes.
+	res, err = s.Query(ctx, `SELECT count(*), count(*) FILTER (WHERE is_public_addr(a, n) IS DISTINCT FROM is_public_ip(a)),
+		any_value(a) FILTER (WHERE is_public_addr(a, n) IS DISTINCT FROM is_public_ip(a))
+		FROM (SELECT n, ipv4_text(n) AS a FROM (SELECT b * 65536 + h AS n FROM range(65536) r(b), (VALUES (0), (32896), (65535)) v(h)))`, Window{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := res.Rows[0]; r[0] != int64(3*65536) || r[1] != int64(0) {
+		t.Errorf("over every /16: %v addresses, %v where is_public_addr and is_public_ip differ (e.g. %v)", r[0], r[1], r[2])
+	}
+}

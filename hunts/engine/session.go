@@ -362,6 +362,18 @@ var macros = []Macro{
 			OR (contains(a, ':') AND regexp_full_match(lower(a), '[0-9a-f:]+') AND NOT regexp_matches(lower(a), '^(f[cd]|fe[89ab]|ff|::1?$)')), false)`,
 	},
 	{
+		Name: "is_public_addr", Signature: "is_public_addr(addr VARCHAR, addr_v4 BIGINT) → BOOLEAN",
+		Doc: "is_public_ip(addr) for an address stored with its number, as vpc_flow's srcaddr and srcaddr_v4: an IPv4 address is " +
+			"tested on the number (ranges, a fraction of the cost of the text), anything else on the text. addr_v4 must be addr as a " +
+			"number or NULL, as vpc_flow's *_v4 columns and ipv4_num(addr) are.",
+		// The ranges of is_public_ip's prefixes: 0/8 and 224/3 (below 1.0.0.0, from 224.0.0.0), 10/8 and 127/8
+		// (first octet), 169.254/16 and 192.168/16 (first 16 bits), 172.16/12 (first 12), 100.64/10 (first 10).
+		// TestIsPublicAddr compares it with is_public_ip over every /16.
+		sql: `CREATE MACRO is_public_addr(a, n) AS CASE WHEN n IS NOT NULL THEN
+			NOT (n < 16777216 OR n >= 3758096384 OR n >> 24 IN (10, 127) OR n >> 16 IN (43518, 49320) OR n >> 20 = 2753 OR n >> 22 = 401)
+			ELSE is_public_ip(a) END`,
+	},
+	{
 		Name: "org_accounts", Signature: "org_accounts() → VARCHAR[]",
 		Doc: "The accounts of the organization: `organization.accounts` in lakehunt.yaml, else every account the lake holds logs for " +
 			"(in hunt tests: the accounts of the test's events). run.json records which.",
