@@ -62,6 +62,9 @@ type Options struct {
 	SmallFileBytes int64
 	// Workers parse objects in parallel. Default GOMAXPROCS.
 	Workers int
+	// Encoders write the partitions of a batch to Parquet in parallel. Default GOMAXPROCS. Each holds
+	// one partition file being built (about its compressed size, plus a page per column).
+	Encoders int
 	// MaxObjectBytes and MaxUncompressedBytes bound what one raw object may hold, as stored and once
 	// decompressed; an object beyond either is quarantined. Defaults 256 MiB and 4 GiB: AWS writes flow-log
 	// objects of up to about 75 MB of gzip, CloudTrail objects are far smaller.
@@ -171,6 +174,9 @@ func (o *Options) defaults() {
 	}
 	if o.Workers <= 0 {
 		o.Workers = runtime.GOMAXPROCS(0)
+	}
+	if o.Encoders <= 0 {
+		o.Encoders = runtime.GOMAXPROCS(0)
 	}
 	if o.MaxObjectBytes <= 0 {
 		o.MaxObjectBytes = 256 << 20

@@ -57,7 +57,9 @@ type table interface {
 	take() any
 	deduplicates() bool
 	forgetSeen()
-	flush(w *writer, parts any, ingestedAt time.Time) ([]lake.FileEntry, error)
+	// prepare deduplicates a batch's rows (parts, from take) and stamps their ingestion time; it returns
+	// one job per partition with rows left, in partition order. Flusher only: it owns the dedup sets.
+	prepare(w *writer, parts any, ingestedAt time.Time) ([]encodeJob, error)
 	merge(w *writer) error
 }
 
@@ -187,7 +189,14 @@ func readIDs(path, col string, fn func(string)) error {
 	return nil
 }
 
-func (b *tableBuf[T]) flush(w *writer, batch any, ingestedAt time.Time) ([]lake.FileEntry, error) {
+// encodeJob writes the rows of one partition of a batch to a new file, not yet committed. Jobs share
+// nothing but the writer's options and store, so they run in parallel (writer.encode).
+type encodeJob struct {
+	rows  int // to start the largest first
+	write func() (lake.FileEntry, error)
+}
+
+func (b *tableBuf[T]) prepare(w *writer, batch any, ingestedAt time.Time) ([]encodeJob, error) {
 	parts := batch.(map[partKey][]*T)
 	keys := make([]partKey, 0, len(parts))
 	for k := range parts {
@@ -197,7 +206,7 @@ func (b *tableBuf[T]) flush(w *writer, batch any, ingestedAt time.Time) ([]lake.
 		a, c := keys[i], keys[j]
 		return a.account+a.region+a.day < c.account+c.region+c.day
 	})
-	var out []lake.FileEntry
+	var jobs []encodeJob
 	for _, k := range keys {
 		rows := parts[k]
 		if b.id != nil {
@@ -230,15 +239,10 @@ func (b *tableBuf[T]) flush(w *writer, batch any, ingestedAt time.Time) ([]lake.
 		for _, r := range rows {
 			b.lineage(r).IngestedAt = ingestedAt
 		}
-		fe, err := b.write(w, k, rows)
-		if err != nil {
-			return nil, err
-		}
-		w.wrote(fe)
-		out = append(out, fe)
+		jobs = append(jobs, encodeJob{rows: len(rows), write: func() (lake.FileEntry, error) { return b.write(w, k, rows) }})
 	}
 	b.trimSeen(keys)
-	return out, nil
+	return jobs, nil
 }
 
 // maxSeenIDs bounds the dedup sets kept between batches (about 40 bytes each). Beyond it, the sets of
@@ -265,7 +269,8 @@ func (b *tableBuf[T]) trimSeen(keep []partKey) {
 	}
 }
 
-// write sorts rows by event time and stores them as one new, uniquely named Parquet file.
+// write sorts rows by event time and stores them as one new, uniquely named Parquet file. Safe for
+// concurrent use on distinct rows.
 func (b *tableBuf[T]) write(w *writer, k partKey, rows []*T) (lake.FileEntry, error) {
 	sort.SliceStable(rows, func(i, j int) bool { return b.at(rows[i]).Before(b.at(rows[j])) })
 	f := b.newFile(k)
@@ -824,13 +829,20 @@ func (w *writer) stopFlusher() {
 // Until the commit lands none of it is visible, and the objects count as not consumed.
 func (w *writer) flush(b *batch) error {
 	ingestedAt := w.opts.Now().UTC().Truncate(time.Microsecond)
-	var add []lake.FileEntry
+	var jobs []encodeJob
 	for _, name := range Sources {
-		fs, err := w.tables[name].flush(w, b.parts[name], ingestedAt)
+		js, err := w.tables[name].prepare(w, b.parts[name], ingestedAt)
 		if err != nil {
 			return err
 		}
-		add = append(add, fs...)
+		jobs = append(jobs, js...)
+	}
+	add, err := w.encode(jobs)
+	if err != nil {
+		return err
+	}
+	for _, fe := range add {
+		w.wrote(fe)
 	}
 	for _, fe := range b.spilled {
 		w.wrote(fe)
@@ -851,12 +863,52 @@ func (w *writer) flush(b *batch) error {
 	if w.opts.afterWrite != nil {
 		w.opts.afterWrite()
 	}
-	err := w.commit(lake.Commit{Operation: "compact", Add: add, Sources: b.sources, Quarantine: b.bad, Resolved: b.resolved, Exclusive: exclusive})
+	err = w.commit(lake.Commit{Operation: "compact", Add: add, Sources: b.sources, Quarantine: b.bad, Resolved: b.resolved, Exclusive: exclusive})
 	if errors.Is(err, lake.ErrConflict) {
 		err = fmt.Errorf("%w\nAnother compactor is writing to this lake; nothing of this batch became visible. "+
 			"Run compact again once it has finished: it resumes where this run stopped", err)
 	}
 	return err
+}
+
+// encode runs a batch's jobs, Options.Encoders at a time, largest first, and returns their files in the
+// jobs' order. After an error no further job starts; it returns once the running ones are done, with the
+// error of the first failed job in order (the files written are never committed).
+func (w *writer) encode(jobs []encodeJob) ([]lake.FileEntry, error) {
+	out := make([]lake.FileEntry, len(jobs))
+	errs := make([]error, len(jobs))
+	order := make([]int, len(jobs))
+	for i := range order {
+		order[i] = i
+	}
+	// Partitions of a batch differ in size: starting the largest first keeps the encoders busy to the end.
+	sort.SliceStable(order, func(a, b int) bool { return jobs[order[a]].rows > jobs[order[b]].rows })
+	var next atomic.Int64
+	var failed atomic.Bool
+	run := func() {
+		for !failed.Load() {
+			n := int(next.Add(1)) - 1
+			if n >= len(order) {
+				return
+			}
+			i := order[n]
+			if out[i], errs[i] = jobs[i].write(); errs[i] != nil {
+				failed.Store(true)
+			}
+		}
+	}
+	var wg sync.WaitGroup
+	for range min(w.opts.Encoders, len(jobs)) - 1 {
+		wg.Go(run)
+	}
+	run()
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 func (w *writer) commit(c lake.Commit) error {
