@@ -210,13 +210,13 @@ func (s *Session) findDay(ctx context.Context, huntID string, p huntfile.Profile
 // directory, the only place the locked session may write; Go moves it into the cache.
 func (s *Session) summarise(ctx context.Context, p huntfile.Profile, d daySource) (string, error) {
 	if d.cached {
-		return readParquet([]string{d.cache}), nil
+		return s.readParquet([]string{d.cache}), nil
 	}
 	t, err := lake.LookupTable(p.Table)
 	if err != nil {
 		return "", err
 	}
-	from := "(" + t.ViewSelect(readParquet(d.paths)) + ")"
+	from := "(" + t.ViewSelect(s.readParquet(d.paths)) + ")"
 	fail := func(err error) (string, error) {
 		return "", fmt.Errorf("summarise %s %s: %w", p.Table, d.day.Start.Format(time.DateOnly), err)
 	}
@@ -257,7 +257,7 @@ func (s *Session) summarise(ctx context.Context, p huntfile.Profile, d daySource
 	if err != nil {
 		return "", fmt.Errorf("baseline cache: %w", err)
 	}
-	return readParquet([]string{d.cache}), nil
+	return s.readParquet([]string{d.cache}), nil
 }
 
 // dayKey identifies a day summary: the profile definition, the macros and the exact files of the day.

@@ -6,6 +6,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"github.com/parquet-go/parquet-go"
 	"maps"
 	"os"
 	"path/filepath"
@@ -35,7 +36,8 @@ type Session struct {
 	allowed map[string]bool // absolute paths of the files the views and baselines read
 	locked  bool
 	lockErr error
-	spent   time.Duration // how long hunt SQL has run
+	spent   time.Duration     // how long hunt SQL has run
+	schemas map[string]string // a file's Parquet schema, read once (readParquet)
 }
 
 // Limits bound a session: DuckDB's memory and threads, and how long its hunt SQL may run in all (a
@@ -186,7 +188,7 @@ func (s *Session) createView(ctx context.Context, t *lake.Table, paths []string)
 	if len(paths) == 0 {
 		q = fmt.Sprintf("CREATE OR REPLACE VIEW %s AS %s", ident(t.Name), t.EmptySelect())
 	} else {
-		q = fmt.Sprintf("CREATE OR REPLACE VIEW %s AS %s", ident(t.Name), t.ViewSelect(readParquet(paths)))
+		q = fmt.Sprintf("CREATE OR REPLACE VIEW %s AS %s", ident(t.Name), t.ViewSelect(s.readParquet(paths)))
 	}
 	if _, err := s.db.ExecContext(ctx, q); err != nil {
 		return fmt.Errorf("create view %s over %d files: %w", t.Name, len(paths), err)
@@ -201,12 +203,64 @@ func (s *Session) createView(ctx context.Context, t *lake.Table, paths []string)
 
 // readParquet is a read_parquet call over paths. Paths are ours (lake cache or lake directory), quoted anyway.
 // Hive partitioning is off: the partition columns are already columns of the files.
-func readParquet(paths []string) string {
+//
+// Files written by different lakehunt versions may differ in columns, which union_by_name reconciles; but
+// it makes DuckDB read every file's schema again in every statement (three times the cost of a month of
+// flow logs filtered on one column). So it is set only when the files' schemas differ, which Go reads
+// once per file and session from the footers.
+func (s *Session) readParquet(paths []string) string {
 	quoted := make([]string, len(paths))
 	for i, p := range paths {
 		quoted[i] = literal(p)
 	}
-	return fmt.Sprintf("read_parquet([%s], union_by_name = true, hive_partitioning = false)", strings.Join(quoted, ", "))
+	union := "true"
+	if s.sameSchema(paths) {
+		union = "false"
+	}
+	return fmt.Sprintf("read_parquet([%s], union_by_name = %s, hive_partitioning = false)", strings.Join(quoted, ", "), union)
+}
+
+// sameSchema reports whether the files have one Parquet schema (columns, order, types, repetition). A file
+// it cannot read counts as different: union_by_name then reads it, and DuckDB reports what is wrong.
+func (s *Session) sameSchema(paths []string) bool {
+	if s.schemas == nil {
+		s.schemas = map[string]string{}
+	}
+	first := ""
+	for i, p := range paths {
+		sc, ok := s.schemas[p]
+		if !ok {
+			sc = fileSchema(p)
+			s.schemas[p] = sc
+		}
+		if sc == "" {
+			return false
+		}
+		if i == 0 {
+			first = sc
+		} else if sc != first {
+			return false
+		}
+	}
+	return true
+}
+
+// fileSchema is the Parquet schema of the file at path, as text; "" if it cannot be read.
+func fileSchema(path string) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return ""
+	}
+	pf, err := parquet.OpenFile(f, st.Size(), parquet.SkipPageIndex(true), parquet.SkipBloomFilters(true), parquet.ReadBufferSize(64<<10))
+	if err != nil {
+		return ""
+	}
+	return pf.Schema().String()
 }
 
 func literal(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
